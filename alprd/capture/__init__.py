@@ -1,0 +1,1 @@
+"""alprd.capture stage."""

@@ -1,0 +1,246 @@
+"""Configuration: YAML files validated into typed, immutable pydantic objects.
+
+The main file (default ``config/alprd.yaml``) holds ``server``, ``storage``,
+``inference``, ``regions``, ``lists`` and optionally a ``cameras:`` map; each
+``*.yaml`` file under ``cameras_dir`` adds one camera (its id is the file stem).
+Any error is raised as :class:`ConfigError` naming the file, line and field.
+Relative paths are resolved against the directory of the main config file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from alprd.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config/alprd.yaml")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(_Strict):
+    host: str = Field("0.0.0.0", description="Address the REST API binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port of the REST API.")
+    cors_origins: tuple[str, ...] = Field(
+        ("*",), description="Dashboard origins allowed by CORS ('*' allows any)."
+    )
+    api_key: str | None = Field(
+        None,
+        min_length=8,
+        description="When set, mutating routes need header 'X-API-Key'. "
+        "The environment variable ALPRD_API_KEY overrides it.",
+    )
+    max_upload_mb: float = Field(20.0, gt=0, le=200, description="Largest accepted upload.")
+    static_dir: Path = Field(Path("static"), description="Folder served under /static.")
+
+
+class StorageConfig(_Strict):
+    database: Path = Field(Path("data/alprd.db"), description="SQLite database file.")
+    outputs_dir: Path = Field(Path("outputs"), description="Images: originals, crops, annotated.")
+    retention_days: int = Field(90, ge=1, le=3650, description="Rows and images older are deleted.")
+    outputs_max_mb: int = Field(
+        10_000, ge=10, le=10_000_000, description="Oldest images are deleted above this size."
+    )
+    busy_timeout_ms: int = Field(5000, ge=100, le=60_000, description="SQLite busy timeout.")
+
+
+class PlateDetectorConfig(_Strict):
+    model: Path = Field(Path("models/plate-detector/plate-yolo11n.xml"), description="OpenVINO IR or ONNX.")
+    input_size: int = Field(640, ge=160, le=1280, multiple_of=32, description="Square model input.")
+    confidence: float = Field(0.25, gt=0, lt=1, description="Minimum plate confidence.")
+    iou: float = Field(0.45, gt=0, lt=1, description="NMS IoU threshold.")
+
+
+class VehicleDetectorConfig(_Strict):
+    enabled: bool = Field(True, description="Run the vehicle stage when its model exists.")
+    model: Path = Field(
+        Path("../shared/models/intel-omz/vehicle-detection-0200.xml"),
+        description="Vehicle detector model (OpenVINO IR).",
+    )
+    classifier: Path | None = Field(
+        None, description="Optional vehicle type classifier (OpenVINO IR)."
+    )
+    confidence: float = Field(0.5, gt=0, lt=1, description="Minimum vehicle confidence.")
+
+
+class GeminiConfig(_Strict):
+    enabled: bool = Field(False, description="Verify low-confidence reads with Google Gemini.")
+    api_key_env: str = Field("GEMINI_API_KEY", description="Environment variable holding the key.")
+    model: str = Field("gemini-2.5-flash", description="Gemini model name.")
+    base_url: str | None = Field(None, description="Override of the API endpoint (tests).")
+    timeout_s: float = Field(5.0, gt=0, le=60, description="Give up and keep the local read.")
+    verify_below: float = Field(0.8, gt=0, le=1, description="Ask Gemini below this confidence.")
+
+
+class OcrConfig(_Strict):
+    engine: Literal["plate", "ppocr"] = Field(
+        "plate", description="'plate': alprd's own plate OCR model; 'ppocr': general PP-OCR."
+    )
+    model: Path | None = Field(None, description="Model file; default: the engine's bundled model.")
+    min_confidence: float = Field(0.3, ge=0, le=1, description="Reads below are dropped.")
+    gemini: GeminiConfig = GeminiConfig()
+
+
+class InferenceConfig(_Strict):
+    device: Literal["AUTO", "CPU", "GPU"] = Field("AUTO", description="OpenVINO device.")
+    plate_detector: PlateDetectorConfig = PlateDetectorConfig()
+    vehicle_detector: VehicleDetectorConfig = VehicleDetectorConfig()
+    ocr: OcrConfig = OcrConfig()
+    workers: int = Field(2, ge=1, le=16, description="Parallel inference requests.")
+
+
+class RegionsConfig(_Strict):
+    pack: str = Field("id", pattern=r"^[a-z]{2,8}$", description="Country pack (alprd/data/packs).")
+
+
+class ListsConfig(_Strict):
+    max_confusions: int = Field(
+        1, ge=0, le=3, description="OCR confusions (O/0, B/8, ...) tolerated when matching lists."
+    )
+
+
+Point = tuple[float, float]
+
+
+class CameraConfig(_Strict):
+    source: str = Field(
+        ..., min_length=1,
+        description="rtsp://..., usb:0, /dev/video0, or a video file path (looped).",
+    )
+    name: str = Field("", description="Display name; defaults to the camera id.")
+    location: str = Field("", description="Gate (location) name events are stored under.")
+    enabled: bool = True
+    rtsp_transport: Literal["tcp", "udp"] = "tcp"
+    open_timeout_s: float = Field(10.0, gt=0, le=120)
+    read_timeout_s: float = Field(5.0, gt=0, le=120, description="A frozen stream is noticed after this.")
+    reconnect_min_s: float = Field(1.0, gt=0, le=60)
+    reconnect_max_s: float = Field(30.0, gt=0, le=600)
+    usb_fourcc: str | None = Field(None, pattern=r"^[A-Z0-9]{4}$")
+    width: int | None = Field(None, ge=64, le=7680)
+    height: int | None = Field(None, ge=64, le=4320)
+    fps: float | None = Field(None, gt=0, le=240)
+    detect_fps: float = Field(5.0, gt=0, le=60, description="Frames analysed per second.")
+    roi: tuple[Point, ...] | None = Field(None, description="Polygon (pixels) where plates count.")
+    min_plate_width_px: int = Field(40, ge=8, le=2000)
+    entry_direction: Literal["down", "up", "left", "right"] | None = Field(
+        None, description="Image motion of an entering vehicle; the opposite is an exit."
+    )
+    preview_min_confidence: float = Field(0.85, gt=0, le=1)
+    track_timeout_s: float = Field(1.5, gt=0, le=60, description="A track unseen this long ends.")
+    max_event_delay_s: float = Field(10.0, gt=0, le=600, description="Final event at the latest after.")
+    dedupe_window_s: float = Field(30.0, ge=0, le=3600, description="Same plate, same gate: one event.")
+
+    @field_validator("roi")
+    @classmethod
+    def _polygon(cls, v: tuple[Point, ...] | None) -> tuple[Point, ...] | None:
+        if v is not None and len(v) < 3:
+            raise ValueError("a region of interest needs at least 3 points")
+        return v
+
+
+class Config(_Strict):
+    server: ServerConfig = ServerConfig()
+    storage: StorageConfig = StorageConfig()
+    inference: InferenceConfig = InferenceConfig()
+    regions: RegionsConfig = RegionsConfig()
+    lists: ListsConfig = ListsConfig()
+    log_format: Literal["auto", "json", "console"] = "auto"
+    cameras_dir: Path | None = Field(Path("cameras"), description="One YAML file per camera.")
+    cameras: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")], CameraConfig] = {}
+    base_dir: Path = Field(Path("."), exclude=True, description="Directory of the main file.")
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the config, made absolute against the config's directory."""
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    @property
+    def api_key(self) -> str | None:
+        return os.environ.get("ALPRD_API_KEY") or self.server.api_key
+
+
+def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """The YAML node at a pydantic error location, or the deepest one that exists."""
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == str(key)), None)
+            if match is None:
+                return next((k for k, _ in node.value if k.value == str(key)), node)
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            return node
+    return node
+
+
+def _format_errors(err: ValidationError, path: Path, root: yaml.Node | None, prefix: tuple = ()) -> str:
+    lines = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        node = _node_at(root, loc[len(prefix):] if loc[: len(prefix)] == prefix else loc)
+        line = f"line {node.start_mark.line + 1}" if node is not None else "line ?"
+        field = ".".join(str(p) for p in loc) or "(root)"
+        lines.append(f"{path}: {line}: {field}: {e['msg']}")
+    return "\n".join(lines)
+
+
+def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "line ?"
+        raise ConfigError(f"{path}: {where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
+    return data, node
+
+
+def load_camera(path: Path) -> CameraConfig:
+    data, node = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: line 1: a camera file must be a mapping")
+    try:
+        return CameraConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, path, node)) from exc
+
+
+def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
+    """Read and validate the main config and every camera file beside it."""
+    path = Path(path)
+    data, node = _read_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: line 1: the config must be a mapping")
+    base_dir = path.resolve().parent
+    try:
+        config = Config.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, path, node)) from exc
+    return config.model_copy(update={"cameras": {**config.cameras, **_camera_files(config)}})
+
+
+def _camera_files(config: Config) -> dict[str, CameraConfig]:
+    if config.cameras_dir is None:
+        return {}
+    folder = config.resolve(config.cameras_dir)
+    if not folder.is_dir():
+        return {}
+    cameras = {}
+    for file in sorted(folder.glob("*.yaml")):
+        if file.stem in config.cameras:
+            raise ConfigError(f"{file}: line 1: camera '{file.stem}' is also defined in the main file")
+        cameras[file.stem] = load_camera(file)
+    return cameras

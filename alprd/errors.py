@@ -1,0 +1,33 @@
+"""The small family of errors alprd raises; caught at boundaries only."""
+
+from __future__ import annotations
+
+EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus stops restart loops
+
+
+class AlprdError(Exception):
+    """Base of every error alprd raises on purpose."""
+
+
+class ConfigError(AlprdError):
+    """The configuration is invalid; the message names the file, line and field."""
+
+
+class NotFoundError(AlprdError):
+    """A requested record or file does not exist (HTTP 404)."""
+
+
+class BadInputError(AlprdError):
+    """Input from a client or file is malformed (HTTP 4xx, never a 500)."""
+
+
+class ModelError(AlprdError):
+    """A model file is missing, corrupt, or has an unexpected shape."""
+
+
+class InferenceUnavailableError(AlprdError):
+    """Plate reading is not available (no models loaded) (HTTP 503)."""
+
+
+class StorageFullError(AlprdError):
+    """The disk holding the database or outputs is full."""

@@ -1,0 +1,1 @@
+"""alprd.inference stage."""

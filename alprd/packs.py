@@ -1,0 +1,64 @@
+"""Country packs: plate formats, region tables and plate types, loaded from data files.
+
+A pack is a YAML file under ``alprd/data/packs/<code>.yaml``; it is data, not code,
+so a new country is a new file. Lookups here are pure functions of the pack.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from alprd.errors import ConfigError
+
+PACKS_DIR = Path(str(resources.files("alprd") / "data" / "packs"))
+
+
+@dataclass(frozen=True)
+class Pack:
+    code: str
+    name: str
+    formats: tuple[str, ...]
+    regions: dict[str, str] = field(default_factory=dict)  # prefix -> name
+    plate_types: dict[str, str] = field(default_factory=dict)  # background colour -> type
+
+    @cached_property
+    def _patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(f) for f in self.formats)
+
+    def matches_format(self, text: str) -> bool:
+        return any(p.match(text) for p in self._patterns)
+
+    def region_for(self, text: str) -> tuple[str, str]:
+        """(code, name) of the longest region prefix of a plate text, or ("", "")."""
+        for n in (3, 2, 1):
+            prefix = text[:n]
+            if len(prefix) == n and prefix in self.regions:
+                return prefix, self.regions[prefix]
+        return "", ""
+
+    def plate_type_for(self, background_color: str) -> str:
+        return self.plate_types.get(background_color, "Regular")
+
+
+def available_packs() -> list[str]:
+    return sorted(p.stem for p in PACKS_DIR.glob("*.yaml"))
+
+
+def load_pack(code: str) -> Pack:
+    path = PACKS_DIR / f"{code}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"unknown country pack '{code}' (available: {', '.join(available_packs())})")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return Pack(
+        code=data["code"],
+        name=data["name"],
+        formats=tuple(data.get("formats", ())),
+        regions={str(k): str(v) for k, v in (data.get("regions") or {}).items()},
+        plate_types={str(k): str(v) for k, v in (data.get("plate_types") or {}).items()},
+    )

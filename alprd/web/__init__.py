@@ -1,0 +1,1 @@
+"""alprd.web stage."""
