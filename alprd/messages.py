@@ -147,3 +147,20 @@ class PlateEvent:
     direction: Direction = "unknown"
     list_status: ListStatus = "unknown"
     location: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CameraState:
+    """Live state of one camera (gate line), for the API and logs."""
+
+    camera_id: str
+    name: str
+    location: str
+    source: str  # credentials stripped
+    connected: bool
+    fps_in: float
+    fps_analysed: float
+    frames_dropped: int
+    last_error: str = ""
+    last_frame_s: float | None = None
+    last_event: PlateEvent | None = None
