@@ -18,6 +18,13 @@ from alprd.errors import ConfigError
 
 PACKS_DIR = Path(str(resources.files("alprd") / "data" / "packs"))
 
+# Characters OCR confuses on plates, as (letter, digit) pairs. Shared by the OCR
+# re-ranking (position rules) and by tolerant white/blacklist matching.
+CONFUSABLE_PAIRS: tuple[tuple[str, str], ...] = (
+    ("O", "0"), ("D", "0"), ("Q", "0"), ("I", "1"), ("L", "1"), ("Z", "2"),
+    ("S", "5"), ("B", "8"), ("G", "6"), ("T", "7"), ("A", "4"),
+)
+
 
 @dataclass(frozen=True)
 class Pack:
