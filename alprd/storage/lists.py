@@ -1,0 +1,60 @@
+"""White/blacklist matching that tolerates the OCR's usual letter/digit confusions.
+
+Pure functions of (text, lists). A listed plate matches a read when both have the same
+length and every differing position is a pair from ``CONFUSABLE_PAIRS`` (O/0, B/8, ...),
+at most ``max_confusions`` of them. An exact match wins; otherwise the match with the
+fewest confusions wins, and on a tie the blacklist wins (the safe side at a gate).
+"""
+
+from __future__ import annotations
+
+import re
+
+from alprd.packs import CONFUSABLE_PAIRS
+
+UNKNOWN = "unknown"
+_CONFUSABLE: frozenset[tuple[str, str]] = frozenset(
+    pair for a, b in CONFUSABLE_PAIRS for pair in ((a, b), (b, a))
+)
+_STATUS_RANK = {"blacklist": 0, "whitelist": 1}
+_NOT_PLATE_CHARS = re.compile(r"[^A-Z0-9]")
+
+
+def normalise_plate_text(text: str) -> str:
+    """Upper case, letters and digits only: 'b 1234-abc' -> 'B1234ABC'."""
+    return _NOT_PLATE_CHARS.sub("", text.upper())
+
+
+def confusions(a: str, b: str) -> int | None:
+    """How many positions differ by a confusable pair, or None if a or b differ otherwise."""
+    if len(a) != len(b):
+        return None
+    count = 0
+    for x, y in zip(a, b):
+        if x == y:
+            continue
+        if (x, y) not in _CONFUSABLE:
+            return None
+        count += 1
+    return count
+
+
+def match_list_status(text: str, lists: dict[str, str], max_confusions: int) -> str:
+    """'whitelist', 'blacklist' or 'unknown' for a plate text against the access lists."""
+    text = normalise_plate_text(text)
+    if not text:
+        return UNKNOWN
+    exact = lists.get(text)
+    if exact is not None:
+        return exact
+    if max_confusions <= 0:
+        return UNKNOWN
+    best: tuple[int, int, str] | None = None
+    for listed, status in lists.items():
+        n = confusions(text, listed)
+        if n is None or n > max_confusions:
+            continue
+        key = (n, _STATUS_RANK.get(status, 2), status)
+        if best is None or key < best:
+            best = key
+    return best[2] if best else UNKNOWN

@@ -1,0 +1,129 @@
+"""Numbered schema migrations, applied in order at start; ``schema_version`` records them.
+
+A migration is a tuple of SQL statements. Never edit a released migration: append a
+new one. Besides the tables of ``alprd.storage.models`` the schema holds
+- ``plate_search``: an FTS5 trigram index of plate texts, so that a substring search
+  (``search=B12``) does not scan every plate;
+- ``stat_hour`` and ``stat_count``: small aggregate tables kept true by triggers on
+  ``plate``, so that the dashboard statistics GROUP BY a few thousand rows instead of
+  every plate ever stored.
+"""
+
+from __future__ import annotations
+
+Migration = tuple[str, ...]
+
+_TABLES: Migration = (
+    """CREATE TABLE detection_session (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        detected_at DATETIME NOT NULL,
+        location VARCHAR(255) NOT NULL DEFAULT '',
+        notes TEXT NOT NULL DEFAULT '',
+        camera_id VARCHAR(255) NOT NULL DEFAULT '',
+        source VARCHAR(255) NOT NULL DEFAULT 'upload',
+        direction VARCHAR(255) NOT NULL DEFAULT 'unknown',
+        original_path VARCHAR(255) NOT NULL DEFAULT '',
+        annotated_path VARCHAR(255) NOT NULL DEFAULT '',
+        vehicle_annotated_path VARCHAR(255) NOT NULL DEFAULT '',
+        processing_time_s REAL NOT NULL DEFAULT 0,
+        image_width_px INTEGER NOT NULL DEFAULT 0,
+        image_height_px INTEGER NOT NULL DEFAULT 0)""",
+    "CREATE INDEX detection_session_detected_at ON detection_session (detected_at)",
+    """CREATE TABLE vehicle (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id INTEGER NOT NULL REFERENCES detection_session (id) ON DELETE CASCADE,
+        vehicle_index INTEGER NOT NULL,
+        vehicle_class VARCHAR(255) NOT NULL,
+        confidence REAL NOT NULL,
+        x1 REAL NOT NULL, y1 REAL NOT NULL, x2 REAL NOT NULL, y2 REAL NOT NULL,
+        image_path VARCHAR(255) NOT NULL DEFAULT '',
+        detected_at DATETIME NOT NULL)""",
+    "CREATE INDEX vehicle_session_id ON vehicle (session_id)",
+    """CREATE TABLE plate (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id INTEGER NOT NULL REFERENCES detection_session (id) ON DELETE CASCADE,
+        vehicle_id INTEGER REFERENCES vehicle (id) ON DELETE CASCADE,
+        plate_index INTEGER NOT NULL,
+        plate_text VARCHAR(255) NOT NULL,
+        ocr_confidence REAL NOT NULL,
+        x1 REAL NOT NULL, y1 REAL NOT NULL, x2 REAL NOT NULL, y2 REAL NOT NULL,
+        plate_type VARCHAR(255) NOT NULL DEFAULT 'Regular',
+        plate_status VARCHAR(255) NOT NULL DEFAULT 'unknown',
+        region_code VARCHAR(255) NOT NULL DEFAULT '',
+        region_name VARCHAR(255) NOT NULL DEFAULT '',
+        text_color VARCHAR(255) NOT NULL DEFAULT '',
+        background_color VARCHAR(255) NOT NULL DEFAULT '',
+        image_path VARCHAR(255) NOT NULL DEFAULT '',
+        detected_at DATETIME NOT NULL,
+        vehicle_class VARCHAR(255) NOT NULL DEFAULT 'unknown',
+        vehicle_confidence REAL NOT NULL DEFAULT 0)""",
+    "CREATE INDEX plate_session_id ON plate (session_id)",
+    "CREATE INDEX plate_vehicle_id ON plate (vehicle_id)",
+    "CREATE INDEX plate_plate_text ON plate (plate_text)",
+    "CREATE INDEX plate_vehicle_class_id ON plate (vehicle_class, id)",
+    "CREATE INDEX plate_plate_type_id ON plate (plate_type, id)",
+    "CREATE INDEX plate_detected_at ON plate (detected_at)",
+    """CREATE TABLE plate_status (
+        plate_text VARCHAR(255) NOT NULL PRIMARY KEY,
+        status VARCHAR(255) NOT NULL,
+        created_at DATETIME NOT NULL)""",
+    """CREATE TABLE location (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name VARCHAR(255) NOT NULL UNIQUE,
+        type VARCHAR(255) NOT NULL DEFAULT '',
+        created_at DATETIME NOT NULL)""",
+)
+
+_SEARCH: Migration = (
+    "CREATE VIRTUAL TABLE plate_search USING fts5("
+    "plate_text, content='plate', content_rowid='id', tokenize='trigram')",
+    """CREATE TRIGGER plate_search_ai AFTER INSERT ON plate BEGIN
+        INSERT INTO plate_search (rowid, plate_text) VALUES (NEW.id, NEW.plate_text);
+    END""",
+    """CREATE TRIGGER plate_search_ad AFTER DELETE ON plate BEGIN
+        INSERT INTO plate_search (plate_search, rowid, plate_text)
+        VALUES ('delete', OLD.id, OLD.plate_text);
+    END""",
+    """CREATE TRIGGER plate_search_au AFTER UPDATE OF plate_text ON plate BEGIN
+        INSERT INTO plate_search (plate_search, rowid, plate_text)
+        VALUES ('delete', OLD.id, OLD.plate_text);
+        INSERT INTO plate_search (rowid, plate_text) VALUES (NEW.id, NEW.plate_text);
+    END""",
+)
+
+# (dimension, column of plate) counted in stat_count.
+STAT_DIMENSIONS: tuple[tuple[str, str], ...] = (
+    ("vehicle_class", "vehicle_class"),
+    ("plate_type", "plate_type"),
+    ("region", "region_code"),
+    ("status", "plate_status"),
+)
+
+
+def _count_sql(row: str, delta: str) -> str:
+    day = f"substr({row}.detected_at, 1, 10)"
+    hour = f"CAST(substr({row}.detected_at, 12, 2) AS INTEGER)"
+    parts = [
+        f"INSERT INTO stat_hour (day, hour, n) VALUES ({day}, {hour}, {delta}) "
+        f"ON CONFLICT (day, hour) DO UPDATE SET n = n + ({delta});"
+    ]
+    for dim, column in STAT_DIMENSIONS:
+        parts.append(
+            f"INSERT INTO stat_count (dim, key, n) VALUES ('{dim}', {row}.{column}, {delta}) "
+            f"ON CONFLICT (dim, key) DO UPDATE SET n = n + ({delta});"
+        )
+    return "\n".join(parts)
+
+
+_STATS: Migration = (
+    "CREATE TABLE stat_hour (day TEXT NOT NULL, hour INTEGER NOT NULL, n INTEGER NOT NULL, "
+    "PRIMARY KEY (day, hour)) WITHOUT ROWID",
+    "CREATE TABLE stat_count (dim TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, "
+    "PRIMARY KEY (dim, key)) WITHOUT ROWID",
+    f"CREATE TRIGGER plate_stat_ai AFTER INSERT ON plate BEGIN {_count_sql('NEW', '1')} END",
+    f"CREATE TRIGGER plate_stat_ad AFTER DELETE ON plate BEGIN {_count_sql('OLD', '-1')} END",
+    "CREATE TRIGGER plate_stat_au AFTER UPDATE OF detected_at, vehicle_class, plate_type, "
+    f"region_code, plate_status ON plate BEGIN {_count_sql('OLD', '-1')} {_count_sql('NEW', '1')} END",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_TABLES, _SEARCH, _STATS)

@@ -1,0 +1,115 @@
+"""Peewee models, bound late to the database through ``database_proxy``.
+
+Flat tables: a detection session (one uploaded image or one vehicle pass at a gate)
+owns vehicles and plates; a plate may belong to a vehicle. Plates carry a few
+denormalised columns of their session and vehicle (``detected_at``,
+``vehicle_class``) so that the list, search and statistics queries touch one
+indexed table. The schema itself is created by the numbered migrations in
+``alprd.storage.migrations``, not by ``create_tables``.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database_proxy = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class DetectionSession(BaseModel):
+    id = AutoField()
+    detected_at = DateTimeField(index=True)
+    location = CharField(default="")
+    notes = TextField(default="")
+    camera_id = CharField(default="")
+    source = CharField(default="upload")  # "upload" or "camera"
+    direction = CharField(default="unknown")
+    original_path = CharField(default="")
+    annotated_path = CharField(default="")
+    vehicle_annotated_path = CharField(default="")
+    processing_time_s = FloatField(default=0.0)
+    image_width_px = IntegerField(default=0)
+    image_height_px = IntegerField(default=0)
+
+    class Meta:
+        table_name = "detection_session"
+
+
+class Vehicle(BaseModel):
+    id = AutoField()
+    session = ForeignKeyField(DetectionSession, backref="vehicles", on_delete="CASCADE", index=True)
+    vehicle_index = IntegerField()
+    vehicle_class = CharField()
+    confidence = FloatField()
+    x1 = FloatField()
+    y1 = FloatField()
+    x2 = FloatField()
+    y2 = FloatField()
+    image_path = CharField(default="")
+    detected_at = DateTimeField()
+
+    class Meta:
+        table_name = "vehicle"
+
+
+class Plate(BaseModel):
+    id = AutoField()
+    session = ForeignKeyField(DetectionSession, backref="plates", on_delete="CASCADE", index=True)
+    vehicle = ForeignKeyField(Vehicle, backref="plates", null=True, on_delete="CASCADE", index=True)
+    plate_index = IntegerField()
+    plate_text = CharField()
+    ocr_confidence = FloatField()
+    x1 = FloatField()
+    y1 = FloatField()
+    x2 = FloatField()
+    y2 = FloatField()
+    plate_type = CharField(default="Regular")
+    plate_status = CharField(default="unknown")
+    region_code = CharField(default="")
+    region_name = CharField(default="")
+    text_color = CharField(default="")
+    background_color = CharField(default="")
+    image_path = CharField(default="")
+    detected_at = DateTimeField()
+    vehicle_class = CharField(default="unknown")
+    vehicle_confidence = FloatField(default=0.0)
+
+    class Meta:
+        table_name = "plate"
+
+
+class PlateStatus(BaseModel):
+    plate_text = CharField(primary_key=True)
+    status = CharField()
+    created_at = DateTimeField()
+
+    class Meta:
+        table_name = "plate_status"
+
+
+class Location(BaseModel):
+    id = AutoField()
+    name = CharField(unique=True)
+    type = CharField(default="")
+    created_at = DateTimeField()
+
+    class Meta:
+        table_name = "location"
+
+
+ALL_MODELS = (DetectionSession, Vehicle, Plate, PlateStatus, Location)

@@ -1,0 +1,190 @@
+"""The read queries behind ``Repository`` (raw SQL on the hot paths); only it imports this.
+
+Each function takes the database and returns records; none writes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from peewee import SqliteDatabase
+
+from alprd.errors import BadInputError, NotFoundError
+from alprd.storage.records import (
+    PLATE_COLUMNS,
+    SESSION_COLUMNS,
+    VEHICLE_COLUMNS,
+    DetectionRecord,
+    PlateRecord,
+    SessionRecord,
+    VehicleRecord,
+    detection_from_row,
+    plate_from_row,
+    session_from_row,
+    vehicle_from_row,
+)
+
+STAT_DIMENSIONS = ("vehicle_class", "plate_type", "region", "status")
+_SESSION_FROM = "detection_session s LEFT JOIN location l ON l.name = s.location"
+
+
+def _match_term(search: str) -> str:
+    """An FTS5 phrase for a normalised (letters and digits only) search text."""
+    return f'"{search}"'
+
+
+def list_detections(
+    db: SqliteDatabase, *, limit: int, offset: int, vehicle_type: str | None,
+    plate_type: str | None, search: str | None,
+) -> tuple[list[DetectionRecord], int]:
+    where: list[str] = []
+    args: list = []
+    if vehicle_type:
+        where.append("p.vehicle_class = ?")
+        args.append(vehicle_type)
+    if plate_type:
+        where.append("p.plate_type = ?")
+        args.append(plate_type)
+    if search:
+        if len(search) >= 3:  # trigram index
+            where.append("p.id IN (SELECT rowid FROM plate_search WHERE plate_search MATCH ?)")
+            args.append(_match_term(search))
+        else:
+            where.append("p.plate_text LIKE ?")
+            args.append(f"%{search}%")
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = db.execute_sql(
+        f"SELECT {PLATE_COLUMNS}, {VEHICLE_COLUMNS}, {SESSION_COLUMNS} FROM plate p "
+        f"LEFT JOIN vehicle v ON v.id = p.vehicle_id JOIN detection_session s ON s.id = p.session_id "
+        f"LEFT JOIN location l ON l.name = s.location {clause} ORDER BY p.id DESC LIMIT ? OFFSET ?",
+        (*args, limit, offset),
+    ).fetchall()
+    return [detection_from_row(r) for r in rows], _count(db, where, args, vehicle_type, plate_type, search)
+
+
+def _count(db: SqliteDatabase, where: list[str], args: list, vehicle_type: str | None,
+           plate_type: str | None, search: str | None) -> int:
+    """How many plates match; the aggregate table answers the single-filter cases."""
+    if not where:
+        return total_plates(db)
+    if vehicle_type and not plate_type and not search:
+        return _stat(db, "vehicle_class", vehicle_type)
+    if plate_type and not vehicle_type and not search:
+        return _stat(db, "plate_type", plate_type)
+    return db.execute_sql(f"SELECT COUNT(*) FROM plate p WHERE {' AND '.join(where)}", args).fetchone()[0]
+
+
+def _stat(db: SqliteDatabase, dim: str, key: str) -> int:
+    row = db.execute_sql("SELECT n FROM stat_count WHERE dim = ? AND key = ?", (dim, key)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def total_plates(db: SqliteDatabase) -> int:
+    row = db.execute_sql("SELECT COALESCE(SUM(n), 0) FROM stat_count WHERE dim = 'status'").fetchone()
+    return int(row[0])
+
+
+def counts_by(db: SqliteDatabase, dimension: str) -> list[tuple[str, int]]:
+    if dimension not in STAT_DIMENSIONS:
+        raise BadInputError(f"unknown statistics dimension '{dimension}'")
+    rows = db.execute_sql(
+        "SELECT key, SUM(n) AS total FROM stat_count WHERE dim = ? GROUP BY key HAVING total > 0 "
+        "ORDER BY total DESC, key", (dimension,),
+    ).fetchall()
+    return [(k, int(n)) for k, n in rows]
+
+
+def daily_counts(db: SqliteDatabase, since: date) -> list[tuple[str, int]]:
+    rows = db.execute_sql(
+        "SELECT day, SUM(n) AS total FROM stat_hour WHERE day >= ? GROUP BY day HAVING total > 0 ORDER BY day",
+        (since.isoformat(),),
+    ).fetchall()
+    return [(d, int(n)) for d, n in rows]
+
+
+def hourly_counts(db: SqliteDatabase, since: date) -> list[tuple[int, int]]:
+    rows = db.execute_sql(
+        "SELECT hour, SUM(n) AS total FROM stat_hour WHERE day >= ? GROUP BY hour HAVING total > 0 ORDER BY hour",
+        (since.isoformat(),),
+    ).fetchall()
+    return [(int(h), int(n)) for h, n in rows]
+
+
+def weekday_counts(db: SqliteDatabase, since: date) -> list[tuple[int, int]]:
+    # strftime('%w'): 0 = Sunday; shifted so that 0 = Monday.
+    rows = db.execute_sql(
+        "SELECT (CAST(strftime('%w', day) AS INTEGER) + 6) % 7 AS wd, SUM(n) AS total FROM stat_hour "
+        "WHERE day >= ? GROUP BY wd HAVING total > 0 ORDER BY wd",
+        (since.isoformat(),),
+    ).fetchall()
+    return [(int(w), int(n)) for w, n in rows]
+
+
+def plate_by_id(db: SqliteDatabase, plate_id: int) -> PlateRecord:
+    row = db.execute_sql(f"SELECT {PLATE_COLUMNS} FROM plate p WHERE p.id = ?", (plate_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"Plate with ID {plate_id} not found")
+    return plate_from_row(row)
+
+
+def _plates_where(db: SqliteDatabase, column: str, value: int) -> list[PlateRecord]:
+    rows = db.execute_sql(
+        f"SELECT {PLATE_COLUMNS} FROM plate p WHERE p.{column} = ? ORDER BY p.plate_index, p.id", (value,)
+    ).fetchall()
+    return [plate_from_row(r) for r in rows]
+
+
+def vehicle_with_plates(db: SqliteDatabase, vehicle_id: int) -> VehicleRecord:
+    row = db.execute_sql(f"SELECT {VEHICLE_COLUMNS} FROM vehicle v WHERE v.id = ?", (vehicle_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"Vehicle with ID {vehicle_id} not found")
+    return vehicle_from_row(row, tuple(_plates_where(db, "vehicle_id", vehicle_id)))
+
+
+def session_with_children(db: SqliteDatabase, session_id: int) -> SessionRecord:
+    row = db.execute_sql(f"SELECT {SESSION_COLUMNS} FROM {_SESSION_FROM} WHERE s.id = ?", (session_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"Session with ID {session_id} not found")
+    plates = _plates_where(db, "session_id", session_id)
+    vrows = db.execute_sql(
+        f"SELECT {VEHICLE_COLUMNS} FROM vehicle v WHERE v.session_id = ? ORDER BY v.vehicle_index, v.id",
+        (session_id,),
+    ).fetchall()
+    vehicles = tuple(vehicle_from_row(v, tuple(p for p in plates if p.vehicle_id == v[0])) for v in vrows)
+    return session_from_row(
+        row, vehicle_count=len(vehicles), plate_count=len(plates), vehicles=vehicles, plates=tuple(plates)
+    )
+
+
+def list_sessions(db: SqliteDatabase, *, limit: int, offset: int) -> tuple[list[SessionRecord], int]:
+    rows = db.execute_sql(
+        f"SELECT {SESSION_COLUMNS}, "
+        "(SELECT COUNT(*) FROM vehicle v WHERE v.session_id = s.id), "
+        "(SELECT COUNT(*) FROM plate p WHERE p.session_id = s.id) "
+        f"FROM {_SESSION_FROM} ORDER BY s.id DESC LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
+    total = db.execute_sql("SELECT COUNT(*) FROM detection_session").fetchone()[0]
+    sessions = [session_from_row(r[:-2], vehicle_count=r[-2], plate_count=r[-1]) for r in rows]
+    return sessions, int(total)
+
+
+def image_paths_of(db: SqliteDatabase, session_ids: list[int]) -> list[tuple[int, list[str]]]:
+    if not session_ids:
+        return []
+    marks = ",".join("?" * len(session_ids))
+    found: dict[int, list[str]] = {i: [] for i in session_ids}
+    for sql in (
+        f"SELECT id, original_path, annotated_path, vehicle_annotated_path FROM detection_session WHERE id IN ({marks})",
+        f"SELECT session_id, image_path FROM vehicle WHERE session_id IN ({marks})",
+        f"SELECT session_id, image_path FROM plate WHERE session_id IN ({marks})",
+    ):
+        for sid, *paths in db.execute_sql(sql, session_ids):
+            found[sid].extend(p for p in paths if p)
+    return list(found.items())
+
+
+def image_paths_oldest_first(db: SqliteDatabase, limit: int) -> list[tuple[int, list[str]]]:
+    ids = [r[0] for r in db.execute_sql(
+        "SELECT id FROM detection_session ORDER BY detected_at, id LIMIT ?", (limit,))]
+    return image_paths_of(db, ids)

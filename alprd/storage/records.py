@@ -1,0 +1,175 @@
+"""Frozen records the repository returns, and the SQL row -> record mapping.
+
+The web layer turns these into the JSON shapes of the API; no Peewee model instance
+leaves the storage stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from alprd.messages import Box
+
+
+def parse_dt(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class PlateRecord:
+    id: int
+    session_id: int
+    vehicle_id: int | None
+    plate_index: int
+    plate_text: str
+    ocr_confidence: float
+    box: Box
+    plate_type: str
+    plate_status: str
+    region_code: str
+    region_name: str
+    text_color: str
+    background_color: str
+    image_path: str
+    detected_at: datetime
+    vehicle_class: str
+    vehicle_confidence: float
+
+    @property
+    def region_label(self) -> str:
+        """'B (Jakarta)', as the API shows a region."""
+        if not self.region_code:
+            return ""
+        return f"{self.region_code} ({self.region_name})" if self.region_name else self.region_code
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleRecord:
+    id: int
+    session_id: int
+    vehicle_index: int
+    vehicle_class: str
+    confidence: float
+    box: Box
+    image_path: str
+    detected_at: datetime
+    plates: tuple[PlateRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    id: int
+    detected_at: datetime
+    location: str
+    location_type: str
+    notes: str
+    camera_id: str
+    source: str
+    direction: str
+    original_path: str
+    annotated_path: str
+    vehicle_annotated_path: str
+    processing_time_s: float
+    width_px: int
+    height_px: int
+    vehicle_count: int = 0
+    plate_count: int = 0
+    vehicles: tuple[VehicleRecord, ...] = ()
+    plates: tuple[PlateRecord, ...] = ()
+
+    @property
+    def resolution(self) -> str:
+        return f"{self.width_px}x{self.height_px}"
+
+    @property
+    def gate_label(self) -> str:
+        """'Gate 1 (Entry)' when the location's type is known."""
+        if self.location and self.location_type:
+            return f"{self.location} ({self.location_type})"
+        return self.location
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionRecord:
+    """One plate with its vehicle (if any) and session: a row of /detections."""
+
+    plate: PlateRecord
+    vehicle: VehicleRecord | None
+    session: SessionRecord
+
+
+@dataclass(frozen=True, slots=True)
+class LocationRecord:
+    id: int
+    name: str
+    type: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteOutcome:
+    """What a delete removed; ``image_paths`` are the files the caller should remove."""
+
+    plates_deleted: int
+    vehicle_deleted: bool
+    session_deleted: bool
+    image_paths: tuple[str, ...]
+
+
+PLATE_COLUMNS = (
+    "p.id, p.session_id, p.vehicle_id, p.plate_index, p.plate_text, p.ocr_confidence, "
+    "p.x1, p.y1, p.x2, p.y2, p.plate_type, p.plate_status, p.region_code, p.region_name, "
+    "p.text_color, p.background_color, p.image_path, p.detected_at, p.vehicle_class, "
+    "p.vehicle_confidence"
+)
+PLATE_WIDTH = 20
+VEHICLE_COLUMNS = (
+    "v.id, v.session_id, v.vehicle_index, v.vehicle_class, v.confidence, "
+    "v.x1, v.y1, v.x2, v.y2, v.image_path, v.detected_at"
+)
+VEHICLE_WIDTH = 11
+SESSION_COLUMNS = (
+    "s.id, s.detected_at, s.location, COALESCE(l.type, ''), s.notes, s.camera_id, s.source, "
+    "s.direction, s.original_path, s.annotated_path, s.vehicle_annotated_path, "
+    "s.processing_time_s, s.image_width_px, s.image_height_px"
+)
+SESSION_WIDTH = 14
+
+
+def plate_from_row(r: tuple) -> PlateRecord:
+    return PlateRecord(
+        id=r[0], session_id=r[1], vehicle_id=r[2], plate_index=r[3], plate_text=r[4],
+        ocr_confidence=r[5], box=Box(r[6], r[7], r[8], r[9]), plate_type=r[10],
+        plate_status=r[11], region_code=r[12], region_name=r[13], text_color=r[14],
+        background_color=r[15], image_path=r[16], detected_at=parse_dt(r[17]),
+        vehicle_class=r[18], vehicle_confidence=r[19],
+    )
+
+
+def vehicle_from_row(r: tuple, plates: tuple[PlateRecord, ...] = ()) -> VehicleRecord:
+    return VehicleRecord(
+        id=r[0], session_id=r[1], vehicle_index=r[2], vehicle_class=r[3], confidence=r[4],
+        box=Box(r[5], r[6], r[7], r[8]), image_path=r[9], detected_at=parse_dt(r[10]),
+        plates=plates,
+    )
+
+
+def session_from_row(r: tuple, **extra: Any) -> SessionRecord:
+    return SessionRecord(
+        id=r[0], detected_at=parse_dt(r[1]), location=r[2], location_type=r[3], notes=r[4],
+        camera_id=r[5], source=r[6], direction=r[7], original_path=r[8], annotated_path=r[9],
+        vehicle_annotated_path=r[10], processing_time_s=r[11], width_px=r[12], height_px=r[13],
+        **extra,
+    )
+
+
+def detection_from_row(r: tuple) -> DetectionRecord:
+    plate = plate_from_row(r[:PLATE_WIDTH])
+    vrow = r[PLATE_WIDTH:PLATE_WIDTH + VEHICLE_WIDTH]
+    vehicle = vehicle_from_row(vrow) if vrow[0] is not None else None
+    session = session_from_row(r[PLATE_WIDTH + VEHICLE_WIDTH:])
+    return DetectionRecord(plate=plate, vehicle=vehicle, session=session)

@@ -1,0 +1,401 @@
+"""Every query alprd runs. Methods block: the web layer calls them in an executor.
+
+Times are stored as naive local time ('YYYY-MM-DD HH:MM:SS', the gate's wall clock,
+which is what operators read on the dashboard); an aware datetime is converted first.
+Multi-row writes run in one transaction (``db.atomic()``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from peewee import IntegrityError, SqliteDatabase
+
+from alprd.errors import BadInputError, NotFoundError, StorageFullError
+from alprd.messages import Box, Detection, ImageResult, PlateEvent, PlateRead
+from alprd.packs import Pack
+from alprd.storage import queries
+from alprd.storage.files import StoredImages
+from alprd.storage.lists import match_list_status, normalise_plate_text
+from alprd.storage.models import DetectionSession, Location, Plate, PlateStatus, Vehicle
+from alprd.storage.records import (
+    DeleteOutcome,
+    DetectionRecord,
+    LocationRecord,
+    PlateRecord,
+    SessionRecord,
+    VehicleRecord,
+)
+
+LIST_STATUSES = ("whitelist", "blacklist")
+
+
+def db_time(when: datetime) -> str:
+    if when.tzinfo is not None:
+        when = when.astimezone().replace(tzinfo=None)
+    return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+class Repository:
+    def __init__(self, db: SqliteDatabase, pack: Pack, *, max_confusions: int = 1) -> None:
+        self.db = db
+        self.pack = pack
+        self.max_confusions = max_confusions
+
+    # ---- writes of detections -------------------------------------------------------
+
+    def save_image_result(
+        self,
+        result: ImageResult,
+        images: StoredImages,
+        *,
+        location: str,
+        detected_at: datetime,
+        processing_time_s: float,
+        camera_id: str = "",
+        source: str = "upload",
+        direction: str = "unknown",
+        list_status: str | None = None,
+    ) -> int:
+        """Store one session with its vehicles and plates; returns the session id."""
+        lists = self.list_statuses() if list_status is None else {}
+        at = db_time(detected_at)
+        with self._writing():
+            session = DetectionSession.create(
+                detected_at=at, location=location, camera_id=camera_id, source=source,
+                direction=direction, original_path=images.original, annotated_path=images.annotated,
+                vehicle_annotated_path=images.vehicle_annotated, processing_time_s=processing_time_s,
+                image_width_px=result.width, image_height_px=result.height,
+            )
+            vehicles = list(result.vehicles)
+            vehicles += [r.vehicle for r in result.reads if r.vehicle is not None and r.vehicle not in vehicles]
+            vehicle_ids: dict[Detection, tuple[int, str, float]] = {}
+            for i, det in enumerate(vehicles):
+                v = Vehicle.create(
+                    session=session.id, vehicle_index=i + 1, vehicle_class=det.label,
+                    confidence=det.confidence, **_box(det.box),
+                    image_path=_nth(images.vehicle_crops, i), detected_at=at,
+                )
+                vehicle_ids.setdefault(det, (v.id, det.label, det.confidence))
+            for i, read in enumerate(result.reads):
+                vehicle = vehicle_ids.get(read.vehicle) if read.vehicle is not None else None
+                status = list_status or match_list_status(read.ocr.text, lists, self.max_confusions)
+                self._insert_plate(session.id, vehicle, i + 1, read, status, _nth(images.plate_crops, i), at)
+        return session.id
+
+    def save_event(self, event: PlateEvent, images: StoredImages) -> int:
+        """Store a gate's final plate event as a session of one vehicle (if seen) and one plate."""
+        read = event.read
+        if read.ocr.text != event.text:
+            read = PlateRead(
+                plate=read.plate, ocr=type(read.ocr)(text=event.text, confidence=event.confidence),
+                vehicle=read.vehicle, region_code=read.region_code, region_name=read.region_name,
+                plate_type=read.plate_type, text_color=read.text_color, background_color=read.background_color,
+            )
+        h, w = event.frame.image.shape[:2] if event.frame.image is not None else (0, 0)
+        result = ImageResult(
+            width=w, height=h, vehicles=(read.vehicle,) if read.vehicle else (), reads=(read,)
+        )
+        return self.save_image_result(
+            result, images, location=event.location, camera_id=event.camera_id, source="camera",
+            detected_at=datetime.fromtimestamp(event.last_seen_s), direction=event.direction,
+            processing_time_s=max(0.0, event.last_seen_s - event.first_seen_s),
+            list_status=event.list_status if event.list_status != "unknown" else None,
+        )
+
+    def _insert_plate(
+        self, session_id: int, vehicle: tuple[int, str, float] | None, index: int,
+        read: PlateRead, status: str, image_path: str, at: str,
+    ) -> int:
+        text = normalise_plate_text(read.ocr.text) or read.ocr.text
+        code, name = (read.region_code, read.region_name) if read.region_code else self.pack.region_for(text)
+        plate_type = read.plate_type or self.pack.plate_type_for(read.background_color)
+        return Plate.insert(
+            session=session_id, vehicle=vehicle[0] if vehicle else None, plate_index=index,
+            plate_text=text, ocr_confidence=read.ocr.confidence, **_box(read.plate.box),
+            plate_type=plate_type, plate_status=status, region_code=code, region_name=name,
+            text_color=read.text_color, background_color=read.background_color, image_path=image_path,
+            detected_at=at, vehicle_class=vehicle[1] if vehicle else "unknown",
+            vehicle_confidence=vehicle[2] if vehicle else 0.0,
+        ).execute()
+
+    # ---- reads of detections --------------------------------------------------------
+
+    def list_detections(
+        self, *, limit: int, offset: int, vehicle_type: str | None = None,
+        plate_type: str | None = None, search: str | None = None,
+    ) -> tuple[list[DetectionRecord], int]:
+        """A page of plates (newest first) matching the filters, and how many match."""
+        return queries.list_detections(
+            self.db, limit=limit, offset=offset, vehicle_type=vehicle_type or None,
+            plate_type=plate_type or None, search=normalise_plate_text(search or "") or None,
+        )
+
+    def latest_session(self) -> SessionRecord | None:
+        row = self.db.execute_sql("SELECT MAX(id) FROM detection_session").fetchone()
+        return self.get_session(row[0]) if row and row[0] is not None else None
+
+    def get_session(self, session_id: int) -> SessionRecord:
+        return queries.session_with_children(self.db, session_id)
+
+    def list_sessions(self, *, limit: int, offset: int) -> tuple[list[SessionRecord], int]:
+        return queries.list_sessions(self.db, limit=limit, offset=offset)
+
+    def update_session(self, session_id: int, *, location: str | None, notes: str | None) -> SessionRecord:
+        changes = {k: v for k, v in (("location", location), ("notes", notes)) if v is not None}
+        with self._writing():
+            self._require(DetectionSession, session_id, "Session")
+            if changes:
+                DetectionSession.update(**changes).where(DetectionSession.id == session_id).execute()
+        return self.get_session(session_id)
+
+    def get_vehicle(self, vehicle_id: int) -> VehicleRecord:
+        return queries.vehicle_with_plates(self.db, vehicle_id)
+
+    def update_vehicle(
+        self, vehicle_id: int, *, vehicle_class: str | None, confidence: float | None
+    ) -> VehicleRecord:
+        with self._writing():
+            self._require(Vehicle, vehicle_id, "Vehicle")
+            changes: dict = {}
+            if vehicle_class is not None:
+                changes["vehicle_class"] = vehicle_class
+            if confidence is not None:
+                changes["confidence"] = confidence
+            if changes:
+                Vehicle.update(**changes).where(Vehicle.id == vehicle_id).execute()
+                Plate.update(
+                    vehicle_class=vehicle_class if vehicle_class is not None else Plate.vehicle_class,
+                    vehicle_confidence=confidence if confidence is not None else Plate.vehicle_confidence,
+                ).where(Plate.vehicle == vehicle_id).execute()
+        return self.get_vehicle(vehicle_id)
+
+    def get_plate(self, plate_id: int) -> PlateRecord:
+        return queries.plate_by_id(self.db, plate_id)
+
+    def update_plate(
+        self, plate_id: int, *, plate_text: str | None = None, plate_status: str | None = None,
+        plate_type: str | None = None,
+    ) -> PlateRecord:
+        changes: dict = {}
+        if plate_text is not None:
+            text = normalise_plate_text(plate_text)
+            if not text:
+                raise BadInputError("plate_text must contain letters or digits")
+            code, name = self.pack.region_for(text)
+            changes.update(plate_text=text, region_code=code, region_name=name)
+        if plate_status is not None:
+            changes["plate_status"] = plate_status
+        if plate_type is not None:
+            changes["plate_type"] = plate_type
+        with self._writing():
+            self._require(Plate, plate_id, "Plate")
+            if changes:
+                Plate.update(**changes).where(Plate.id == plate_id).execute()
+        return self.get_plate(plate_id)
+
+    def delete_vehicle(self, vehicle_id: int) -> DeleteOutcome:
+        """Delete a vehicle and its plates; its session too when nothing is left in it."""
+        with self._writing():
+            vehicle = self._require(Vehicle, vehicle_id, "Vehicle")
+            plates = list(Plate.select(Plate.id, Plate.image_path).where(Plate.vehicle == vehicle_id))
+            paths = [vehicle.image_path, *(p.image_path for p in plates)]
+            Plate.delete().where(Plate.vehicle == vehicle_id).execute()
+            Vehicle.delete().where(Vehicle.id == vehicle_id).execute()
+            session_paths = self._delete_session_if_empty(vehicle.session_id)
+        return DeleteOutcome(len(plates), True, session_paths is not None, _paths(paths, session_paths))
+
+    def delete_plate(self, plate_id: int) -> DeleteOutcome:
+        """Delete a plate; its vehicle when it has no other plate; the session when empty."""
+        with self._writing():
+            plate = self._require(Plate, plate_id, "Plate")
+            paths = [plate.image_path]
+            Plate.delete().where(Plate.id == plate_id).execute()
+            vehicle_deleted = False
+            if plate.vehicle_id is not None and not Plate.select().where(Plate.vehicle == plate.vehicle_id).exists():
+                vehicle = Vehicle.get_by_id(plate.vehicle_id)
+                paths.append(vehicle.image_path)
+                vehicle.delete_instance()
+                vehicle_deleted = True
+            session_paths = self._delete_session_if_empty(plate.session_id)
+        return DeleteOutcome(1, vehicle_deleted, session_paths is not None, _paths(paths, session_paths))
+
+    def _delete_session_if_empty(self, session_id: int) -> list[str] | None:
+        if Vehicle.select().where(Vehicle.session == session_id).exists():
+            return None
+        if Plate.select().where(Plate.session == session_id).exists():
+            return None
+        s = DetectionSession.get_by_id(session_id)
+        s.delete_instance()
+        return [s.original_path, s.annotated_path, s.vehicle_annotated_path]
+
+    # ---- access lists ---------------------------------------------------------------
+
+    def list_statuses(self) -> dict[str, str]:
+        """plate_text -> 'whitelist' | 'blacklist'."""
+        return dict(self.db.execute_sql("SELECT plate_text, status FROM plate_status ORDER BY plate_text"))
+
+    def set_status(self, plate_text: str, status: str) -> str:
+        text = normalise_plate_text(plate_text)
+        if not text:
+            raise BadInputError("plate_text must contain letters or digits")
+        if status not in LIST_STATUSES:
+            raise BadInputError(f"status_type must be one of {', '.join(LIST_STATUSES)}")
+        with self._writing():
+            PlateStatus.insert(plate_text=text, status=status, created_at=db_time(datetime.now())).on_conflict(
+                conflict_target=[PlateStatus.plate_text], update={PlateStatus.status: status}
+            ).execute()
+        return text
+
+    def remove_status(self, plate_text: str) -> None:
+        text = normalise_plate_text(plate_text)
+        with self._writing():
+            if PlateStatus.delete().where(PlateStatus.plate_text == text).execute() == 0:
+                raise NotFoundError(f"Plate {plate_text} is not in any status list")
+
+    def sync_all_statuses(self) -> dict[str, int]:
+        """Re-apply the lists to every stored plate; returns plates per status afterwards."""
+        lists = self.list_statuses()
+        with self._writing():
+            texts = [r[0] for r in self.db.execute_sql("SELECT DISTINCT plate_text FROM plate")]
+            self.db.execute_sql("CREATE TEMP TABLE IF NOT EXISTS sync_status (plate_text TEXT PRIMARY KEY, status TEXT)")
+            self.db.execute_sql("DELETE FROM sync_status")
+            rows = [(t, match_list_status(t, lists, self.max_confusions)) for t in texts]
+            self.db.cursor().executemany("INSERT INTO sync_status VALUES (?, ?)", rows)
+            self.db.execute_sql(
+                "UPDATE plate SET plate_status = (SELECT status FROM sync_status s WHERE s.plate_text = plate.plate_text) "
+                "WHERE plate_status != (SELECT status FROM sync_status s WHERE s.plate_text = plate.plate_text)"
+            )
+            self.db.execute_sql("DELETE FROM sync_status")
+        counts = dict(self.counts_by("status"))
+        return {"whitelist": counts.get("whitelist", 0), "blacklist": counts.get("blacklist", 0),
+                "unclassified": sum(n for k, n in counts.items() if k not in LIST_STATUSES)}
+
+    # ---- locations ------------------------------------------------------------------
+
+    def list_locations(self) -> list[LocationRecord]:
+        return [_location(x) for x in Location.select().order_by(Location.id)]
+
+    def get_location(self, location_id: int) -> LocationRecord:
+        return _location(self._require(Location, location_id, "Location"))
+
+    def create_location(self, name: str, type_: str) -> LocationRecord:
+        try:
+            with self._writing():
+                loc = Location.create(name=name, type=type_, created_at=db_time(datetime.now()))
+        except IntegrityError as exc:
+            raise BadInputError(f"a location named '{name}' already exists") from exc
+        return _location(loc)
+
+    def update_location(self, location_id: int, *, name: str | None, type_: str | None) -> LocationRecord:
+        changes = {k: v for k, v in (("name", name), ("type", type_)) if v is not None}
+        try:
+            with self._writing():
+                self._require(Location, location_id, "Location")
+                if changes:
+                    Location.update(**changes).where(Location.id == location_id).execute()
+        except IntegrityError as exc:
+            raise BadInputError(f"a location named '{name}' already exists") from exc
+        return self.get_location(location_id)
+
+    def delete_location(self, location_id: int) -> None:
+        with self._writing():
+            self._require(Location, location_id, "Location")
+            Location.delete().where(Location.id == location_id).execute()
+
+    def location_types(self) -> list[str]:
+        return [r[0] for r in self.db.execute_sql("SELECT DISTINCT type FROM location WHERE type != '' ORDER BY type")]
+
+    def count_locations(self) -> int:
+        return Location.select().count()
+
+    # ---- statistics (small aggregate tables kept by triggers; see migrations) -------
+
+    def total_detections(self) -> int:
+        return queries.total_plates(self.db)
+
+    def counts_by(self, dimension: str) -> list[tuple[str, int]]:
+        """(key, plates) for 'vehicle_class' | 'plate_type' | 'region' | 'status', most first."""
+        return queries.counts_by(self.db, dimension)
+
+    def daily_counts(self, since: date) -> list[tuple[str, int]]:
+        return queries.daily_counts(self.db, since)
+
+    def hourly_counts(self, since: date) -> list[tuple[int, int]]:
+        return queries.hourly_counts(self.db, since)
+
+    def weekday_counts(self, since: date) -> list[tuple[int, int]]:
+        """(weekday 0=Monday .. 6=Sunday, plates)."""
+        return queries.weekday_counts(self.db, since)
+
+    def ping(self) -> bool:
+        try:
+            self.db.execute_sql("SELECT 1").fetchone()
+            return True
+        except Exception:  # health check: any failure means "not accessible"
+            return False
+
+    # ---- retention (called by the daemon's retention job) ---------------------------
+
+    def delete_older_than(self, cutoff: datetime) -> list[str]:
+        """Delete sessions (with their vehicles and plates) detected before ``cutoff``."""
+        ids = [r[0] for r in self.db.execute_sql(
+            "SELECT id FROM detection_session WHERE detected_at < ?", (db_time(cutoff),))]
+        return self.delete_sessions(ids)
+
+    def image_paths_oldest_first(self, limit: int) -> list[tuple[int, list[str]]]:
+        """(session id, its image paths) of the ``limit`` oldest sessions."""
+        return queries.image_paths_oldest_first(self.db, limit)
+
+    def delete_sessions(self, session_ids: list[int]) -> list[str]:
+        """Delete sessions with their vehicles and plates; returns their image paths."""
+        paths: list[str] = []
+        with self._writing():
+            for start in range(0, len(session_ids), 500):
+                chunk = session_ids[start:start + 500]
+                paths += [p for _, ps in queries.image_paths_of(self.db, chunk) for p in ps]
+                marks = ",".join("?" * len(chunk))
+                self.db.execute_sql(f"DELETE FROM detection_session WHERE id IN ({marks})", chunk)
+        return paths
+
+    # ---- helpers --------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.OperationalError as exc:
+            if "full" in str(exc).lower():
+                raise StorageFullError(f"database disk is full: {exc}") from exc
+            raise
+
+    @staticmethod
+    def _require(model, record_id: int, what: str):
+        obj = model.get_or_none(model._meta.primary_key == record_id)
+        if obj is None:
+            raise NotFoundError(f"{what} with ID {record_id} not found")
+        return obj
+
+
+def _box(box: Box) -> dict[str, float]:
+    return {"x1": box.x1, "y1": box.y1, "x2": box.x2, "y2": box.y2}
+
+
+def _paths(*groups: list[str] | None) -> tuple[str, ...]:
+    return tuple(p for group in groups for p in (group or ()) if p)
+
+
+def _nth(paths: tuple[str, ...], i: int) -> str:
+    return paths[i] if i < len(paths) else ""
+
+
+def _location(loc: Location) -> LocationRecord:
+    return LocationRecord(id=loc.id, name=loc.name, type=loc.type, created_at=_as_dt(loc.created_at))
+
+
+def _as_dt(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
