@@ -1,1 +1,1 @@
-"""alprd.capture stage."""
+"""Capture: camera sources -> frames (one reader thread per camera, newest frame wins)."""

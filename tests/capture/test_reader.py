@@ -1,0 +1,137 @@
+"""The capture thread with a fake USB camera (the only fake: no camera on CI)."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from structlog.testing import capture_logs
+
+from alprd.capture.latest import LatestQueue
+from alprd.capture.reader import CameraReader
+from alprd.capture.sources import CaptureError
+from alprd.config import CameraConfig
+
+
+class FakeUsbCamera:
+    """Delivers numbered frames at ``fps``; may fail after ``fail_after`` or freeze."""
+
+    def __init__(self, fps=50.0, fail_after=None, freeze_after=None, freeze_s=0.0):
+        self.fps = fps
+        self.fail_after = fail_after
+        self.freeze_after = freeze_after
+        self.freeze_s = freeze_s
+        self.count = 0
+        self.released = threading.Event()
+
+    @property
+    def nominal_fps(self):
+        return self.fps
+
+    def read(self):
+        time.sleep(1.0 / self.fps)
+        self.count += 1
+        if self.fail_after is not None and self.count > self.fail_after:
+            return False, None
+        if self.freeze_after is not None and self.count > self.freeze_after:
+            time.sleep(self.freeze_s)
+        return True, np.full((36, 64, 3), self.count % 256, np.uint8)
+
+    def release(self):
+        self.released.set()
+
+
+def camera(**kw):
+    base = dict(source="usb:0", detect_fps=10, read_timeout_s=1.0, reconnect_min_s=0.05, reconnect_max_s=0.2)
+    return CameraConfig(**(base | kw))
+
+
+def run_reader(cam, opener, seconds, consume=None):
+    q = LatestQueue(maxsize=1)
+    reader = CameraReader("gate1", cam, q, opener=opener)
+    got = []
+    stop = threading.Event()
+
+    def consumer():
+        while not stop.is_set():
+            frame = q.get(0.1)
+            if frame is not None:
+                got.append(frame)
+                if consume:
+                    time.sleep(consume)
+
+    worker = threading.Thread(target=consumer)
+    reader.start()
+    worker.start()
+    time.sleep(seconds)
+    stats = reader.stats()
+    reader.stop()
+    stop.set()
+    worker.join()
+    assert not reader.alive
+    return got, stats
+
+
+def test_frames_handed_over_at_detect_fps():
+    fake = FakeUsbCamera(fps=50)
+    got, stats = run_reader(camera(detect_fps=10), lambda c: fake, 1.5)
+    assert stats.connected and stats.frames_dropped == 0
+    assert 35 <= stats.fps_in <= 55
+    assert 11 <= len(got) <= 17  # ~10/s of ~50/s
+    assert [f.index for f in got] == sorted(f.index for f in got)
+    assert all(f.camera_id == "gate1" and f.image.shape == (36, 64, 3) for f in got)
+    assert fake.released.is_set()
+
+
+def test_slow_inference_drops_and_counts_and_never_blocks_capture():
+    fake = FakeUsbCamera(fps=50)
+    got, stats = run_reader(camera(detect_fps=25), lambda c: fake, 1.5, consume=0.2)
+    assert stats.frames_dropped > 10
+    assert stats.frames_read > 55  # capture kept its own pace while the consumer crawled
+    assert len(got) <= 9
+
+
+def test_failure_reconnects_with_backoff():
+    opened = []
+
+    def opener(cam):
+        opened.append(time.monotonic())
+        if len(opened) in (2, 3):
+            raise CaptureError("cannot open usb:0")
+        return FakeUsbCamera(fps=100, fail_after=10)
+
+    with capture_logs() as logs:
+        got, stats = run_reader(camera(), opener, 1.0)
+    names = [e["event"] for e in logs]
+    assert names.count("capture.disconnected") >= 3
+    assert names.count("capture.reconnecting") >= 3 and "capture.connected" in names
+    assert len(opened) >= 4 and stats.reconnects >= 3
+    assert len(got) >= 4  # frames kept coming between failures
+    gaps = [b - a for a, b in zip(opened, opened[1:])]
+    assert all(g >= 0.03 for g in gaps)  # never a busy loop
+
+
+def test_frozen_camera_is_noticed_within_read_timeout():
+    fake = FakeUsbCamera(fps=50, freeze_after=5, freeze_s=1.2)
+    with capture_logs() as logs:
+        started = time.monotonic()
+        got, stats = run_reader(camera(read_timeout_s=1.0), lambda c: fake, 1.6)
+    stalled = [e for e in logs if e["event"] == "capture.stalled"]
+    assert stalled and stalled[0]["waited_s"] >= 0.9
+    assert stalled[0]["waited_s"] < 1.5
+    assert time.monotonic() - started < 4
+
+
+def test_credentials_never_logged():
+    def opener(cam):
+        raise CaptureError("cannot open rtsp://***@10.0.0.9/x")
+
+    with capture_logs() as logs:
+        run_reader(camera(source="rtsp://admin:hunter2@10.0.0.9/x"), opener, 0.3)
+    assert logs and all("hunter2" not in repr(e) for e in logs)
+
+
+@pytest.mark.parametrize("detect_fps", [2, 5])
+def test_state_reports_analysis_rate_window(detect_fps):
+    got, _ = run_reader(camera(detect_fps=detect_fps), lambda c: FakeUsbCamera(fps=50), 2.0)
+    assert abs(len(got) - 2 * detect_fps) <= 2
