@@ -4,5 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+# Gate daemon tests: a GStreamer RTSP server (Debian's python3-gi) and systemd-analyze.
+GATE_DEBS="systemd python3-gst-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav"
+# shellcheck disable=SC2086
+installed=$(dpkg-query -W -f='${Status}\n' $GATE_DEBS 2>/dev/null | grep -c '^install ok installed$' || true)
+if [ "$installed" -ne "$(echo $GATE_DEBS | wc -w)" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends $GATE_DEBS >/dev/null
+fi
 python3 -m pip install -q -e '.[test]'
 python3 -m pytest -q "$@"
