@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from peewee import IntegrityError, SqliteDatabase
 
+from alprd.config import Config
 from alprd.errors import BadInputError, NotFoundError, StorageFullError
 from alprd.messages import Box, Detection, ImageResult, PlateEvent, PlateRead
 from alprd.packs import Pack
@@ -112,7 +113,9 @@ class Repository:
     ) -> int:
         text = normalise_plate_text(read.ocr.text) or read.ocr.text
         code, name = (read.region_code, read.region_name) if read.region_code else self.pack.region_for(text)
-        plate_type = read.plate_type or self.pack.plate_type_for(read.background_color)
+        plate_type = (
+            self.pack.plate_type_for(read.background_color) if read.background_color else read.plate_type
+        )
         return Plate.insert(
             session=session_id, vehicle=vehicle[0] if vehicle else None, plate_index=index,
             plate_text=text, ocr_confidence=read.ocr.confidence, **_box(read.plate.box),
@@ -399,3 +402,12 @@ def _location(loc: Location) -> LocationRecord:
 
 def _as_dt(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def open_repository(config: Config) -> Repository:
+    """Open the configured database (migrating it) and its repository."""
+    from alprd.packs import load_pack
+    from alprd.storage.db import open_database
+
+    db = open_database(config.resolve(config.storage.database), busy_timeout_ms=config.storage.busy_timeout_ms)
+    return Repository(db, load_pack(config.regions.pack), max_confusions=config.lists.max_confusions)

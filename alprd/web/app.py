@@ -1,0 +1,73 @@
+"""``create_app``: the REST API as an aiohttp application (running it is the caller's job)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+
+from alprd import __version__
+from alprd.config import Config
+from alprd.storage.files import ImageStore
+from alprd.storage.repository import Repository
+from alprd.web import keys
+from alprd.web.docs import add_doc_routes
+from alprd.web.endpoint import Endpoint, add_endpoints
+from alprd.web.middleware import api_key_middleware, cors_middleware, error_middleware
+from alprd.web.openapi import build_openapi
+from alprd.web.ports import ImagePipeline, LinesProvider
+from alprd.web.routes import detection, files, lists, locations, records, statistics
+
+DB_THREADS = 4
+TITLE = "alprd licence plate recognition API"
+
+# Order matters: fixed paths before parameterised ones that could swallow them.
+ENDPOINTS: tuple[Endpoint, ...] = (
+    *files.ENDPOINTS,
+    *detection.ENDPOINTS,
+    *lists.ENDPOINTS,
+    *records.ENDPOINTS,
+    *statistics.ENDPOINTS,
+    *locations.ENDPOINTS,
+)
+
+
+def create_app(
+    config: Config,
+    *,
+    repository: Repository,
+    pipeline: ImagePipeline | None = None,
+    lines: LinesProvider | None = None,
+) -> web.Application:
+    middlewares = [cors_middleware(config.server.cors_origins), error_middleware]
+    if config.api_key:
+        middlewares.append(api_key_middleware(config.api_key))
+    upload_bytes = int(config.server.max_upload_mb * 1024 * 1024)
+    app = web.Application(middlewares=middlewares, client_max_size=upload_bytes + 1024 * 1024)
+    app[keys.CONFIG] = config
+    app[keys.REPOSITORY] = repository
+    app[keys.PACK] = repository.pack
+    app[keys.IMAGE_STORE] = ImageStore(config.resolve(config.storage.outputs_dir))
+    app[keys.PIPELINE] = pipeline
+    app[keys.LINES] = lines
+    app[keys.OPENAPI] = build_openapi(
+        ENDPOINTS, title=TITLE, version=__version__, api_key_required=bool(config.api_key)
+    )
+    app.cleanup_ctx.append(_executors(config))
+    add_endpoints(app, ENDPOINTS)
+    add_doc_routes(app)
+    return app
+
+
+def _executors(config: Config):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        app[keys.DB_EXECUTOR] = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="alprd-db")
+        app[keys.INFERENCE_EXECUTOR] = ThreadPoolExecutor(
+            config.inference.workers, thread_name_prefix="alprd-infer"
+        )
+        yield
+        app[keys.INFERENCE_EXECUTOR].shutdown(wait=True, cancel_futures=True)
+        app[keys.DB_EXECUTOR].shutdown(wait=True)
+
+    return ctx

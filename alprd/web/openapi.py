@@ -1,0 +1,101 @@
+"""OpenAPI 3.1 document generated from the declared endpoints and their pydantic models."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from alprd.web import schemas as s
+from alprd.web.endpoint import MULTIPART, Endpoint
+
+REF = "#/components/schemas/{model}"
+_DESCRIPTIONS = {
+    200: "Successful Response", 400: "Bad Request", 401: "Missing or invalid API key", 404: "Not Found",
+    413: "Upload too large", 415: "Unsupported image", 422: "Validation Error",
+    503: "Plate reading unavailable", 507: "Storage full",
+}
+
+
+def _operation_id(ep: Endpoint, path: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "root"
+    return f"{ep.name}_{slug}_{ep.method.lower()}"
+
+
+def _param_models(ep: Endpoint) -> list[tuple[str, type[BaseModel]]]:
+    return [(where, m) for where, m in (("path", ep.path_params), ("query", ep.query)) if m is not None]
+
+
+def build_openapi(
+    endpoints: Sequence[Endpoint], *, title: str, version: str, api_key_required: bool
+) -> dict[str, Any]:
+    inputs = {m for ep in endpoints for m in (ep.body, ep.path_params, ep.query) if m is not None}
+    outputs = {ep.response for ep in endpoints if ep.response is not None}
+    outputs |= {s.HTTPError, s.HTTPValidationError}
+    keys = [(m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)]
+    keys += [(m, "serialization") for m in sorted(outputs, key=lambda m: m.__name__)]
+    refs, top = models_json_schema(keys, ref_template=REF)
+    defs: dict[str, Any] = dict(top.get("$defs", {}))
+    param_names = {m.__name__ for ep in endpoints for _, m in _param_models(ep)}
+
+    paths: dict[str, dict[str, Any]] = {}
+    for ep in endpoints:
+        for path in ep.paths:
+            paths.setdefault(path, {})[ep.method.lower()] = _operation(ep, path, refs, defs, api_key_required)
+    for name in param_names:
+        defs.pop(name, None)
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {"schemas": defs},
+    }
+    if api_key_required:
+        doc["components"]["securitySchemes"] = {"APIKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
+    return doc
+
+
+def _parameters(ep: Endpoint, defs: dict[str, Any]) -> list[dict[str, Any]]:
+    params = []
+    for where, model in _param_models(ep):
+        schema = defs[model.__name__]
+        required = set(schema.get("required", ()))
+        for name, prop in schema.get("properties", {}).items():
+            params.append({"name": name, "in": where, "required": where == "path" or name in required,
+                           "schema": prop})
+    return params
+
+
+def _operation(ep: Endpoint, path: str, refs, defs, api_key_required: bool) -> dict[str, Any]:
+    op: dict[str, Any] = {"tags": [ep.tag], "summary": ep.summary, "operationId": _operation_id(ep, path)}
+    params = _parameters(ep, defs)
+    if params:
+        op["parameters"] = params
+    if ep.body is not None:
+        schema = refs[(ep.body, "validation")]
+        op["requestBody"] = {"required": True, "content": {media: {"schema": schema} for media in ep.body_media}}
+    responses: dict[str, Any] = {}
+    if ep.response is not None:
+        content = {ep.response_media: {"schema": refs[(ep.response, "serialization")]}}
+    else:
+        content = {"*/*": {"schema": {}}}
+    responses[str(ep.status)] = {"description": _DESCRIPTIONS.get(ep.status, "OK"), "content": content}
+    error_codes = set(ep.errors)
+    if api_key_required and ep.mutating:
+        error_codes.add(401)
+        op["security"] = [{"APIKeyHeader": []}]
+    if params or ep.body is not None:
+        error_codes.add(422)
+    if ep.body is not None and ep.body_media == (MULTIPART,):
+        error_codes.add(400)
+    for code in sorted(error_codes):
+        model = s.HTTPValidationError if code == 422 else s.HTTPError
+        responses[str(code)] = {
+            "description": _DESCRIPTIONS.get(code, "Error"),
+            "content": {"application/json": {"schema": refs[(model, "serialization")]}},
+        }
+    op["responses"] = responses
+    return op

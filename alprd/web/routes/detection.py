@@ -1,0 +1,133 @@
+"""Detection routes: upload an image, the latest session, the detections list, gate lines."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+
+from alprd.errors import InferenceUnavailableError, NotFoundError
+from alprd.messages import CameraState, ImageResult
+from alprd.storage.files import file_stamp
+from alprd.web import keys, schemas as s, serialize
+from alprd.web.endpoint import MULTIPART, Call, Endpoint
+from alprd.web.upload import decode_image, read_upload
+
+
+async def detect_image(call: Call) -> s.DetectImageResponse:
+    app = call.app
+    config = app[keys.CONFIG]
+    upload = await read_upload(call.request, max_bytes=int(config.server.max_upload_mb * 1024 * 1024))
+    pipeline = app[keys.PIPELINE]
+    if pipeline is None:
+        raise InferenceUnavailableError(
+            "plate reading is not available: no inference pipeline is loaded (see `alprd models`)"
+        )
+    started = time.perf_counter()
+    image = await call.db(decode_image, upload.data)
+    loop = asyncio.get_running_loop()
+    executor = app[keys.INFERENCE_EXECUTOR]
+    result: ImageResult = await loop.run_in_executor(executor, pipeline.read_image, image)
+    annotated = await loop.run_in_executor(executor, pipeline.annotate, image, result)
+    now = datetime.now()
+    store = app[keys.IMAGE_STORE]
+    images = await call.db(store.save_result, image, result, annotated=annotated, when=now)
+    repo = app[keys.REPOSITORY]
+    try:
+        session_id = await call.db(
+            repo.save_image_result, result, images, location=upload.location, detected_at=now,
+            processing_time_s=time.perf_counter() - started,
+        )
+    except BaseException:
+        await call.db(store.delete, images.all_paths())
+        raise
+    session = await call.db(repo.get_session, session_id)
+    return serialize.detect_response(session, file_stamp=file_stamp(now))
+
+
+async def latest_detection(call: Call) -> s.LatestDetection:
+    repo = call.app[keys.REPOSITORY]
+    session = await call.db(repo.latest_session)
+    return serialize.latest_entities(session) if session else s.LatestDetection([])
+
+
+async def list_detections(call: Call) -> s.DetectionList:
+    q: s.DetectionsQuery = call.query
+    repo = call.app[keys.REPOSITORY]
+    rows, count = await call.db(
+        repo.list_detections, limit=q.limit, offset=q.offset, vehicle_type=q.vehicleType,
+        plate_type=q.plateType, search=q.search,
+    )
+    return s.DetectionList(detections=[serialize.detection_item(r) for r in rows], count=count)
+
+
+def line_state(state: CameraState) -> s.LineState:
+    event = state.last_event
+    return s.LineState(
+        line_id=state.camera_id, name=state.name, location=state.location, source=state.source,
+        connected=state.connected, fps_in=state.fps_in, fps_analysed=state.fps_analysed,
+        frames_dropped=state.frames_dropped, last_error=state.last_error,
+        last_frame_at=_when(state.last_frame_s),
+        latest_plate=event.text if event else None,
+        latest_plate_at=_when(event.last_seen_s) if event else None,
+        latest_plate_status=event.list_status if event else None,
+    )
+
+
+def _when(seconds: float | None) -> str | None:
+    return serialize.stamp(datetime.fromtimestamp(seconds)) if seconds is not None else None
+
+
+async def detect_lines(call: Call) -> s.LineList:
+    lines = call.app[keys.LINES]
+    return s.LineList([line_state(x) for x in lines.states()] if lines else [])
+
+
+async def test_line(call: Call) -> s.LineTestResult:
+    lines = call.app[keys.LINES]
+    line_id = call.path.line_id
+    if lines is None:
+        raise NotFoundError(f"Line {line_id} not found (no camera lines are configured)")
+    started = time.perf_counter()
+    state, result = await lines.test_line(line_id)
+    pairs = [_read_pair(result, i) for i in range(len(result.reads))]
+    plated = {id(r.vehicle) for r in result.reads if r.vehicle is not None}
+    pairs += [s.VehicleAndPlate(vehicle=_vehicle(v, 0), plate=None) for v in result.vehicles if id(v) not in plated]
+    return s.LineTestResult(
+        line=line_state(state), timestamp=file_stamp(datetime.now()),
+        processing_time=round(time.perf_counter() - started, 3), image_resolution=result.resolution,
+        list_vehicle_and_plate_information=pairs,
+    )
+
+
+def _vehicle(det, index: int) -> s.DetectedVehicle:
+    return s.DetectedVehicle(
+        vehicle_class=det.label, vehicle_confidence_score=det.confidence, vehicle_image_path="",
+        id=index, vehicle_bounding_box=det.box.as_int_list(),
+    )
+
+
+def _read_pair(result: ImageResult, i: int) -> s.VehicleAndPlate:
+    read = result.reads[i]
+    return s.VehicleAndPlate(
+        vehicle=_vehicle(read.vehicle, 0) if read.vehicle else None,
+        plate=s.DetectedPlate(
+            plate_text=read.ocr.text, ocr_confidence=read.ocr.confidence, plate_image_path="", id=0,
+            plate_bounding_box=read.plate.box.as_int_list(), plate_type=read.plate_type,
+            plate_status="unknown", plate_region=read.region_label,
+        ),
+    )
+
+
+ENDPOINTS = (
+    Endpoint("POST", ("/detect/image", "/detect_image"), detect_image, "Detect Image",
+             body=s.Body_detect_image_detect_image_post, body_media=(MULTIPART,),
+             response=s.DetectImageResponse, errors=(400, 413, 415, 503, 507)),
+    Endpoint("GET", ("/api/detection/latest", "/latest_detection"), latest_detection, "Get Latest Detection",
+             response=s.LatestDetection),
+    Endpoint("GET", ("/detections", "/api/detections"), list_detections, "Get Detections",
+             query=s.DetectionsQuery, response=s.DetectionList),
+    Endpoint("GET", ("/api/detect/lines",), detect_lines, "Get Detection Lines", response=s.LineList),
+    Endpoint("GET", ("/api/detect/line/{line_id}/test",), test_line, "Get Line Detection",
+             path_params=s.LinePath, response=s.LineTestResult, errors=(404,)),
+)

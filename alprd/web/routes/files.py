@@ -1,0 +1,67 @@
+"""Files under outputs/ and static/, and the API root. A path can never leave its folder."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from aiohttp import web
+
+from alprd import __version__
+from alprd.errors import NotFoundError
+from alprd.web import keys, schemas as s
+from alprd.web.endpoint import Call, Endpoint
+
+
+def safe_file(root: Path, relative: str) -> Path | None:
+    """The regular file ``relative`` names inside ``root``, or None when it is missing or
+    would leave ``root`` (``..``, absolute paths, NUL, backslashes, symlinks pointing out)."""
+    if not relative or "\x00" in relative or "\\" in relative or relative.startswith("/"):
+        return None
+    parts = PurePosixPath(relative).parts
+    if any(p in ("..", ".") for p in parts):
+        return None
+    try:
+        base = root.resolve(strict=True)
+        target = base.joinpath(*parts).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if not target.is_relative_to(base) or not target.is_file():
+        return None
+    return target
+
+
+def _serve(call: Call, root: Path) -> web.FileResponse:
+    relative = call.path.path
+    target = safe_file(root, relative)
+    if target is None:
+        raise NotFoundError(f"File not found: {relative}")
+    return web.FileResponse(target)
+
+
+async def get_output(call: Call) -> web.FileResponse:
+    config = call.app[keys.CONFIG]
+    return _serve(call, config.resolve(config.storage.outputs_dir))
+
+
+async def get_static(call: Call) -> web.FileResponse:
+    config = call.app[keys.CONFIG]
+    return _serve(call, config.resolve(config.server.static_dir))
+
+
+async def root(call: Call) -> s.Root:
+    ok = await call.db(call.app[keys.REPOSITORY].ping)
+    return s.Root(
+        message="alprd licence plate recognition API", status="online" if ok else "degraded",
+        version=__version__, docs="/docs", database={"accessible": ok},
+    )
+
+
+_FILE = "application/octet-stream"
+
+ENDPOINTS = (
+    Endpoint("GET", ("/",), root, "Root", tag="health", response=s.Root),
+    Endpoint("GET", ("/outputs/{path}",), get_output, "Get Output File", tag="files", path_params=s.FilePath,
+             response_media=_FILE, errors=(404,), route_patterns={"/outputs/{path}": "/outputs/{path:.+}"}),
+    Endpoint("GET", ("/static/{path}",), get_static, "Get Static File", tag="files", path_params=s.FilePath,
+             response_media=_FILE, errors=(404,), route_patterns={"/static/{path}": "/static/{path:.+}"}),
+)
