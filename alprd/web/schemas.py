@@ -445,11 +445,6 @@ class LocationCreate(LocationBase):
     pass
 
 
-class LocationUpdate(_Request):
-    name: LocationName | None = None
-    type: LocationType | None = None
-
-
 class Location(BaseModel):
     id: int
     name: str

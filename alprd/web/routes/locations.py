@@ -22,7 +22,7 @@ async def get_location(call: Call) -> s.Location:
 
 
 async def update_location(call: Call) -> s.Location:
-    body: s.LocationUpdate = call.body
+    body: s.LocationBase = call.body
     row = await call.db(
         call.app[keys.REPOSITORY].update_location, call.path.location_id, name=body.name, type_=body.type
     )
@@ -58,7 +58,7 @@ ENDPOINTS = (
     Endpoint("GET", (_ONE,), get_location, "Get Location", tag=_TAG, path_params=s.LocationPath,
              response=s.Location, errors=(404,)),
     Endpoint("PUT", (_ONE,), update_location, "Update Location", tag=_TAG, path_params=s.LocationPath,
-             body=s.LocationUpdate, response=s.Location, errors=(400, 404)),
+             body=s.LocationBase, response=s.Location, errors=(400, 404)),
     Endpoint("DELETE", (_ONE,), delete_location, "Delete Location", tag=_TAG, path_params=s.LocationPath,
              response=s.LocationDeleted, errors=(404,)),
 )
