@@ -13,5 +13,10 @@ if [ "$installed" -ne "$(echo $GATE_DEBS | wc -w)" ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq --no-install-recommends $GATE_DEBS >/dev/null
 fi
-python3 -m pip install -q -e '.[test]'
+python3 -m pip install -q -e '.[test,training]'
+# Plate OCR training tests: torch (CPU wheel, training only) and the plate fonts.
+python3 -c 'import torch' 2>/dev/null || python3 -m pip install -q torch==2.13.0
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-extra fonts-urw-base35 >/dev/null
+fi
 python3 -m pytest -q "$@"

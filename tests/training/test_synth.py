@@ -1,0 +1,75 @@
+"""The synthetic plate generator: deterministic from a seed, every pack renders."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from alprd.packs import available_packs, load_pack
+from training.synth import STYLES, make_sample, render_clean
+from training.synth.fonts import plate_fonts
+from training.synth.render import render_id
+from training.synth.texts import regex_text
+
+
+def test_plate_fonts_are_installed():
+    assert len(plate_fonts()) >= 2
+
+
+def test_every_pack_and_the_eu_and_us_styles_are_styles():
+    assert set(available_packs()) | {"eu", "us"} == set(STYLES)
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_same_seed_same_sample(style):
+    a, b = make_sample(1234, style), make_sample(1234, style)
+    assert a.text == b.text
+    assert np.array_equal(a.image, b.image)
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_different_seeds_differ(style):
+    texts = {make_sample(seed, style).text for seed in range(8)}
+    assert len(texts) >= 6
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_every_style_renders_a_grey_crop_with_plate_text(style):
+    for seed in range(6):
+        sample = make_sample(seed, style)
+        assert sample.image.dtype == np.uint8 and sample.image.ndim == 2
+        h, w = sample.image.shape
+        assert h >= 8 and w >= 30 and w > h
+        assert re.fullmatch(r"[A-Z0-9]{2,10}", sample.text)
+        assert sample.image.std() > 3  # not a blank image
+
+
+@pytest.mark.parametrize("code", available_packs())
+def test_pack_texts_fit_the_pack_format(code):
+    pack = load_pack(code)
+    for seed in range(30):
+        _, text = render_clean(code, np.random.default_rng(seed))
+        assert pack.matches_format(text), text
+
+
+def test_clean_plate_shows_the_text_in_dark_on_light_or_light_on_dark():
+    plate, _ = render_clean("eu", np.random.default_rng(3))
+    grey = plate.mean(axis=2)
+    assert grey.max() - grey.min() > 150
+
+
+def test_two_line_layout_is_squarer_than_one_line():
+    rng = np.random.default_rng(5)
+    one = render_id(["B", "1234", "ABC"], rng, two_line=False)
+    two = render_id(["B", "1234", "ABC"], rng, two_line=True)
+    assert one.shape[1] / one.shape[0] > 2.8
+    assert two.shape[1] / two.shape[0] < 2.2
+
+
+@pytest.mark.parametrize("pattern", ["^[A-Z]{1,2}[0-9]{1,4}[A-Z]{0,3}$", "^[0-9]{3}[A-Z]{3}$", "^[A-Z]{2}[0-9]{2}$"])
+def test_regex_text_matches_its_pattern(pattern):
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        assert re.match(pattern, "".join(regex_text(pattern, rng)))

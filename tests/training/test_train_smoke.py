@@ -1,0 +1,56 @@
+"""A short training run on a handful of samples: the loss is finite and falls, a
+checkpoint is written, and it exports to a model the runtime reader loads."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import openvino as ov
+import pytest
+
+torch = pytest.importorskip("torch", reason="training needs torch (tools/test.sh installs it)")
+
+from alprd.inference.ocr_plate import PlateOcr  # noqa: E402
+from training import data  # noqa: E402
+from training.export_ocr import load_model, to_ir, to_onnx  # noqa: E402
+from training.ocr_model import INPUT_HW, MAX_SLOTS, PlateOcrNet, decode, encode  # noqa: E402
+from training.synth import make_sample  # noqa: E402
+from training.train_ocr import TrainConfig, make_pool, real_pool, train  # noqa: E402
+
+
+def synth_pool(n: int):
+    samples = [make_sample(seed, style) for seed in range(n) for style in ("eu", "id")]
+    images = np.stack([cv2.resize(s.image, (INPUT_HW[1], INPUT_HW[0]), interpolation=cv2.INTER_AREA) for s in samples])
+    return make_pool(images, [s.text for s in samples], real=False)
+
+
+def test_encode_decode_round_trip():
+    assert len(encode("B1234ABC")) == MAX_SLOTS
+    assert decode(encode("B1234ABC")) == "B1234ABC"
+
+
+def test_model_outputs_slot_probabilities():
+    model = PlateOcrNet(with_softmax=True).eval()
+    with torch.no_grad():
+        out = model(torch.zeros(2, 1, *INPUT_HW))
+    assert out.shape == (2, MAX_SLOTS, 37)
+    assert torch.allclose(out.sum(-1), torch.ones(2, MAX_SLOTS), atol=1e-5)
+
+
+def test_a_few_steps_lower_the_loss_and_export(tmp_path, datasets_dir):
+    pools = [synth_pool(6), real_pool(data.us_crops(holdout=False)[:6])]
+    cfg = TrainConfig(max_steps=14, batch=12, warmup_steps=1, lr=3e-3, out=tmp_path / "run",
+                      checkpoint_every_s=1e9)
+    _, result = train(cfg, pools, [0.5, 0.5])
+    assert result.steps == 14
+    assert all(math.isfinite(v) for v in result.losses)
+    assert np.mean(result.losses[-3:]) < result.losses[0]
+    checkpoint = tmp_path / "run" / "last.pt"
+    assert checkpoint.is_file()
+    to_onnx(load_model(checkpoint), tmp_path / "m.onnx")
+    to_ir(tmp_path / "m.onnx", tmp_path / "m.xml")
+    reader = PlateOcr(tmp_path / "m.xml", ov.Core(), "CPU")
+    results = reader.read_batch([np.zeros((40, 160, 3), np.uint8)])
+    assert len(results) == 1 and results[0].engine == "plate"

@@ -1,0 +1,105 @@
+"""Real labelled crops for training and validation, and the fixed held-out splits.
+
+- openalpr-us-crops: a fixed 20 % of files is held out (``splits/us_holdout.txt``),
+  chosen by a hash of the file name; never used in training.
+- indonesia-plate-crops: split by plate TEXT (same vehicle photographed twice stays on
+  one side); validation files in ``splits/id_val.txt``.
+- openalpr-eu: validation only, the labelled box cropped out of each photo.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+SPLITS = Path(__file__).resolve().parent / "splits"
+
+
+@dataclass(frozen=True)
+class Crop:
+    name: str
+    image: np.ndarray  # BGR uint8
+    text: str
+
+
+def _bucket(key: str, buckets: int) -> int:
+    return int(hashlib.sha1(key.encode()).hexdigest(), 16) % buckets
+
+
+def us_rows(root: Path = DATASETS / "openalpr-us-crops") -> list[tuple[str, str]]:
+    with open(root / "groundtruth.csv", newline="") as f:  # file,state,PLATETEXT; no header
+        return sorted((r[0], r[2].upper()) for r in csv.reader(f) if len(r) == 3 and r[0] != "file")
+
+
+def id_rows(root: Path = DATASETS / "indonesia-plate-crops") -> list[tuple[str, str]]:
+    with open(root / "labels.csv", newline="") as f:
+        return sorted((r["file"], r["plate"]) for r in csv.DictReader(f))
+
+
+def is_us_holdout(name: str) -> bool:
+    return _bucket(name, 5) == 0  # a fixed 20 % by file name
+
+
+def is_id_val(text: str) -> bool:
+    return _bucket(text, 5) == 0  # a fixed 20 % by plate text
+
+
+def write_splits() -> None:
+    SPLITS.mkdir(exist_ok=True)
+    us = [n for n, _ in us_rows() if is_us_holdout(n)]
+    idv = [n for n, t in id_rows() if is_id_val(t)]
+    (SPLITS / "us_holdout.txt").write_text("\n".join(us) + "\n")
+    (SPLITS / "id_val.txt").write_text("\n".join(idv) + "\n")
+
+
+def read_split(name: str) -> set[str]:
+    return set((SPLITS / name).read_text().split())
+
+
+def load_crops(root: Path, rows: list[tuple[str, str]]) -> list[Crop]:
+    crops = []
+    for name, text in rows:
+        image = cv2.imread(str(root / name), cv2.IMREAD_COLOR)
+        if image is not None:
+            crops.append(Crop(name, image, text))
+    return crops
+
+
+def us_crops(holdout: bool) -> list[Crop]:
+    held = read_split("us_holdout.txt")
+    rows = [(n, t) for n, t in us_rows() if (n in held) == holdout]
+    return load_crops(DATASETS / "openalpr-us-crops", rows)
+
+
+def id_crops(val: bool) -> list[Crop]:
+    held = read_split("id_val.txt")
+    rows = [(n, t) for n, t in id_rows() if (n in held) == val]
+    return load_crops(DATASETS / "indonesia-plate-crops", rows)
+
+
+def eu_crops(root: Path = DATASETS / "openalpr-eu") -> list[Crop]:
+    """The ground-truth plate box of each labelled photo (validation only)."""
+    crops = []
+    for txt in sorted(root.glob("*.txt")):
+        for line in txt.read_text().splitlines():
+            parts = line.split()
+            if len(parts) < 6:
+                continue
+            image = cv2.imread(str(root / parts[0]), cv2.IMREAD_COLOR)
+            x, y, w, h = (int(float(v)) for v in parts[1:5])
+            if image is None or w <= 0 or h <= 0:
+                continue
+            crops.append(Crop(txt.stem, image[max(y, 0): y + h, max(x, 0): x + w], parts[5].upper()))
+            break  # the first line names the main plate
+    return crops
+
+
+if __name__ == "__main__":
+    write_splits()

@@ -1,0 +1,192 @@
+"""Train the plate OCR on pre-rendered synthetic plates plus augmented real crops.
+
+    python3 -m training.synth.generate --count 40000 --seed 1 --out /tmp/synth_1.npz
+    nice -n 5 python3 -m training.train_ocr --synth /tmp/synth_1.npz --max-minutes 60 \
+        --out /tmp/ocr_run
+
+Real crops: the training parts of openalpr-us-crops and indonesia-plate-crops (see
+``training/data.py`` for the fixed splits); openalpr-eu is only measured, never learnt.
+The learning rate follows a cosine over the wall-clock budget, and a checkpoint is
+written every few minutes and at the end (also on SIGTERM), so a stopped run still
+leaves a usable model: ``<out>/last.pt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from training import data
+from training.augment import augment, to_base
+from training.ocr_model import INPUT_HW, MAX_SLOTS, PlateOcrNet, decode, encode
+
+
+@dataclass
+class TrainConfig:
+    max_minutes: float = 60.0
+    max_steps: int = 10**9
+    batch: int = 128
+    real_fraction: float = 0.4
+    lr: float = 2e-3
+    warmup_steps: int = 200
+    seed: int = 0
+    threads: int = 2
+    checkpoint_every_s: float = 300.0
+    out: Path | None = None
+
+
+@dataclass
+class Pool:
+    """Images (uint8) and their encoded labels; real pools hold 256x128 base images."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    real: bool
+
+
+@dataclass
+class TrainResult:
+    steps: int = 0
+    losses: list[float] = field(default_factory=list)
+
+
+def make_pool(images: np.ndarray, texts, real: bool) -> Pool:
+    labels = np.array([encode(t) for t in texts], np.int64).reshape(-1, MAX_SLOTS)
+    return Pool(images, labels, real)
+
+
+def load_synth(paths: list[Path]) -> Pool:
+    parts = [np.load(p) for p in paths]
+    return make_pool(np.concatenate([p["images"] for p in parts]), np.concatenate([p["labels"] for p in parts]), False)
+
+
+def real_pool(crops: list[data.Crop]) -> Pool:
+    return make_pool(np.stack([to_base(c.image) for c in crops]), [c.text for c in crops], True)
+
+
+def sample_batch(pools: list[Pool], weights: list[float], batch: int, rng: np.random.Generator):
+    counts = rng.multinomial(batch, np.array(weights) / sum(weights))
+    xs, ys = [], []
+    for pool, n in zip(pools, counts):
+        idx = rng.integers(0, len(pool.images), n)
+        for i in idx:
+            xs.append(augment(pool.images[i], rng, INPUT_HW) if pool.real else pool.images[i])
+        ys.append(pool.labels[idx])
+    x = torch.from_numpy(np.stack(xs)[:, None].astype(np.float32))
+    return x, torch.from_numpy(np.concatenate(ys))
+
+
+def preprocess(bgr: np.ndarray) -> np.ndarray:
+    """As the runtime does it: grey, resized straight to the input size."""
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
+    return cv2.resize(grey, (INPUT_HW[1], INPUT_HW[0]), interpolation=cv2.INTER_AREA)
+
+
+def lr_at(cfg: TrainConfig, step: int, progress: float) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    return cfg.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+@torch.no_grad()
+def exact_rate(model: nn.Module, crops: list[data.Crop]) -> float:
+    if not crops:
+        return float("nan")
+    model.eval()
+    x = np.stack([preprocess(c.image) for c in crops])
+    pred = model(torch.from_numpy(x[:, None].astype(np.float32))).argmax(-1).numpy()
+    model.train()
+    return float(np.mean([decode(p) == c.text for p, c in zip(pred, crops)]))
+
+
+def save_checkpoint(model: nn.Module, out: Path, step: int, meta: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / "last.pt.tmp"
+    torch.save({"model": model.state_dict(), "step": step, "meta": meta}, tmp)
+    tmp.replace(out / "last.pt")
+
+
+def train(cfg: TrainConfig, pools: list[Pool], weights: list[float], model: PlateOcrNet | None = None,
+          val: dict[str, list[data.Crop]] | None = None) -> tuple[PlateOcrNet, TrainResult]:
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    rng = np.random.default_rng(cfg.seed)
+    model = model or PlateOcrNet()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
+    result = TrainResult()
+    start_s = last_ckpt_s = time.monotonic()
+    stop = {"now": False}
+    if cfg.out is not None:
+        signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    model.train()
+    while result.steps < cfg.max_steps and not stop["now"]:
+        elapsed_s = time.monotonic() - start_s
+        progress = max(elapsed_s / (cfg.max_minutes * 60), result.steps / cfg.max_steps)
+        if progress >= 1.0:
+            break
+        for group in opt.param_groups:
+            group["lr"] = lr_at(cfg, result.steps, progress)
+        x, y = sample_batch(pools, weights, cfg.batch, rng)
+        loss = loss_fn(model(x).reshape(-1, model.head[-1].out_features // MAX_SLOTS), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        result.losses.append(loss.item())
+        result.steps += 1
+        if result.steps % 50 == 0:
+            print(f"step {result.steps} loss {np.mean(result.losses[-50:]):.4f} lr {opt.param_groups[0]['lr']:.5f} "
+                  f"{elapsed_s / 60:.1f} min", flush=True)
+        if cfg.out is not None and time.monotonic() - last_ckpt_s > cfg.checkpoint_every_s:
+            report(model, val or {}, result.steps)
+            save_checkpoint(model, cfg.out, result.steps, {"minutes": elapsed_s / 60})
+            last_ckpt_s = time.monotonic()
+    if cfg.out is not None:
+        report(model, val or {}, result.steps)
+        save_checkpoint(model, cfg.out, result.steps, {"minutes": (time.monotonic() - start_s) / 60})
+    return model, result
+
+
+def report(model: nn.Module, val: dict[str, list[data.Crop]], step: int) -> None:
+    if not val:
+        return
+    rates = " ".join(f"{name}={exact_rate(model, crops):.3f}" for name, crops in val.items())
+    print(f"val step {step} {rates}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--synth", type=Path, nargs="+", required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--max-minutes", type=float, default=60.0)
+    ap.add_argument("--max-steps", type=int, default=10**9)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", type=Path, help="start from this checkpoint (fine-tuning)")
+    args = ap.parse_args(argv)
+    cfg = TrainConfig(max_minutes=args.max_minutes, max_steps=args.max_steps, batch=args.batch, lr=args.lr,
+                      seed=args.seed, out=args.out)
+    synth = load_synth(args.synth)
+    us, idn = real_pool(data.us_crops(holdout=False)), real_pool(data.id_crops(val=False))
+    print(f"synthetic {len(synth.images)}, US train {len(us.images)}, ID train {len(idn.images)}", flush=True)
+    model = PlateOcrNet()
+    if args.init:
+        model.load_state_dict(torch.load(args.init, weights_only=True)["model"])
+    val = {"eu": data.eu_crops(), "us_holdout": data.us_crops(holdout=True), "id_val": data.id_crops(val=True)}
+    r = cfg.real_fraction
+    train(cfg, [synth, us, idn], [1 - r, r * 0.45, r * 0.55], model, val)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
