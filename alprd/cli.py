@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             from alprd.app import run_daemon
 
-            return run_daemon(load_config(args.config))
+            return run_daemon(load_config(args.config), config_path=args.config)
         return args.func(args)
     except ConfigError as exc:
         print(f"alprd: config error:\n{exc}", file=sys.stderr)

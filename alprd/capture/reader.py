@@ -64,6 +64,10 @@ class CameraReader:
     def start(self) -> None:
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Ask the thread to stop without waiting (stop many cameras at once)."""
+        self._stop.set()
+
     def stop(self, timeout_s: float = 5.0) -> None:
         """Ask the thread to stop; waits at most ``timeout_s`` (a blocked read may outlive it)."""
         self._stop.set()

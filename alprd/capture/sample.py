@@ -47,8 +47,9 @@ def _background(width: int, height: int) -> np.ndarray:
 
 def _draw_plate(img: np.ndarray, text: str, x: int, y: int, w: int) -> None:
     h = int(w * 0.3)
-    cv2.rectangle(img, (x - 2, y - 2), (x + w + 2, y + h + 2), (255, 255, 255), -1)
-    cv2.rectangle(img, (x, y), (x + w, y + h), (20, 20, 20), -1)  # black plate, white text
+    border = max(2, w // 70)
+    cv2.rectangle(img, (x - border, y - border), (x + w + border, y + h + border), (15, 15, 15), -1)
+    cv2.rectangle(img, (x, y), (x + w, y + h), (245, 245, 245), -1)  # white plate, black text (2022+)
     label = spaced_plate(text)
     font = cv2.FONT_HERSHEY_DUPLEX
     thickness = max(2, w // 60)
@@ -56,7 +57,7 @@ def _draw_plate(img: np.ndarray, text: str, x: int, y: int, w: int) -> None:
     (tw, th), _ = cv2.getTextSize(label, font, scale, thickness)
     scale = min((w * 0.9) / tw, (h * 0.62) / th)
     (tw, th), _ = cv2.getTextSize(label, font, scale, thickness)
-    cv2.putText(img, label, (x + (w - tw) // 2, y + (h + th) // 2), font, scale, (245, 245, 245), thickness, cv2.LINE_AA)
+    cv2.putText(img, label, (x + (w - tw) // 2, y + (h + th) // 2), font, scale, (15, 15, 15), thickness, cv2.LINE_AA)
 
 
 def _draw_vehicle(img: np.ndarray, p: VehiclePass, x: int, width: int, height: int) -> None:

@@ -25,7 +25,7 @@ from alprd.capture.timing import FpsMeter
 from alprd.config import CameraConfig
 from alprd.inference.events import EventBuilder
 from alprd.log import get_logger
-from alprd.messages import CameraState, Frame, ImageResult, PlateEvent
+from alprd.messages import Box, CameraState, Frame, ImageResult, PlateEvent
 
 EventSink = Callable[[PlateEvent], None]
 
@@ -34,9 +34,20 @@ class PlateReader(Protocol):
     def read_image(self, image: np.ndarray) -> ImageResult: ...
 
 
+EDGE_MARGIN_PX = 2.0  # a plate touching the frame border is cut off: its read is partial
+
+
+def inside_frame(box: Box, width: int, height: int, margin_px: float = EDGE_MARGIN_PX) -> bool:
+    return box.x1 > margin_px and box.y1 > margin_px and box.x2 < width - margin_px and box.y2 < height - margin_px
+
+
 def keep_counting_reads(result: ImageResult, camera: CameraConfig) -> ImageResult:
-    """The result with only the plates inside the ROI and at least ``min_plate_width_px``."""
-    reads = tuple(r for r in result.reads if plate_counts(r.plate.box, camera.roi, camera.min_plate_width_px))
+    """Only whole plates (not cut by the frame border), inside the ROI, wide enough."""
+    reads = tuple(
+        r for r in result.reads
+        if inside_frame(r.plate.box, result.width, result.height)
+        and plate_counts(r.plate.box, camera.roi, camera.min_plate_width_px)
+    )
     return result if len(reads) == len(result.reads) else replace(result, reads=reads)
 
 

@@ -137,3 +137,25 @@ def test_event_carries_best_read_location_and_direction():
 def test_noise_shorter_than_min_length_gives_nothing():
     b = EventBuilder("cam", EventPolicy(track_timeout_s=1.0), FITS)
     assert run(b, pass_of(0.0, "B1") + gap(1.2, 3.0)) == []
+
+
+@pytest.mark.parametrize(
+    "box,expected",
+    [
+        (Box(100, 100, 200, 125), True),
+        (Box(0, 100, 100, 125), False),  # cut by the left border
+        (Box(550, 100, 640, 125), False),  # cut by the right border
+        (Box(100, 340, 200, 360), False),  # cut by the bottom
+        (Box(100, 100, 130, 110), False),  # narrower than min_plate_width_px
+        (Box(400, 100, 500, 125), False),  # outside the ROI
+    ],
+)
+def test_only_whole_plates_in_the_roi_count(box, expected):
+    from alprd.config import CameraConfig
+    from alprd.inference.camera_worker import keep_counting_reads
+    from alprd.messages import ImageResult
+
+    camera = CameraConfig(source="usb:0", min_plate_width_px=40, roi=((0, 0), (350, 0), (350, 360), (0, 360)))
+    read = PlateRead(Detection(box, 0.9, "plate"), OcrResult("B1234ABC", 0.9))
+    result = keep_counting_reads(ImageResult(640, 360, (), (read,)), camera)
+    assert (result.reads == (read,)) is expected
