@@ -1,0 +1,74 @@
+"""Exact-read rates of an exported plate OCR model through the runtime reader.
+
+    python3 -m training.eval_ocr --model models/plate-ocr/plate_ocr.xml
+
+Sets: openalpr-eu ground-truth crops (validation only), the held-out 20 % of
+openalpr-us-crops, the Indonesian validation plates (``id_val``, also after re-ranking
+with the id pack). Prints one line per set and, with ``--json``, one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import openvino as ov
+
+from alprd.inference.ocr_plate import PlateOcr
+from alprd.inference.rerank import rerank
+from alprd.packs import load_pack
+from training import data
+
+
+def char_accuracy(pred: str, truth: str) -> float:
+    """1 - normalised edit distance."""
+    prev = list(range(len(truth) + 1))
+    for i, a in enumerate(pred, 1):
+        cur = [i]
+        for j, b in enumerate(truth, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a != b)))
+        prev = cur
+    return 1.0 - prev[-1] / max(len(truth), len(pred), 1)
+
+
+def score(reads: list[str], crops: list[data.Crop]) -> dict[str, float]:
+    exact = sum(r == c.text for r, c in zip(reads, crops))
+    return {"n": len(crops), "exact": exact / max(len(crops), 1),
+            "char_accuracy": sum(char_accuracy(r, c.text) for r, c in zip(reads, crops)) / max(len(crops), 1)}
+
+
+def evaluate(reader: PlateOcr) -> dict[str, dict[str, float]]:
+    sets = {"eu": data.eu_crops(), "us_holdout": data.us_crops(holdout=True), "id_val": data.id_crops(val=True)}
+    out = {}
+    for name, crops in sets.items():
+        results = reader.read_batch([c.image for c in crops])
+        out[name] = score([r.text for r in results], crops)
+        if name == "id_val":
+            pack = load_pack("id")
+            out["id_val_reranked"] = score([rerank(r, pack).text for r in results], crops)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--errors", action="store_true", help="print every wrong read")
+    args = ap.parse_args(argv)
+    reader = PlateOcr(args.model, ov.Core(), "CPU")
+    results = evaluate(reader)
+    if args.json:
+        print(json.dumps(results))
+    for name, r in results.items():
+        print(f"{name:18s} n={r['n']:4d} exact={r['exact'] * 100:5.1f}%  char={r['char_accuracy'] * 100:5.1f}%")
+    if args.errors:
+        for name, crops in (("eu", data.eu_crops()), ("us_holdout", data.us_crops(holdout=True))):
+            for crop, res in zip(crops, reader.read_batch([c.image for c in crops])):
+                if res.text != crop.text:
+                    print(f"{name} {crop.name}: read {res.text} truth {crop.text}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
