@@ -1,0 +1,179 @@
+"""Database set-up, migrations, the repository's writes and its aggregate tables; image files."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from alprd.errors import NotFoundError
+from alprd.messages import Box, Detection, Frame, ImageResult, OcrResult, PlateEvent, PlateRead
+from alprd.packs import load_pack
+from alprd.storage.db import apply_migrations, open_database, schema_version
+from alprd.storage.files import ImageStore, StoredImages, crop
+from alprd.storage.migrations import MIGRATIONS
+from alprd.storage.repository import Repository
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_database(tmp_path / "alprd.db", busy_timeout_ms=1234)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def repo(db):
+    return Repository(db, load_pack("id"))
+
+
+def result(*texts: str, cls: str = "car") -> ImageResult:
+    vehicles, reads = [], []
+    for i, t in enumerate(texts):
+        v = Detection(Box(i * 10, 0, i * 10 + 9, 9), 0.9, cls)
+        vehicles.append(v)
+        reads.append(PlateRead(Detection(Box(i * 10, 5, i * 10 + 5, 8), 0.8, "plate"), OcrResult(t, 0.9), vehicle=v))
+    return ImageResult(100, 50, tuple(vehicles), tuple(reads))
+
+
+def save(repo: Repository, r: ImageResult, when: datetime, images: StoredImages = StoredImages()) -> int:
+    return repo.save_image_result(r, images, location="Gate 1", detected_at=when, processing_time_s=0.1)
+
+
+def test_pragmas_and_schema_version(db):
+    pragma = lambda name: db.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+    assert pragma("journal_mode") == "wal"
+    assert pragma("foreign_keys") == 1
+    assert pragma("synchronous") == 1
+    assert pragma("busy_timeout") == 1234
+    assert schema_version(db) == len(MIGRATIONS)
+    assert apply_migrations(db) == len(MIGRATIONS)  # idempotent
+    assert db.execute_sql("SELECT COUNT(*) FROM schema_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_reopening_keeps_data_and_skips_migrations(tmp_path):
+    db = open_database(tmp_path / "a.db")
+    Repository(db, load_pack("id")).set_status("B1A", "whitelist")
+    db.close()
+    db = open_database(tmp_path / "a.db")
+    assert Repository(db, load_pack("id")).list_statuses() == {"B1A": "whitelist"}
+    db.close()
+
+
+def test_indexes_used_by_list_queries(db):
+    plan = " ".join(str(r) for r in db.execute_sql(
+        "EXPLAIN QUERY PLAN SELECT id FROM plate WHERE vehicle_class = 'car' ORDER BY id DESC LIMIT 10"))
+    assert "plate_vehicle_class_id" in plan
+    plan = " ".join(str(r) for r in db.execute_sql(
+        "EXPLAIN QUERY PLAN SELECT id FROM detection_session WHERE detected_at < '2020-01-01'"))
+    assert "detection_session_detected_at" in plan
+
+
+def test_aware_times_are_stored_as_local_wall_clock(repo):
+    aware = datetime(2025, 6, 7, 12, 34, 56, tzinfo=timezone.utc)
+    sid = save(repo, result("B1A"), aware)
+    assert repo.get_session(sid).detected_at == aware.astimezone().replace(tzinfo=None)
+
+
+def test_aggregate_tables_match_group_by_after_random_writes(repo):
+    rng = random.Random(7)
+    start = datetime(2025, 1, 1)
+    for i in range(60):
+        texts = [f"{rng.choice('BDF')}{rng.randint(1, 99)}X" for _ in range(rng.randint(1, 3))]
+        save(repo, result(*texts, cls=rng.choice(["car", "bus", "truck"])), start + timedelta(hours=rng.randint(0, 400)))
+    plates = [r[0] for r in repo.db.execute_sql("SELECT id FROM plate")]
+    for pid in rng.sample(plates, 15):
+        repo.delete_plate(pid)
+    for pid in rng.sample([r[0] for r in repo.db.execute_sql("SELECT id FROM plate")], 10):
+        repo.update_plate(pid, plate_text="D1Z", plate_status="blacklist")
+    vids = [r[0] for r in repo.db.execute_sql("SELECT id FROM vehicle")]
+    for vid in rng.sample(vids, 5):
+        repo.update_vehicle(vid, vehicle_class="motorcycle", confidence=None)
+    repo.delete_older_than(start + timedelta(hours=100))
+
+    sql = repo.db.execute_sql
+    for dim, column in (("vehicle_class", "vehicle_class"), ("plate_type", "plate_type"),
+                        ("region", "region_code"), ("status", "plate_status")):
+        truth = dict(sql(f"SELECT {column}, COUNT(*) FROM plate GROUP BY {column}").fetchall())
+        assert dict(repo.counts_by(dim)) == truth, dim
+    truth_days = sql("SELECT substr(detected_at, 1, 10) d, COUNT(*) FROM plate GROUP BY d ORDER BY d").fetchall()
+    assert repo.daily_counts(start.date()) == truth_days
+    assert repo.total_detections() == sql("SELECT COUNT(*) FROM plate").fetchone()[0]
+    assert sql("SELECT COUNT(*) FROM plate_search WHERE plate_search MATCH '\"D1Z\"'").fetchone()[0] == \
+        sql("SELECT COUNT(*) FROM plate WHERE plate_text = 'D1Z'").fetchone()[0]
+
+
+def test_save_event_uses_event_fields(repo):
+    image = np.zeros((240, 320, 3), np.uint8)
+    car = Detection(Box(0, 0, 100, 100), 0.9, "car")
+    read = PlateRead(Detection(Box(10, 60, 50, 80), 0.8, "plate"), OcrResult("B1234AB", 0.7), vehicle=car)
+    t = datetime(2025, 6, 7, 12, 0, 0).timestamp()
+    event = PlateEvent("gate1", 3, "final", "B1234ABC", 0.93, read, Frame("gate1", 9, t, image), t - 1.5, t, 7,
+                       direction="entry", list_status="blacklist", location="Gate 2")
+    sid = repo.save_event(event, StoredImages(original="outputs/uploaded/e.jpg"))
+    s = repo.get_session(sid)
+    assert (s.location, s.camera_id, s.source, s.direction, s.resolution) == ("Gate 2", "gate1", "camera", "entry", "320x240")
+    assert s.detected_at == datetime(2025, 6, 7, 12, 0, 0)
+    (plate,) = s.plates
+    assert (plate.plate_text, plate.plate_status, plate.region_label) == ("B1234ABC", "blacklist", "B (Jakarta)")
+    assert plate.ocr_confidence == 0.93 and plate.vehicle_class == "car"
+    assert s.vehicles[0].plates[0].id == plate.id
+
+
+def test_retention_helpers(repo):
+    old = save(repo, result("B1A"), datetime(2025, 1, 1), StoredImages("outputs/uploaded/o.jpg", plate_crops=("outputs/plates/crops/o.jpg",)))
+    new = save(repo, result("B2B"), datetime(2025, 3, 1), StoredImages("outputs/uploaded/n.jpg"))
+    assert repo.image_paths_oldest_first(1) == [(old, ["outputs/uploaded/o.jpg", "outputs/plates/crops/o.jpg"])]
+    assert sorted(repo.delete_older_than(datetime(2025, 2, 1))) == ["outputs/plates/crops/o.jpg", "outputs/uploaded/o.jpg"]
+    with pytest.raises(NotFoundError):
+        repo.get_session(old)
+    assert repo.get_session(new).plate_count == 1
+    assert repo.db.execute_sql("SELECT COUNT(*) FROM vehicle").fetchone()[0] == 1  # cascaded
+    assert repo.total_detections() == 1
+
+
+def test_image_store_layout_and_atomic_names(tmp_path):
+    store = ImageStore(tmp_path / "outputs")
+    image = np.full((100, 200, 3), 200, np.uint8)
+    images = store.save_result(image, result("B1A", "D2B"), annotated=image, when=datetime(2025, 6, 7, 12, 34, 56))
+    assert images.original.startswith("outputs/uploaded/2025-06-07_12-34-56_")
+    assert images.annotated.startswith("outputs/plates/2025-06-07_12-34-56_")
+    assert images.vehicle_annotated.startswith("outputs/vehicles/2025-06-07_12-34-56_")
+    assert all(p.startswith("outputs/vehicles/crops/") for p in images.vehicle_crops)
+    assert all(p.startswith("outputs/plates/crops/") for p in images.plate_crops)
+    files = sorted(p.name for p in (tmp_path / "outputs").rglob("*") if p.is_file())
+    assert len(files) == 7 and not any(".tmp" in f for f in files)
+    assert store.delete(images.all_paths()) == 7
+    assert crop(image, Box(-10, -10, 5, 5)).shape == (5, 5, 3)
+    assert crop(image, Box(300, 300, 400, 400)) is None
+
+
+def test_full_disk_raises_storage_full_and_leaves_nothing(tmp_path):
+    """A real write past a file-size limit (EFBIG) in a child process: clear error, no partial file."""
+    script = textwrap.dedent(f"""
+        import resource, signal, sys
+        from datetime import datetime
+        import numpy as np
+        from alprd.errors import StorageFullError
+        from alprd.storage.files import ImageStore
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        noise = np.random.default_rng(0).integers(0, 255, (400, 400, 3), dtype=np.uint8)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, resource.RLIM_INFINITY))
+        try:
+            ImageStore({str(tmp_path / 'outputs')!r}).save(
+                when=datetime.now(), original=noise[:50, :50], annotated=noise)
+        except StorageFullError as exc:
+            print("FULL:", exc)
+            sys.exit(0)
+        sys.exit(1)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "no space left" in proc.stdout
+    assert [p for p in (tmp_path / "outputs").rglob("*") if p.is_file()] == []
+
