@@ -90,6 +90,8 @@ def _download(url: str, out: Path) -> None:
                 for block in iter(lambda: response.read(1 << 16), b""):
                     f.write(block)
                     bar.update(len(block))
+    except urllib.error.HTTPError as exc:
+        raise ModelError(f"cannot download {url}: HTTP {exc.code} {exc.reason}") from exc
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise ModelError(
             f"cannot download {url}: {getattr(exc, 'reason', exc)} "

@@ -113,6 +113,7 @@ class OvModel:
         image: ImageInput | None = ImageInput(),
         requests: int = 2,
         num_threads: int | None = None,
+        precision_hint: str | None = None,
     ) -> None:
         if device not in DEVICES:
             raise ModelError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
@@ -126,6 +127,8 @@ class OvModel:
         config: dict[str, object] = {"PERFORMANCE_HINT": "LATENCY"}
         if num_threads is not None and device == "CPU":
             config["INFERENCE_NUM_THREADS"] = num_threads
+        if precision_hint is not None:  # "f32" forces FP32 maths (CPUs with AMX default to bf16)
+            config["INFERENCE_PRECISION_HINT"] = precision_hint
         try:
             self._compiled = core.compile_model(model, device, config)
         except RuntimeError as exc:
@@ -133,8 +136,16 @@ class OvModel:
         self._idle: queue.SimpleQueue[ov.InferRequest] = queue.SimpleQueue()
         for _ in range(max(1, requests)):
             self._idle.put(self._compiled.create_infer_request())
+        self.execution_precision = self._property("INFERENCE_PRECISION_HINT")
         log.info("inference.model_loaded", path=str(self.path), device=device, requests=requests,
-                 outputs=[list(s) for s in self.output_shapes])
+                 precision=self.execution_precision, outputs=[list(s) for s in self.output_shapes])
+
+    def _property(self, name: str) -> str:
+        try:
+            value = self._compiled.get_property(name)
+            return value.to_string() if hasattr(value, "to_string") else str(value)
+        except RuntimeError:  # AUTO/GPU may not report every CPU property
+            return "?"
 
     @staticmethod
     def _results(request: ov.InferRequest) -> list[np.ndarray]:

@@ -53,6 +53,7 @@ class PlateDetector:
         iou: float = 0.45,
         requests: int = 2,
         num_threads: int | None = None,
+        precision_hint: str | None = None,
     ) -> None:
         self.input_size = input_size
         self.confidence = confidence
@@ -60,6 +61,7 @@ class PlateDetector:
         self._model = OvModel(
             Path(model_path), core, device, input_chw=(3, input_size, input_size),
             image=ImageInput(model_color="RGB", scale=255.0), requests=requests, num_threads=num_threads,
+            precision_hint=precision_hint,
         )
         self._head, self._classes = head_layout(self._model.output_shapes, input_size, self._model.path)
         if self._classes != 1:
@@ -77,6 +79,11 @@ class PlateDetector:
     @property
     def model_path(self) -> Path:
         return self._model.path
+
+    @property
+    def execution_precision(self) -> str:
+        """What the device computes in ("f32", "bf16", ...), as OpenVINO reports it."""
+        return self._model.execution_precision
 
     def _prepare(self, image: np.ndarray) -> tuple[np.ndarray, Letterbox]:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
