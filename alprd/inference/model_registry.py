@@ -74,6 +74,22 @@ SOURCES: tuple[ModelSource, ...] = (
         default=True,
     ),
     ModelSource(
+        name="ppocr-rec",
+        what="PaddleOCR PP-OCRv4 text-line recognition (ONNX) + its dictionary: the 'ppocr' OCR engine",
+        licence="Apache-2.0 (PaddleOCR, shipped in rapidocr-openvino)",
+        files=tuple(WheelFile(
+            "rapidocr-openvino", "1.4.4", "rapidocr_openvino-1.4.4-py3-none-any.whl",
+            "66cee0f4be5a26b5ae93681073ca88f571ef58c7c20328e8540c052ffc5df07a",
+            member, Path("ppocr") / member.rsplit("/", 1)[1], sha256)
+            for member, sha256 in (
+                ("rapidocr_openvino/models/ch_PP-OCRv4_rec_infer.onnx",
+                 "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b"),
+                ("rapidocr_openvino/ch_ppocr_rec/ppocr_keys_v1.txt",
+                 "28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7"),
+            )),
+        default=True,
+    ),
+    ModelSource(
         name="vehicle-detection-0200",
         what="Intel OMZ vehicle detector (SSD, one class), 256x256",
         licence="Apache-2.0 (Intel Open Model Zoo)",

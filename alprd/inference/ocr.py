@@ -9,11 +9,18 @@ the config. An engine takes BGR crops of plates (any size) and returns one
 from __future__ import annotations
 
 import re
-from typing import Protocol, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 import numpy as np
 
+from alprd.errors import ModelError
 from alprd.messages import OcrResult
+
+if TYPE_CHECKING:
+    import openvino as ov
+
+    from alprd.config import OcrConfig
 
 _NOT_PLATE_CHARS = re.compile(r"[^A-Z0-9]")
 
@@ -29,3 +36,49 @@ class OcrEngine(Protocol):
     def read_batch(self, crops: Sequence[np.ndarray]) -> list[OcrResult]:
         """Read each BGR crop; blocking, thread-safe; one result per crop, same order."""
         ...
+
+
+def _plate_engine(model: Path | None, core: ov.Core, device: str) -> OcrEngine:
+    from alprd.inference.ocr_plate import PlateOcr
+
+    return PlateOcr(model, core, device)
+
+
+def _ppocr_engine(model: Path | None, core: ov.Core, device: str) -> OcrEngine:
+    from alprd.inference.ocr_ppocr import PpOcr
+
+    return PpOcr(model, core, device)
+
+
+# Engine name (``inference.ocr.engine``) -> factory(model path, core, device).
+ENGINES: dict[str, Callable[[Path | None, "ov.Core", str], OcrEngine]] = {
+    "plate": _plate_engine,
+    "ppocr": _ppocr_engine,
+}
+# The model each engine loads when ``inference.ocr.model`` is not set, in models_dir.
+DEFAULT_MODELS: dict[str, Path] = {
+    "plate": Path("plate-ocr/plate_ocr.xml"),
+    "ppocr": Path("ppocr/ch_PP-OCRv4_rec_infer.onnx"),
+}
+
+
+def make_ocr_engine(config: OcrConfig, core: ov.Core, device: str, base_dir: Path) -> OcrEngine:
+    """The OCR engine the config names; raises :class:`ModelError` when it cannot load.
+
+    ``base_dir`` is the models folder (``Config.model_path(Path("."))``): a relative
+    ``config.model``, or the engine's default model when it is ``None``, lies in it.
+    """
+    factory = ENGINES.get(config.engine)
+    if factory is None:
+        raise ModelError(f"unknown OCR engine '{config.engine}' (known: {', '.join(sorted(ENGINES))})")
+    model = config.model or DEFAULT_MODELS[config.engine]
+    model = model if model.is_absolute() else base_dir / model
+    if not model.is_file():
+        raise ModelError(
+            f"OCR model for engine '{config.engine}' not found: {model} "
+            "(run 'alprd models fetch', or set inference.ocr.model)"
+        )
+    try:
+        return factory(model, core, device)
+    except ImportError as exc:
+        raise ModelError(f"OCR engine '{config.engine}' is not available: {exc}") from exc
