@@ -114,7 +114,7 @@ def build_irs(pt: Path, size: int, work: Path, calib: Path, subset: int) -> dict
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--pt", type=Path, required=True, help="ultralytics .pt of the plate detector")
+    p.add_argument("--pt", type=Path, help="ultralytics .pt of the plate detector")
     p.add_argument("--images", type=Path, default=DATASETS / "openalpr-eu")
     p.add_argument("--calib", type=Path, default=DATASETS / "openlpr-plates" / "images" / "train")
     p.add_argument("--subset", type=int, default=300, help="INT8 calibration images")
@@ -123,6 +123,8 @@ def main() -> int:
     p.add_argument("--conf", type=float, default=0.25)
     p.add_argument("--iou", type=float, default=0.45)
     p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--extra", nargs="*", default=[], metavar="PATH@SIZE",
+                   help="other IR/ONNX plate models measured alongside, e.g. platedet.onnx@640")
     p.add_argument("--work", type=Path, default=REPO / "bench" / "_work")
     args = p.parse_args()
 
@@ -130,7 +132,7 @@ def main() -> int:
     print(f"{len(data)} images from {args.images}, {args.threads} thread(s), conf {args.conf}")
     core = make_core()
     rows: list[Row] = []
-    for size in args.sizes:
+    for size in args.sizes if args.pt else []:
         irs = build_irs(args.pt, size, args.work, args.calib, args.subset)
         if not args.no_torch:
             rows.append(measure("torch CPU", size, torch_detector(args.pt, size, args.conf, args.iou,
@@ -142,6 +144,12 @@ def main() -> int:
                                 requests=1, num_threads=args.threads, precision_hint=hint)
             label = f"{name} ({det.execution_precision})"
             rows.append(measure(label, size, lambda im, d=det: [x.box for x in d.detect(im)], data))
+    for spec in args.extra:
+        path, _, size_text = spec.rpartition("@")
+        det = PlateDetector(Path(path), core, "CPU", input_size=int(size_text), confidence=args.conf,
+                            iou=args.iou, requests=1, num_threads=args.threads)
+        label = f"{Path(path).name} ({det.execution_precision})"
+        rows.append(measure(label, int(size_text), lambda im, d=det: [x.box for x in d.detect(im)], data))
     print("\n| variant | input | median ms/frame | mean ms | recall@0.5 | precision | speed-up vs torch |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:
