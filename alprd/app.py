@@ -18,6 +18,7 @@ from pathlib import Path
 from aiohttp import web
 
 from alprd.capture.reader import default_opener
+from alprd.capture.sources import quiet_native_logs
 from alprd.config import Config, load_config
 from alprd.errors import AlprdError
 from alprd.inference.lines import GateLines
@@ -204,5 +205,6 @@ def _build_pipeline(config: Config):
 def run_daemon(config: Config, config_path: Path | None = None) -> int:
     """Run until SIGTERM/SIGINT; returns the exit code (0 after a clean stop)."""
     configure_logging(config.log_format)
+    quiet_native_logs()
     log.info("daemon.starting", cameras=len(config.cameras), config=str(config_path or ""))
     return asyncio.run(Daemon(config, config_path).run())

@@ -28,6 +28,16 @@ _FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 _OPEN_LOCK = threading.Lock()
 
 
+def quiet_native_logs() -> None:
+    """Keep FFmpeg's and OpenCV's own messages off stderr, where alprd writes JSON logs.
+
+    Capture failures are reported by alprd's ``capture.*`` events instead. Called once
+    by the composition root; an operator can still set ``OPENCV_FFMPEG_LOGLEVEL``.
+    """
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+
 class CaptureError(AlprdError):
     """A camera could not be opened or stopped delivering frames."""
 
