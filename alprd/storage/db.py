@@ -34,6 +34,9 @@ def open_database(path: Path | str, *, busy_timeout_ms: int = 5000, migrate: boo
             "temp_store": 2,  # memory
         },
         timeout=busy_timeout_ms / 1000.0,
+        # Write transactions take the write lock at BEGIN, so two writers queue on the
+        # busy timeout instead of failing when a read lock cannot be upgraded.
+        lock_type="IMMEDIATE",
     )
     database_proxy.initialize(db)
     if migrate:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 
 from peewee import IntegrityError, SqliteDatabase
+from peewee import OperationalError as PeeweeOperationalError
 
 from alprd.config import Config
 from alprd.errors import BadInputError, NotFoundError, StorageFullError
@@ -371,7 +372,7 @@ class Repository:
         try:
             with self.db.atomic():
                 yield
-        except sqlite3.OperationalError as exc:
+        except (sqlite3.OperationalError, PeeweeOperationalError) as exc:
             if "full" in str(exc).lower():
                 raise StorageFullError(f"database disk is full: {exc}") from exc
             raise

@@ -15,8 +15,10 @@ from functools import partial
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 
+from alprd.errors import BadInputError
 from alprd.web import keys
 
 T = TypeVar("T")
@@ -100,7 +102,10 @@ async def _read_body(request: web.Request, ep: Endpoint) -> Any:
     assert ep.body is not None
     ctype = request.content_type
     if ctype in (FORM, MULTIPART) and FORM in ep.body_media:
-        data: Any = _first_values(await request.post())
+        try:
+            data: Any = _first_values(await request.post())
+        except (ValueError, AssertionError, UnicodeDecodeError, HttpProcessingError) as exc:
+            raise BadInputError(f"malformed form body: {exc}") from None
         data = {k: v for k, v in data.items() if isinstance(v, str)}
     else:
         raw = await request.read()
@@ -108,7 +113,8 @@ async def _read_body(request: web.Request, ep: Endpoint) -> Any:
             raise RequestValidationError([{"loc": ["body"], "msg": "Field required", "type": "missing"}])
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")  # lone surrogates ("\\ud800") cannot be stored
+        except (ValueError, UnicodeError) as exc:
             raise RequestValidationError(
                 [{"loc": ["body", getattr(exc, "pos", 0)], "msg": "JSON decode error", "type": "json_invalid"}]
             ) from None

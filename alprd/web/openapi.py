@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from alprd.web import schemas as s
-from alprd.web.endpoint import MULTIPART, Endpoint
+from alprd.web.endpoint import Endpoint
 
 REF = "#/components/schemas/{model}"
 _DESCRIPTIONS = {
@@ -89,8 +89,8 @@ def _operation(ep: Endpoint, path: str, refs, defs, api_key_required: bool) -> d
         op["security"] = [{"APIKeyHeader": []}]
     if params or ep.body is not None:
         error_codes.add(422)
-    if ep.body is not None and ep.body_media == (MULTIPART,):
-        error_codes.add(400)
+    if ep.body is not None:
+        error_codes.add(400)  # a malformed body (form without boundary, broken multipart)
     for code in sorted(error_codes):
         model = s.HTTPValidationError if code == 422 else s.HTTPError
         responses[str(code)] = {

@@ -23,7 +23,15 @@ RecordId = Annotated[int, Field(ge=1, le=2**62)]
 
 
 class _Request(BaseModel):
+    """Path and query parameters: text on the wire, so "10" is read as 10."""
+
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class _Body(BaseModel):
+    """JSON or form bodies: types are strict (false is not 0.0, "1" is not 1)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, strict=True)
 
 
 # ---- errors ------------------------------------------------------------------------
@@ -73,7 +81,7 @@ class LinePath(_Request):
 
 
 class FilePath(_Request):
-    path: Annotated[str, Field(min_length=1, max_length=1024)]
+    path: Annotated[str, Field(min_length=1, max_length=255)]
 
 
 class DetectionsQuery(_Request):
@@ -249,7 +257,7 @@ class VehicleDetail(BaseModel):
     session_id: int
 
 
-class VehicleUpdate(_Request):
+class VehicleUpdate(_Body):
     vehicle_class: Annotated[str | None, Field(min_length=1, max_length=32)] = None
     vehicle_confidence_score: Annotated[float | None, Field(ge=0, le=1)] = None
 
@@ -282,7 +290,7 @@ class PlateDetail(BaseModel):
     session_id: int
 
 
-class PlateUpdate(_Request):
+class PlateUpdate(_Body):
     plate_text: PlateText | None = None
     plate_status: Literal["whitelist", "blacklist", "unknown"] | None = None
     plate_type: Annotated[str | None, Field(min_length=1, max_length=32)] = None
@@ -325,7 +333,7 @@ class RegionSummary(BaseModel):
 
 # ---- plate status ------------------------------------------------------------------
 
-class Body_add_plate_status_api_plate_status_post(_Request):
+class Body_add_plate_status_api_plate_status_post(_Body):
     plate_text: PlateText
     status_type: Literal["whitelist", "blacklist"]
 
@@ -432,11 +440,11 @@ class StatusReport(BaseModel):
 
 # ---- locations ---------------------------------------------------------------------
 
-LocationName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]
+LocationName = Annotated[str, Field(min_length=1, max_length=100)]  # blank is empty after stripping
 LocationType = Annotated[str, Field(max_length=50)]
 
 
-class LocationBase(_Request):
+class LocationBase(_Body):
     name: LocationName
     type: LocationType = ""
 
@@ -496,7 +504,7 @@ class SessionList(BaseModel):
     count: int
 
 
-class SessionUpdate(_Request):
+class SessionUpdate(_Body):
     location: Annotated[str | None, Field(max_length=255)] = None
     notes: Annotated[str | None, Field(max_length=4000)] = None
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from alprd.errors import BadInputError
 from alprd.web.endpoint import RequestValidationError
@@ -36,7 +37,7 @@ async def read_upload(request: web.Request, *, max_bytes: int) -> Upload:
         raise _missing_file()
     try:
         reader = await request.multipart()
-    except (ValueError, AssertionError) as exc:
+    except (ValueError, AssertionError, HttpProcessingError) as exc:
         raise BadInputError(f"malformed multipart body: {exc}") from exc
     data: bytes | None = None
     filename = ""
@@ -52,7 +53,7 @@ async def read_upload(request: web.Request, *, max_bytes: int) -> Upload:
                 location = (await _read_limited(part, MAX_LOCATION_CHARS * 4)).decode("utf-8", "replace").strip()
             else:
                 await part.release()
-    except (ValueError, AssertionError, UnicodeDecodeError) as exc:
+    except (ValueError, AssertionError, UnicodeDecodeError, HttpProcessingError) as exc:
         raise BadInputError(f"malformed multipart body: {exc}") from exc
     if data is None:
         raise _missing_file()

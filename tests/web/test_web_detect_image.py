@@ -11,11 +11,10 @@ import pytest
 from aiohttp import FormData
 
 from alprd.config import ServerConfig
-from alprd.messages import Box, Detection, ImageResult
 from alprd.web.app import create_app
 from alprd.web.upload import MAX_IMAGE_PIXELS, image_dimensions
 
-from web_factories import make_read
+from web_factories import FixedPipeline
 
 
 def jpeg(width: int = 320, height: int = 240) -> bytes:
@@ -37,26 +36,6 @@ def form(data: bytes, location: str | None = "Gate 1", filename: str = "car.jpg"
     if location is not None:
         f.add_field("location", location)
     return f
-
-
-class FixedPipeline:
-    """A stand-in for the reader's ImagePipeline: one car with a plate, one plateless truck."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def read_image(self, image: np.ndarray) -> ImageResult:
-        self.calls += 1
-        h, w = image.shape[:2]
-        car = Detection(Box(40, 40, 200, 200), 0.98, "car")
-        truck = Detection(Box(210, 20, 300, 120), 0.7, "truck")
-        return ImageResult(w, h, (car, truck), (make_read("B 123 ABC", Box(80, 150, 160, 180), car, 0.97),))
-
-    def annotate(self, image: np.ndarray, result: ImageResult) -> np.ndarray:
-        out = image.copy()
-        for v in result.vehicles:
-            cv2.rectangle(out, (int(v.box.x1), int(v.box.y1)), (int(v.box.x2), int(v.box.y2)), (0, 0, 255), 2)
-        return out
 
 
 @pytest.fixture

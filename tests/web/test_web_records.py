@@ -192,3 +192,10 @@ async def test_malformed_json_is_422_not_500(client):
     resp = await client.put("/api/vehicles/1", data=b"{not json", headers={"Content-Type": "application/json"})
     assert resp.status == 422
     assert (await resp.json())["detail"][0]["type"] == "json_invalid"
+
+
+async def test_lone_surrogate_in_json_is_422_not_500(client, seed):
+    seed(make_result(("B1A", "car")))
+    resp = await client.put("/api/sessions/1", data=b'{"notes": "\\ud800"}', headers={"Content-Type": "application/json"})
+    assert resp.status == 422
+    assert (await resp.json())["detail"][0]["type"] == "json_invalid"
