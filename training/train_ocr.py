@@ -28,6 +28,7 @@ from torch import nn
 from training import data
 from training.augment import augment, to_base
 from training.ocr_model import INPUT_HW, MAX_SLOTS, PlateOcrNet, decode, encode
+from training.synth import make_sample
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Pool:
     images: np.ndarray
     labels: np.ndarray
     real: bool
+    online_styles: tuple[str, ...] = ()  # when set: fresh synthetic plates every batch
 
 
 @dataclass
@@ -73,10 +75,26 @@ def real_pool(crops: list[data.Crop]) -> Pool:
     return make_pool(np.stack([to_base(c.image) for c in crops]), [c.text for c in crops], True)
 
 
+def online_pool(styles: tuple[str, ...]) -> Pool:
+    return Pool(np.empty((0,)), np.empty((0, MAX_SLOTS), np.int64), False, styles)
+
+
+def render_online(pool: Pool, n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], np.ndarray]:
+    samples = [make_sample(int(rng.integers(2**31)), pool.online_styles[int(rng.integers(len(pool.online_styles)))])
+               for _ in range(n)]
+    images = [cv2.resize(s.image, (INPUT_HW[1], INPUT_HW[0]), interpolation=cv2.INTER_AREA) for s in samples]
+    return images, np.array([encode(s.text) for s in samples], np.int64).reshape(-1, MAX_SLOTS)
+
+
 def sample_batch(pools: list[Pool], weights: list[float], batch: int, rng: np.random.Generator):
     counts = rng.multinomial(batch, np.array(weights) / sum(weights))
     xs, ys = [], []
     for pool, n in zip(pools, counts):
+        if pool.online_styles:
+            images, labels = render_online(pool, n, rng)
+            xs.extend(images)
+            ys.append(labels)
+            continue
         idx = rng.integers(0, len(pool.images), n)
         for i in idx:
             xs.append(augment(pool.images[i], rng, INPUT_HW) if pool.real else pool.images[i])
@@ -173,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init", type=Path, help="start from this checkpoint (fine-tuning)")
+    ap.add_argument("--online-fraction", type=float, default=0.15,
+                    help="share of each batch rendered fresh by the generator (EU-weighted)")
     args = ap.parse_args(argv)
     cfg = TrainConfig(max_minutes=args.max_minutes, max_steps=args.max_steps, batch=args.batch, lr=args.lr,
                       seed=args.seed, out=args.out)
@@ -183,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.init:
         model.load_state_dict(torch.load(args.init, weights_only=True)["model"])
     val = {"eu": data.eu_crops(), "us_holdout": data.us_crops(holdout=True), "id_val": data.id_crops(val=True)}
-    r = cfg.real_fraction
-    train(cfg, [synth, us, idn], [1 - r, r * 0.45, r * 0.55], model, val)
+    r, o = cfg.real_fraction, args.online_fraction
+    pools = [synth, us, idn, online_pool(("eu", "eu", "us", "id"))]
+    train(cfg, pools, [1 - r - o, r * 0.45, r * 0.55, o], model, val)
     return 0
 
 

@@ -17,7 +17,7 @@ from training import data  # noqa: E402
 from training.export_ocr import load_model, to_ir, to_onnx  # noqa: E402
 from training.ocr_model import INPUT_HW, MAX_SLOTS, PlateOcrNet, decode, encode  # noqa: E402
 from training.synth import make_sample  # noqa: E402
-from training.train_ocr import TrainConfig, make_pool, real_pool, train  # noqa: E402
+from training.train_ocr import TrainConfig, make_pool, online_pool, real_pool, train  # noqa: E402
 
 
 def synth_pool(n: int):
@@ -40,10 +40,10 @@ def test_model_outputs_slot_probabilities():
 
 
 def test_a_few_steps_lower_the_loss_and_export(tmp_path, datasets_dir):
-    pools = [synth_pool(6), real_pool(data.us_crops(holdout=False)[:6])]
+    pools = [synth_pool(6), real_pool(data.us_crops(holdout=False)[:6]), online_pool(("id", "us"))]
     cfg = TrainConfig(max_steps=14, batch=12, warmup_steps=1, lr=3e-3, out=tmp_path / "run",
                       checkpoint_every_s=1e9)
-    _, result = train(cfg, pools, [0.5, 0.5])
+    _, result = train(cfg, pools, [0.4, 0.4, 0.2])
     assert result.steps == 14
     assert all(math.isfinite(v) for v in result.losses)
     assert np.mean(result.losses[-3:]) < result.losses[0]
