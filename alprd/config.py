@@ -133,23 +133,23 @@ class CameraConfig(_Strict):
     )
     name: str = Field("", description="Display name; defaults to the camera id.")
     location: str = Field("", description="Gate (location) name events are stored under.")
-    enabled: bool = True
-    rtsp_transport: Literal["tcp", "udp"] = "tcp"
-    open_timeout_s: float = Field(10.0, gt=0, le=120)
+    enabled: bool = Field(True, description="Read this camera; false keeps its config but skips it.")
+    rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="RTSP transport (tcp survives lossy links).")
+    open_timeout_s: float = Field(10.0, gt=0, le=120, description="Give up opening the stream after this.")
     read_timeout_s: float = Field(5.0, gt=0, le=120, description="A frozen stream is noticed after this.")
-    reconnect_min_s: float = Field(1.0, gt=0, le=60)
-    reconnect_max_s: float = Field(30.0, gt=0, le=600)
-    usb_fourcc: str | None = Field(None, pattern=r"^[A-Z0-9]{4}$")
-    width: int | None = Field(None, ge=64, le=7680)
-    height: int | None = Field(None, ge=64, le=4320)
-    fps: float | None = Field(None, gt=0, le=240)
+    reconnect_min_s: float = Field(1.0, gt=0, le=60, description="First reconnect delay; doubles after each failure.")
+    reconnect_max_s: float = Field(30.0, gt=0, le=600, description="Longest reconnect delay.")
+    usb_fourcc: str | None = Field(None, pattern=r"^[A-Z0-9]{4}$", description="USB pixel format, e.g. MJPG.")
+    width: int | None = Field(None, ge=64, le=7680, description="Requested capture width; null: the camera's.")
+    height: int | None = Field(None, ge=64, le=4320, description="Requested capture height; null: the camera's.")
+    fps: float | None = Field(None, gt=0, le=240, description="Requested capture rate; null: the camera's.")
     detect_fps: float = Field(5.0, gt=0, le=60, description="Frames analysed per second.")
     roi: tuple[Point, ...] | None = Field(None, description="Polygon (pixels) where plates count.")
-    min_plate_width_px: int = Field(40, ge=8, le=2000)
+    min_plate_width_px: int = Field(40, ge=8, le=2000, description="Narrower plates are too small to read.")
     entry_direction: Literal["down", "up", "left", "right"] | None = Field(
         None, description="Image motion of an entering vehicle; the opposite is an exit."
     )
-    preview_min_confidence: float = Field(0.85, gt=0, le=1)
+    preview_min_confidence: float = Field(0.85, gt=0, le=1, description="A preview event needs a read this confident.")
     track_timeout_s: float = Field(1.5, gt=0, le=60, description="A track unseen this long ends.")
     max_event_delay_s: float = Field(10.0, gt=0, le=600, description="Final event at the latest after.")
     dedupe_window_s: float = Field(30.0, ge=0, le=3600, description="Same plate, same gate: one event.")
@@ -168,7 +168,9 @@ class Config(_Strict):
     inference: InferenceConfig = InferenceConfig()
     regions: RegionsConfig = RegionsConfig()
     lists: ListsConfig = ListsConfig()
-    log_format: Literal["auto", "json", "console"] = "auto"
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto", description="Log lines: json (journal), console (readable), auto (json unless on a TTY)."
+    )
     cameras_dir: Path | None = Field(Path("cameras"), description="One YAML file per camera.")
     cameras: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")], CameraConfig] = {}
     base_dir: Path = Field(Path("."), exclude=True, description="Directory of the main file.")
