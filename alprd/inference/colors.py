@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from alprd.inference.textcrop import text_lines
+
 # HSV on OpenCV's scale: H 0..180, S and V 0..255.
 MIN_CHROMA_SATURATION = 80  # below: a neutral colour (white, grey, black)
 DARK_VALUE = 55  # below: black whatever the hue
@@ -85,7 +87,14 @@ def plate_colors(crop: np.ndarray) -> PlateColors:
     """Background and text colour names of a plate crop (BGR)."""
     if crop.size == 0 or min(crop.shape[:2]) < 2:
         return PlateColors("", "")
-    background, text = split_ink(trim(crop))
+    lines = text_lines(crop)
+    if lines:  # the plate face around its text: no bumper, frame or car body
+        x1, y1 = min(b[0] for b in lines), min(b[1] for b in lines)
+        x2, y2 = max(b[2] for b in lines), max(b[3] for b in lines)
+        region = crop[y1:y2, x1:x2]
+    else:
+        region = trim(crop)
+    background, text = split_ink(region)
     bg_bgr, text_bgr = robust_color(background), robust_color(text)
     bg_name = color_name(bg_bgr)
     text_name = text_color_name(text_bgr, bg_bgr)

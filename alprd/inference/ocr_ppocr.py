@@ -36,6 +36,7 @@ INPUT_HEIGHT_PX = 48
 FRAME_PX = 8  # input pixels per CTC frame
 MIN_INPUT_WIDTH_PX = 320
 MAX_INPUT_WIDTH_PX = 960
+WIDTH_STEP_PX = 160
 MAX_CANDIDATES = 5
 ENGINE_NAME = "ppocr"
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "ppocr" / "ch_PP-OCRv4_rec_infer.onnx"
@@ -60,9 +61,10 @@ def plate_class_matrix(charset: Sequence[str]) -> np.ndarray:
 
 
 def input_width_px(crops: Sequence[np.ndarray]) -> int:
-    """One padded width for a batch: fits the widest crop at height 48, multiple of 32."""
+    """One padded width for a batch: fits the widest crop at height 48, in steps of 160 px
+    (each new input shape costs the CPU plugin a re-compile on first use)."""
     widest = max(c.shape[1] / max(1, c.shape[0]) for c in crops) * INPUT_HEIGHT_PX
-    width = max(MIN_INPUT_WIDTH_PX, int(math.ceil(widest / 32.0)) * 32)
+    width = max(MIN_INPUT_WIDTH_PX, int(math.ceil(widest / WIDTH_STEP_PX)) * WIDTH_STEP_PX)
     return min(width, MAX_INPUT_WIDTH_PX)
 
 
@@ -184,6 +186,7 @@ class PpOcr:
         self._requests: queue.Queue[ov.InferRequest] = queue.Queue()
         for _ in range(max(1, requests)):
             self._requests.put(self._compiled.create_infer_request())
+        self._infer(np.zeros((1, 3, INPUT_HEIGHT_PX, MIN_INPUT_WIDTH_PX), np.float32))  # warm up
 
     def _infer(self, batch: np.ndarray) -> np.ndarray:
         request = self._requests.get()
