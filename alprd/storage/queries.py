@@ -53,10 +53,14 @@ def list_detections(
             where.append("p.plate_text LIKE ?")
             args.append(f"%{search}%")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
+    # The page's ids first (index only), then the joins for those 100 rows alone: skipped
+    # rows of a deep offset never pay for the joins.
     rows = db.execute_sql(
-        f"SELECT {PLATE_COLUMNS}, {VEHICLE_COLUMNS}, {SESSION_COLUMNS} FROM plate p "
-        f"LEFT JOIN vehicle v ON v.id = p.vehicle_id JOIN detection_session s ON s.id = p.session_id "
-        f"LEFT JOIN location l ON l.name = s.location {clause} ORDER BY p.id DESC LIMIT ? OFFSET ?",
+        f"SELECT {PLATE_COLUMNS}, {VEHICLE_COLUMNS}, {SESSION_COLUMNS} "
+        f"FROM (SELECT p.id FROM plate p {clause} ORDER BY p.id DESC LIMIT ? OFFSET ?) page "
+        "JOIN plate p ON p.id = page.id LEFT JOIN vehicle v ON v.id = p.vehicle_id "
+        "JOIN detection_session s ON s.id = p.session_id LEFT JOIN location l ON l.name = s.location "
+        "ORDER BY p.id DESC",
         (*args, limit, offset),
     ).fetchall()
     return [detection_from_row(r) for r in rows], _count(db, where, args, vehicle_type, plate_type, search)
@@ -71,6 +75,9 @@ def _count(db: SqliteDatabase, where: list[str], args: list, vehicle_type: str |
         return _stat(db, "vehicle_class", vehicle_type)
     if plate_type and not vehicle_type and not search:
         return _stat(db, "plate_type", plate_type)
+    if search and len(search) >= 3 and not vehicle_type and not plate_type:
+        row = db.execute_sql("SELECT COUNT(*) FROM plate_search WHERE plate_search MATCH ?", (_match_term(search),))
+        return int(row.fetchone()[0])
     return db.execute_sql(f"SELECT COUNT(*) FROM plate p WHERE {' AND '.join(where)}", args).fetchone()[0]
 
 

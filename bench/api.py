@@ -1,0 +1,288 @@
+"""REST API benchmark at scale: seed N events into a real SQLite file, serve, measure.
+
+1. Seeds --events plate events (default 1,000,000: one session, one vehicle, one plate
+   each, spread over the last 365 days) into a fresh database through the real schema
+   (migrations, FTS trigger, aggregate-table triggers), with executemany in big
+   transactions. Reports the seeding rate.
+2. Starts the real aiohttp app (``create_app``) in a separate process on 127.0.0.1.
+3. Latency, one request at a time (so it is the server's time, not queueing), N each:
+   * ``/detections?limit=100&offset=<random within the matches>&search=<random 3-5
+     characters of a stored plate>``,
+   * ``/detections?limit=100&offset=<random 0..10,000>`` (no search),
+   * ``/detections?limit=100&offset=…&vehicleType=truck&plateType=Public`` (two filters),
+   * ``/api/statistics/dashboard``,
+   * ``/detections?limit=100&offset=<random 0..N>`` (deep pages, N/4 samples);
+   reports p50 / p99 / max in ms.
+4. Throughput on a list endpoint (``/detections?limit=10``, and ``/api/plate/regions``)
+   with wrk when installed (``apt-get install wrk``), else an aiohttp load client.
+
+    nice -n 10 python bench/api.py --events 1000000
+
+The database is kept under bench/_work/ (git-ignored) and reused when it already holds
+the requested number of events (``--reseed`` forces a fresh one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "bench" / "_work"
+sys.path.insert(0, str(REPO))
+
+from alprd.config import Config, StorageConfig  # noqa: E402
+from alprd.packs import load_pack  # noqa: E402
+from alprd.storage.db import open_database  # noqa: E402
+
+CLASSES = (("car", 70), ("motorcycle", 15), ("truck", 8), ("bus", 4), ("vehicle", 3))
+BACKGROUNDS = (("Black", 60), ("White", 25), ("Yellow", 10), ("Red", 3), ("Green", 2))
+LOCATIONS = ("Gate 1", "Gate 2", "Gate 3")
+BATCH = 50_000
+
+
+def weighted(rng: random.Random, table: tuple[tuple[str, int], ...], n: int) -> list[str]:
+    names, weights = zip(*table)
+    return rng.choices(names, weights=weights, k=n)
+
+
+def plate_text(rng: random.Random, prefixes: list[str]) -> str:
+    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
+    suffix = "".join(rng.choice(letters) for _ in range(rng.randint(0, 3)))
+    return f"{rng.choice(prefixes)}{rng.randint(1, 9999)}{suffix}"
+
+
+def seed(db_path: Path, events: int) -> float:
+    """Insert ``events`` sessions/vehicles/plates; returns seconds taken."""
+    db = open_database(db_path)
+    pack = load_pack("id")
+    conn = db.connection()
+    rng = random.Random(42)
+    prefixes = list(pack.regions)
+    now = datetime.now().replace(microsecond=0)
+    started = time.perf_counter()
+    for start in range(0, events, BATCH):
+        n = min(BATCH, events - start)
+        classes = weighted(rng, CLASSES, n)
+        backgrounds = weighted(rng, BACKGROUNDS, n)
+        sessions, vehicles, plates = [], [], []
+        for k in range(n):
+            i = start + k + 1
+            at = (now - timedelta(seconds=rng.randint(0, 365 * 86400))).strftime("%Y-%m-%d %H:%M:%S")
+            text = plate_text(rng, prefixes)
+            code, name = pack.region_for(text)
+            stamp = at.replace(" ", "_").replace(":", "-")
+            sessions.append((i, at, rng.choice(LOCATIONS), "gate1", "camera", f"outputs/uploaded/{stamp}_{i}_uploaded-image.jpg",
+                             f"outputs/plates/{stamp}_{i}_plate.jpg", 0.04, 1280, 720))
+            vehicles.append((i, i, 1, classes[k], 0.9, 100, 100, 600, 500, f"outputs/vehicles/crops/{i}_v1.jpg", at))
+            status = "whitelist" if i % 50 == 0 else ("blacklist" if i % 997 == 0 else "unknown")
+            plates.append((i, i, i, 1, text, round(rng.uniform(0.6, 0.99), 3), 300, 400, 420, 440,
+                           pack.plate_type_for(backgrounds[k]), status, code, name, "White", backgrounds[k],
+                           f"outputs/plates/crops/{i}_p1.jpg", at, classes[k], 0.9))
+        with db.atomic():
+            conn.executemany(
+                "INSERT INTO detection_session (id, detected_at, location, camera_id, source, original_path, "
+                "annotated_path, processing_time_s, image_width_px, image_height_px) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                sessions)
+            conn.executemany(
+                "INSERT INTO vehicle (id, session_id, vehicle_index, vehicle_class, confidence, x1, y1, x2, y2, "
+                "image_path, detected_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", vehicles)
+            conn.executemany(
+                "INSERT INTO plate (id, session_id, vehicle_id, plate_index, plate_text, ocr_confidence, x1, y1, x2, "
+                "y2, plate_type, plate_status, region_code, region_name, text_color, background_color, image_path, "
+                "detected_at, vehicle_class, vehicle_confidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                plates)
+        done = start + n
+        rate = done / (time.perf_counter() - started)
+        print(f"  seeded {done:>9,} events ({rate:,.0f}/s)", flush=True)
+    db.execute_sql("PRAGMA optimize")
+    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return time.perf_counter() - started
+
+
+def stored_events(db_path: Path) -> int:
+    if not db_path.exists():
+        return 0
+    db = open_database(db_path)
+    try:
+        return int(db.execute_sql("SELECT COUNT(*) FROM plate").fetchone()[0])
+    finally:
+        db.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(db_path: Path, port: int) -> None:
+    """Server mode (a child process): the real app over the seeded database."""
+    from aiohttp import web
+
+    from alprd.storage.repository import open_repository
+    from alprd.web.app import create_app
+
+    config = Config(storage=StorageConfig(database=db_path, outputs_dir=WORK / "outputs"), base_dir=WORK)
+    app = create_app(config, repository=open_repository(config))
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+def search_terms(db_path: Path, count: int, rng: random.Random) -> list[str]:
+    db = open_database(db_path)
+    texts = [r[0] for r in db.execute_sql(
+        "SELECT plate_text FROM plate WHERE id IN (SELECT abs(random()) % (SELECT MAX(id) FROM plate) + 1 "
+        "FROM plate LIMIT ?)", (count,))]
+    db.close()
+    terms = []
+    for t in texts:
+        n = rng.randint(3, min(5, len(t))) if len(t) >= 3 else len(t)
+        start = rng.randint(0, len(t) - n)
+        terms.append(t[start:start + n])
+    return terms
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def latencies(base: str, urls: list[str]) -> list[float]:
+    out = []
+    async with aiohttp.ClientSession() as session:
+        for url in urls[:5]:  # warm-up
+            async with session.get(base + url) as r:
+                await r.read()
+        for url in urls:
+            t0 = time.perf_counter()
+            async with session.get(base + url) as r:
+                await r.read()
+                assert r.status == 200, (url, r.status)
+            out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+async def search_urls(base: str, terms: list[str], rng: random.Random) -> list[str]:
+    """Search URLs whose offset lands inside the matches (found by asking the count first)."""
+    urls = []
+    async with aiohttp.ClientSession() as session:
+        for term in terms:
+            async with session.get(f"{base}/detections?limit=1&search={term}") as r:
+                count = (await r.json())["count"]
+            offset = rng.randint(0, max(0, count - 100))
+            urls.append(f"/detections?limit=100&offset={offset}&search={term}")
+    return urls
+
+
+def report(name: str, ms: list[float]) -> str:
+    line = (f"| `{name}` | {len(ms)} | {statistics.median(ms):.1f} | {pct(ms, 0.99):.1f} | {max(ms):.1f} |")
+    print(line, flush=True)
+    return line
+
+
+async def load_client(url: str, seconds: float, concurrency: int) -> float:
+    """Requests per second from an aiohttp client (fallback when wrk is missing)."""
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        nonlocal done
+        while time.perf_counter() < stop:
+            async with session.get(url) as r:
+                await r.read()
+            done += 1
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        return done / (time.perf_counter() - t0)
+
+
+def throughput(url: str, seconds: int, concurrency: int) -> str:
+    wrk = shutil.which("wrk")
+    if wrk:
+        out = subprocess.run([wrk, "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", url],
+                             capture_output=True, text=True, check=True).stdout
+        rps = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
+        p99 = next((line.split()[1] for line in out.splitlines() if line.strip().startswith("99%")), "?")
+        errors = "Non-2xx" in out or "Socket errors" in out
+        return f"wrk -t2 -c{concurrency} -d{seconds}s: {float(rps):,.0f} req/s, p99 {p99}" + (
+            " (errors reported)" if errors else "")
+    rps = asyncio.run(load_client(url, seconds, concurrency))
+    return f"aiohttp client, {concurrency} connections, {seconds}s: {rps:,.0f} req/s"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=400, help="latency samples per endpoint")
+    parser.add_argument("--seconds", type=int, default=10, help="throughput run length")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--serve", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(Path(args.serve[0]), int(args.serve[1]))
+        return 0
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    db_path = WORK / f"api-{args.events}.db"
+    if args.reseed or stored_events(db_path) != args.events:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        print(f"seeding {args.events:,} events into {db_path}")
+        took = seed(db_path, args.events)
+        print(f"seeded {args.events:,} events in {took:.1f} s ({args.events / took:,.0f} events/s); "
+              f"database {db_path.stat().st_size / 1e6:,.0f} MB")
+    port = free_port()
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(db_path), str(port)])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        rng = random.Random(7)
+        terms = search_terms(db_path, args.requests, rng)
+        urls = asyncio.run(search_urls(base, terms, rng))
+        print(f"\n{args.events:,} events; one request at a time; ms; load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} CPUs")
+        print("| request | n | p50 | p99 | max |\n|---|---|---|---|---|")
+        report("/detections?limit=100&offset=…&search=…", asyncio.run(latencies(base, urls)))
+        plain = [f"/detections?limit=100&offset={rng.randint(0, 10_000)}" for _ in range(args.requests)]
+        report("/detections?limit=100&offset=0..10000", asyncio.run(latencies(base, plain)))
+        filtered = [f"/detections?limit=100&offset={rng.randint(0, 5_000)}&vehicleType=truck&plateType=Public"
+                    for _ in range(args.requests)]
+        report("/detections?limit=100&offset=…&vehicleType=truck&plateType=Public",
+               asyncio.run(latencies(base, filtered)))
+        report("/api/statistics/dashboard", asyncio.run(latencies(base, ["/api/statistics/dashboard"] * args.requests)))
+        deep = [f"/detections?limit=100&offset={rng.randint(0, args.events - 100)}" for _ in range(args.requests // 4)]
+        report("/detections?limit=100&offset=0..N (deep pages)", asyncio.run(latencies(base, deep)))
+        print()
+        for path in ("/detections?limit=10", "/api/plate/regions"):
+            print(f"throughput {path}: {throughput(base + path, args.seconds, args.concurrency)}; "
+                  f"load average {os.getloadavg()[0]:.1f}", flush=True)
+    finally:
+        server.terminate()
+        server.wait(10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
