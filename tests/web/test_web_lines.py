@@ -1,0 +1,75 @@
+"""/api/detect/lines and /api/detect/line/{line_id}/test through a LinesProvider."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from alprd.errors import NotFoundError
+from alprd.messages import Box, CameraState, Detection, Frame, ImageResult, OcrResult, PlateEvent, PlateRead
+from alprd.web.app import create_app
+from alprd.web.ports import LinesProvider
+
+from web_factories import make_result
+
+
+class TwoLines:
+    """Gate lines as the daemon's GateLines reports them (one connected with a last event)."""
+
+    def __init__(self) -> None:
+        now = time.time()
+        read = PlateRead(Detection(Box(1, 1, 9, 5), 0.9, "plate"), OcrResult("B1234ABC", 0.95))
+        event = PlateEvent("gate1", 1, "final", "B1234ABC", 0.95, read,
+                           Frame("gate1", 5, now, np.zeros((4, 4, 3), np.uint8)), now - 2, now, 4,
+                           list_status="whitelist", location="Gate 1")
+        self._states = [
+            CameraState("gate1", "Entry cam", "Gate 1", "rtsp://cam1/stream", True, 25.0, 5.0, 3,
+                        last_frame_s=now, last_event=event),
+            CameraState("gate2", "Exit cam", "Gate 2", "usb:0", False, 0.0, 0.0, 0, last_error="no frames"),
+        ]
+
+    def states(self) -> list[CameraState]:
+        return list(self._states)
+
+    async def test_line(self, line_id: str) -> tuple[CameraState, ImageResult]:
+        for state in self._states:
+            if state.camera_id == line_id:
+                return state, make_result(("D55XY", "car"), plateless=1)
+        raise NotFoundError(f"Line {line_id} not found")
+
+
+def test_fake_is_a_lines_provider():
+    assert isinstance(TwoLines(), LinesProvider)
+
+
+async def test_lines_list_states_and_latest_plate(aiohttp_client, config, repository):
+    client = await aiohttp_client(create_app(config, repository=repository, lines=TwoLines()))
+    lines = await (await client.get("/api/detect/lines")).json()
+    assert [x["line_id"] for x in lines] == ["gate1", "gate2"]
+    first, second = lines
+    assert first["connected"] is True and first["fps_analysed"] == 5.0 and first["frames_dropped"] == 3
+    assert first["latest_plate"] == "B1234ABC" and first["latest_plate_status"] == "whitelist"
+    assert len(first["last_frame_at"]) == 19
+    assert second["connected"] is False and second["last_error"] == "no frames"
+    assert second["latest_plate"] is None and second["last_frame_at"] is None
+
+
+async def test_line_test_returns_result_without_storing(aiohttp_client, config, repository):
+    client = await aiohttp_client(create_app(config, repository=repository, lines=TwoLines()))
+    resp = await client.get("/api/detect/line/gate1/test")
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["line"]["line_id"] == "gate1" and body["image_resolution"] == "400x200"
+    pairs = body["list_vehicle_and_plate_information"]
+    assert pairs[0]["plate"]["plate_text"] == "D55XY" and pairs[0]["vehicle"]["vehicle_class"] == "car"
+    assert pairs[1]["plate"] is None and pairs[1]["vehicle"]["vehicle_class"] == "truck"
+    assert repository.latest_session() is None  # nothing stored
+    missing = await client.get("/api/detect/line/gate9/test")
+    assert missing.status == 404 and await missing.json() == {"detail": "Line gate9 not found"}
+
+
+async def test_without_lines_provider(client):
+    assert await (await client.get("/api/detect/lines")).json() == []
+    resp = await client.get("/api/detect/line/gate1/test")
+    assert resp.status == 404 and "gate1" in (await resp.json())["detail"]
