@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime
 
 from peewee import IntegrityError, SqliteDatabase
@@ -91,12 +92,8 @@ class Repository:
     def save_event(self, event: PlateEvent, images: StoredImages) -> int:
         """Store a gate's final plate event as a session of one vehicle (if seen) and one plate."""
         read = event.read
-        if read.ocr.text != event.text:
-            read = PlateRead(
-                plate=read.plate, ocr=type(read.ocr)(text=event.text, confidence=event.confidence),
-                vehicle=read.vehicle, region_code=read.region_code, region_name=read.region_name,
-                plate_type=read.plate_type, text_color=read.text_color, background_color=read.background_color,
-            )
+        if (read.ocr.text, read.ocr.confidence) != (event.text, event.confidence):
+            read = replace(read, ocr=replace(read.ocr, text=event.text, confidence=event.confidence))
         h, w = event.frame.image.shape[:2] if event.frame.image is not None else (0, 0)
         result = ImageResult(
             width=w, height=h, vehicles=(read.vehicle,) if read.vehicle else (), reads=(read,)
