@@ -24,9 +24,9 @@ async def detect_image(call: Call) -> s.DetectImageResponse:
             "plate reading is not available: no inference pipeline is loaded (see `alprd models`)"
         )
     started = time.perf_counter()
-    image = await call.db(decode_image, upload.data)
     loop = asyncio.get_running_loop()
     executor = app[keys.INFERENCE_EXECUTOR]
+    image = await loop.run_in_executor(executor, decode_image, upload.data)
     result: ImageResult = await loop.run_in_executor(executor, pipeline.read_image, image)
     annotated = await loop.run_in_executor(executor, pipeline.annotate, image, result)
     now = datetime.now()
