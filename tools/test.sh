@@ -19,4 +19,8 @@ python3 -c 'import torch' 2>/dev/null || python3 -m pip install -q torch==2.13.0
 if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-extra fonts-urw-base35 >/dev/null
 fi
+# Plate detector (committed, sha-checked) and vehicle detector (Intel OMZ: from ../shared's
+# copies when present, else from the publisher), into models/.
+if [ -d ../shared/models/intel-omz ]; then MIRROR=(--mirror ../shared/models/intel-omz); else MIRROR=(); fi
+python3 -m alprd models fetch "${MIRROR[@]}" plate-detector vehicle-detection-0200 >/dev/null
 python3 -m pytest -q "$@"
