@@ -18,6 +18,8 @@ MAX_TWO_LINE_ASPECT = 1.8  # width/height: wider crops are read as one line
 MIN_GLYPH_HEIGHT = 0.2  # of the crop height
 MIN_TWO_LINE_GLYPH_HEIGHT = 0.12  # each line of a two-line plate is ~0.35 of it
 MIN_CROP_PX = 12
+SIDE_BAND_FRACTION = 0.35  # a column this marked belongs to a side band
+SIDE_BAND_MAX_WIDTH = 0.2  # of the crop width
 MARK_COLUMN_FRACTION = 0.25  # a character over columns this marked is a mark, not text
 
 
@@ -58,9 +60,34 @@ def is_marked(columns: np.ndarray, x_px: float, half_width_px: float) -> bool:
     return hi > lo and float(columns[lo:hi].mean()) > MARK_COLUMN_FRACTION
 
 
+def side_band_edges(columns: np.ndarray) -> tuple[int, int]:
+    """(first, last + 1) column of the plate between coloured side bands (EU country band,
+    Italian province band), from ``mark_columns``; (0, len) when there are none."""
+    width = len(columns)
+    band = columns >= SIDE_BAND_FRACTION
+    reach = int(width * SIDE_BAND_MAX_WIDTH)
+    left = 0
+    for i in range(reach):
+        if band[i] and band[: i + 1].mean() >= 0.5:
+            left = i + 1
+    right = width
+    for i in range(width - 1, width - 1 - reach, -1):
+        if band[i] and band[i:].mean() >= 0.5:
+            right = i
+    return (left, right) if right - left >= width // 2 else (0, width)
+
+
+def cut_side_bands(crop: np.ndarray) -> np.ndarray:
+    left, right = side_band_edges(mark_columns(crop))
+    return crop[:, left:right]
+
+
 def prepare_line(crop: np.ndarray) -> np.ndarray:
     """The crop's main text as one padded line; the whole crop when no text row is found."""
-    boxes = text_lines(crop) if min(crop.shape[:2]) >= MIN_CROP_PX else []
+    if min(crop.shape[:2]) < MIN_CROP_PX:
+        return pad(crop)
+    crop = cut_side_bands(crop)
+    boxes = text_lines(crop)
     return pad(join_lines(crop, boxes) if boxes else crop)
 
 
@@ -118,8 +145,7 @@ def row_box(row: list[Glyph], shape: tuple[int, ...]) -> tuple[int, int, int, in
     h = max(g.height for g in row)
     y1 = max(0, min(g.y1 for g in row) - int(0.15 * h))
     y2 = min(shape[0], max(g.y2 for g in row) + int(0.15 * h))
-    x1 = max(0, min(g.x1 for g in row) - int(0.8 * h))
-    x2 = min(shape[1], max(g.x2 for g in row) + int(0.8 * h))
+    x1, x2 = 0, shape[1]  # full width: a glyph missed (touching the frame) must not be cut off
     return x1, y1, x2, y2
 
 

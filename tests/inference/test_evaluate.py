@@ -75,7 +75,7 @@ def test_load_folder_layouts(tmp_path: Path, datasets_dir: Path) -> None:
 def five_eu(tmp_path: Path, datasets_dir: Path) -> Path:
     folder = tmp_path / "eu5"
     folder.mkdir()
-    for name in ("eu1", "eu2", "eu3", "eu4", "eu7"):
+    for name in ("eu1", "eu2", "eu3", "eu7", "test_002"):
         shutil.copy(datasets_dir / "openalpr-eu" / f"{name}.jpg", folder)
         shutil.copy(datasets_dir / "openalpr-eu" / f"{name}.txt", folder)
     return folder
