@@ -13,9 +13,10 @@ from alprd.config import OcrConfig
 from alprd.errors import ModelError
 from alprd.inference.ocr import DEFAULT_MODELS, make_ocr_engine
 from alprd.inference.ocr_ppocr import (
-    BLANK, OTHER, PLATE_CHARS, PpOcr, candidates_from, ctc_greedy, plate_class_matrix, to_input,
+    BLANK, OTHER, PLATE_CHARS, CtcChar, PpOcr, candidates_from, ctc_greedy, drop_marks, plate_class_matrix,
+    to_input,
 )
-from alprd.inference.textcrop import join_lines, mark_columns, text_lines
+from alprd.inference.textcrop import join_lines, mark_columns, side_band_edges, text_lines
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
@@ -154,3 +155,46 @@ def test_wrong_dictionary_is_a_model_error(tmp_path: Path) -> None:
     keys.write_text("A\nB\n", encoding="utf-8")
     with pytest.raises(ModelError, match="classes"):
         PpOcr(model, ov.Core(), "CPU", keys_path=keys)
+
+
+@pytest.mark.parametrize(("columns", "edges"), [
+    ([0.0] * 20, (0, 20)),
+    ([0.9, 0.8, 0.9] + [0.0] * 17, (3, 20)),  # EU country band on the left
+    ([0.9, 0.9] + [0.0] * 16 + [0.7, 0.8], (2, 18)),  # and a province band on the right
+    ([0.0] * 8 + [0.9] * 4 + [0.0] * 8, (0, 20)),  # a sticker in the middle is not a band
+])
+def test_side_band_edges(columns: list[float], edges: tuple[int, int]) -> None:
+    assert side_band_edges(np.array(columns, dtype=np.float32)) == edges
+
+
+def _chars(spec: str) -> list[CtcChar]:
+    """'B:0.99 8:0.6 ...' -> characters on frames 0, 2, 4, ..."""
+    out = []
+    for k, item in enumerate(spec.split()):
+        ch, conf = item.split(":")
+        out.append(CtcChar(ch, float(conf), 2 * k, "X", 0.0))
+    return out
+
+
+@pytest.mark.parametrize(("spec", "marked_frame", "text"), [
+    ("1:0.99 T:0.99 4:0.99 8:0.55 3:0.99 2:0.99 1:0.99 3:0.99", 6, "1T43213"),  # sticker '8'
+    ("1:0.99 T:0.99 4:0.99 8:0.55 3:0.99 2:0.99 1:0.99 3:0.99", None, "1T483213"),  # no colour there
+    ("H:0.45 R:0.99 K:0.99 7:0.99 0:0.99 8:0.99", None, "RK708"),  # unsure first char
+    ("R:0.99 K:0.99 7:0.99 0:0.99 8:0.45", None, "RK708"),  # an unsure last one is kept
+    ("B:0.7 1:0.6 2:0.99 3:0.5", 2, "B123"),  # nothing is sure: nothing is dropped
+])
+def test_drop_marks_removes_unsure_outliers(spec: str, marked_frame: int | None, text: str) -> None:
+    px_per_frame = 4.0
+    columns = np.zeros(64, dtype=np.float32)
+    if marked_frame is not None:
+        x = int((marked_frame + 0.5) * px_per_frame)
+        columns[x - 1:x + 2] = 0.22  # faintly coloured: only an unsure character goes
+    kept = drop_marks(_chars(spec), columns, px_per_frame)
+    assert "".join(c.char for c in kept) == text
+
+
+def test_drop_marks_removes_any_character_over_a_strong_mark() -> None:
+    columns = np.zeros(64, dtype=np.float32)
+    columns[0:6] = 0.9
+    kept = drop_marks(_chars("D:0.99 B:0.99 I:0.99 M:0.99"), columns, 4.0)
+    assert "".join(c.char for c in kept) == "BIM"
