@@ -18,6 +18,8 @@ MAX_TWO_LINE_ASPECT = 1.8  # width/height: wider crops are read as one line
 MIN_GLYPH_HEIGHT = 0.2  # of the crop height
 MIN_TWO_LINE_GLYPH_HEIGHT = 0.12  # each line of a two-line plate is ~0.35 of it
 MIN_CROP_PX = 12
+MIN_SKEW_DEG = 3.0
+MAX_SKEW_DEG = 25.0
 SIDE_BAND_FRACTION = 0.35  # a column this marked belongs to a side band
 SIDE_BAND_MAX_WIDTH = 0.2  # of the crop width
 MARK_COLUMN_FRACTION = 0.25  # a character over columns this marked is a mark, not text
@@ -82,11 +84,42 @@ def cut_side_bands(crop: np.ndarray) -> np.ndarray:
     return crop[:, left:right]
 
 
+def main_row(crop: np.ndarray) -> list[Glyph]:
+    """The glyphs of the tallest text row, of the polarity with more of them."""
+    best: list[Glyph] = []
+    for dark_text in (True, False):
+        rows = text_rows(glyphs(crop, dark_text, MIN_GLYPH_HEIGHT))
+        if rows and len(rows[0]) > len(best):
+            best = rows[0]
+    return best
+
+
+def skew_deg(row: list[Glyph]) -> float:
+    """Angle of a row's baseline (degrees, positive: falling to the right); 0 when unsure."""
+    if len(row) < MIN_ROW_GLYPHS:
+        return 0.0
+    xs = np.array([(g.x1 + g.x2) / 2.0 for g in row])
+    ys = np.array([float(g.y2) for g in row])  # bottoms: a plate's baseline
+    if np.ptp(xs) < 1:
+        return 0.0
+    return float(np.degrees(np.arctan(np.polyfit(xs, ys, 1)[0])))
+
+
+def deskew(crop: np.ndarray) -> np.ndarray:
+    """Rotate a tilted plate level (tilts of 3-25 degrees; smaller ones OCR reads fine)."""
+    angle = skew_deg(main_row(crop))
+    if not MIN_SKEW_DEG <= abs(angle) <= MAX_SKEW_DEG:
+        return crop
+    h, w = crop.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
+    return cv2.warpAffine(crop, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
 def prepare_line(crop: np.ndarray) -> np.ndarray:
     """The crop's main text as one padded line; the whole crop when no text row is found."""
     if min(crop.shape[:2]) < MIN_CROP_PX:
         return pad(crop)
-    crop = cut_side_bands(crop)
+    crop = deskew(cut_side_bands(crop))
     boxes = text_lines(crop)
     return pad(join_lines(crop, boxes) if boxes else crop)
 

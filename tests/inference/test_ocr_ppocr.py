@@ -16,7 +16,9 @@ from alprd.inference.ocr_ppocr import (
     BLANK, OTHER, PLATE_CHARS, CtcChar, PpOcr, candidates_from, ctc_greedy, drop_marks, plate_class_matrix,
     to_input,
 )
-from alprd.inference.textcrop import join_lines, mark_columns, side_band_edges, text_lines
+from alprd.inference.textcrop import (
+    deskew, join_lines, main_row, mark_columns, side_band_edges, skew_deg, text_lines,
+)
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
@@ -198,3 +200,14 @@ def test_drop_marks_removes_any_character_over_a_strong_mark() -> None:
     columns[0:6] = 0.9
     kept = drop_marks(_chars("D:0.99 B:0.99 I:0.99 M:0.99"), columns, 4.0)
     assert "".join(c.char for c in kept) == "BIM"
+
+
+@pytest.mark.parametrize("tilt_deg", [-12.0, -6.0, 8.0, 14.0])
+def test_tilted_plates_are_levelled_and_read(engine: PpOcr, tilt_deg: float) -> None:
+    flat = np.full((160, 560, 3), 255, np.uint8)
+    cv2.putText(flat, "B 1234 XYZ", (40, 105), cv2.FONT_HERSHEY_DUPLEX, 2.0, (0, 0, 0), 5, cv2.LINE_AA)
+    rotation = cv2.getRotationMatrix2D((280, 80), tilt_deg, 1.0)
+    tilted = cv2.warpAffine(flat, rotation, (560, 160), borderValue=(255, 255, 255))[10:150, 10:550]
+    assert skew_deg(main_row(tilted)) == pytest.approx(-tilt_deg, abs=2.0)
+    assert abs(skew_deg(main_row(deskew(tilted)))) < 1.5
+    assert engine.read_batch([tilted])[0].text == "B1234XYZ"
