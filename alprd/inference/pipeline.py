@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-CROP_MARGIN_X = 0.04  # of the plate box width, each side
-CROP_MARGIN_Y = 0.10  # of the plate box height, each side
+CROP_MARGIN_X = 0.02  # of the plate box width, each side
+CROP_MARGIN_Y = 0.05  # of the plate box height, each side
 MAX_PLATES_PER_IMAGE = 16
 
 

@@ -22,9 +22,9 @@ MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
 @pytest.mark.parametrize(("box", "shape"), [
-    (Box(100, 50, 200, 70), (20 + 4, 100 + 8)),  # 4 % of width and 10 % of height each side
-    (Box(0, 0, 50, 20), (22, 52)),  # clipped at the top-left corner
-    (Box(600, 460, 640, 480), (22, 42)),  # and at the bottom-right
+    (Box(100, 50, 200, 70), (20 + 2, 100 + 4)),  # 2 % of width and 5 % of height each side
+    (Box(0, 0, 50, 20), (21, 51)),  # clipped at the top-left corner
+    (Box(600, 460, 640, 480), (21, 41)),  # and at the bottom-right
 ])
 def test_crop_box_margin_and_clipping(box: Box, shape: tuple[int, int]) -> None:
     image = np.zeros((480, 640, 3), np.uint8)
