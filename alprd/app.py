@@ -54,7 +54,7 @@ class EventRouter:
     def set_lists(self, lists: dict[str, str]) -> None:
         self._lists = lists
 
-    def __call__(self, event: PlateEvent) -> None:
+    def __call__(self, event: PlateEvent) -> PlateEvent:
         status = match_list_status(event.text, self._lists, self._max_confusions)
         event = replace(event, list_status=status)
         now = time.time()
@@ -69,6 +69,7 @@ class EventRouter:
             self._writer.submit(event)
         else:
             self.previews += 1
+        return event
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,8 @@ from alprd.inference.events import EventBuilder
 from alprd.log import get_logger
 from alprd.messages import Box, CameraState, Frame, ImageResult, PlateEvent
 
-EventSink = Callable[[PlateEvent], None]
+# Takes each event; returns it as acted on (e.g. with its list status) for the line state.
+EventSink = Callable[[PlateEvent], PlateEvent | None]
 
 
 class PlateReader(Protocol):
@@ -140,9 +141,9 @@ class CameraWorker:
 
     def _emit(self, events: list[PlateEvent]) -> None:
         for event in events:
-            with self._lock:
-                self._last_event = event
             try:
-                self._sink(event)
+                event = self._sink(event) or event
             except Exception as exc:  # boundary: the sink's failure is logged, capture goes on
                 self._log.exception("event.sink_failed", error=str(exc), plate=event.text)
+            with self._lock:
+                self._last_event = event
