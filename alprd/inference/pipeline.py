@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 import numpy as np
 
 from alprd.inference import annotate as annotate_mod
+from alprd.errors import ModelError
 from alprd.inference.colors import PlateColors, plate_colors
 from alprd.inference.rerank import rerank
 from alprd.log import get_logger
@@ -111,7 +112,6 @@ class ImagePipeline:
     @classmethod
     def from_config(cls, config: Config, core: ov.Core) -> ImagePipeline:
         """Load every model the config names; a missing plate or OCR model raises ModelError."""
-        from alprd.inference.ocr import make_ocr_engine
         from alprd.inference.plate_detector import PlateDetector
         from alprd.inference.vehicle_detector import VehicleDetector
 
@@ -119,7 +119,7 @@ class ImagePipeline:
         ocr_cfg = inference.ocr
         pipeline = cls(
             plates=PlateDetector.from_config(config, core),
-            ocr=make_ocr_engine(ocr_cfg, core, inference.device, config.model_path(Path("."))),
+            ocr=load_ocr(config, core),
             vehicles=VehicleDetector.from_config(config, core),
             pack=load_pack(config.regions.pack),
             rerank=rerank,
@@ -169,6 +169,22 @@ class ImagePipeline:
 
     def annotate(self, image: np.ndarray, result: ImageResult) -> np.ndarray:
         return annotate_mod.annotate(image, result)
+
+
+def load_ocr(config: Config, core: ov.Core) -> OcrEngine:
+    """The configured OCR engine; when the plate model is missing and no model path was
+    set, the general 'ppocr' engine instead (logged), so a machine without it still reads."""
+    from alprd.inference.ocr import make_ocr_engine
+
+    ocr_cfg, device = config.inference.ocr, config.inference.device
+    models_dir = config.model_path(Path("."))
+    try:
+        return make_ocr_engine(ocr_cfg, core, device, models_dir)
+    except ModelError as exc:
+        if ocr_cfg.engine != "plate" or ocr_cfg.model is not None:
+            raise
+        log.warning("inference.ocr_fallback", engine="ppocr", reason=str(exc))
+        return make_ocr_engine(ocr_cfg.model_copy(update={"engine": "ppocr"}), core, device, models_dir)
 
 
 def _load_verifier(config: Config) -> Verifier | None:

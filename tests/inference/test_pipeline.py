@@ -14,7 +14,8 @@ import pytest
 from alprd.config import Config, InferenceConfig, OcrConfig
 from alprd.inference.colors import PlateColors
 from alprd.inference.ocr import make_ocr_engine
-from alprd.inference.pipeline import ImagePipeline, crop_box, keep_read, plate_read, vehicle_for
+from alprd.errors import ModelError
+from alprd.inference.pipeline import ImagePipeline, crop_box, keep_read, load_ocr, plate_read, vehicle_for
 from alprd.messages import Box, Detection, OcrResult
 from alprd.packs import load_pack
 
@@ -165,3 +166,16 @@ def test_read_image_is_thread_safe(real_pipeline: ImagePipeline, datasets_dir: P
 def test_rejects_a_non_image(real_pipeline: ImagePipeline) -> None:
     with pytest.raises(ValueError, match="HxWx3"):
         real_pipeline.read_image(np.zeros((10, 10), np.uint8))
+
+
+def test_missing_plate_ocr_model_falls_back_to_ppocr(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    (models / "ppocr").mkdir(parents=True)
+    for name in ("ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"):
+        (models / "ppocr" / name).symlink_to(MODELS_DIR / "ppocr" / name)
+    config = Config(inference=InferenceConfig(device="CPU", models_dir=models))  # engine "plate", no model
+    assert load_ocr(config, ov.Core()).name == "ppocr"
+    explicit = Config(inference=InferenceConfig(device="CPU", models_dir=models,
+                                                ocr=OcrConfig(engine="plate", model=Path("mine.xml"))))
+    with pytest.raises(ModelError, match="not found"):
+        load_ocr(explicit, ov.Core())
