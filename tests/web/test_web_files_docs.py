@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from aiohttp import web
+from aiohttp import FormData, web
 from yarl import URL
 
 from alprd.config import Config, ServerConfig
@@ -165,3 +165,28 @@ def test_create_app_is_a_factory(config, repository):
     app = create_app(config, repository=repository)
     assert isinstance(app, web.Application)
     assert not Config.model_fields["server"].is_required()
+
+
+async def test_errors_stay_json_after_logging_was_configured_on_a_closed_stream(client, monkeypatch):
+    """The daemon configures structlog once; a later stderr swap must not turn a 503 into a 500."""
+    import io
+    import sys
+
+    import structlog
+
+    from alprd.log import configure_logging
+
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging("json")
+    first.close()
+    later = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", later)
+    try:
+        form = FormData()
+        form.add_field("file", b"\xff\xd8\xff\xdb" + b"\x00" * 64, filename="x.jpg")
+        resp = await client.post("/detect/image", data=form)
+        assert resp.status == 503
+        assert "detail" in await resp.json()
+    finally:
+        structlog.reset_defaults()
