@@ -40,8 +40,7 @@ WIDTH_STEP_PX = 160
 MAX_CANDIDATES = 5
 SPURIOUS_MAX_CONFIDENCE = 0.75  # a character this unsure ...
 SPURIOUS_OTHERS_CONFIDENCE = 0.95  # ... among sure ones (median) ...
-SPURIOUS_MARK_FRACTION = 0.2  # ... over some colour is not text (a sticker, a band) ...
-SPURIOUS_FIRST_CONFIDENCE = 0.5  # ... nor, this unsure, first (a band's letter, a bolt)
+SPURIOUS_MARK_FRACTION = 0.2  # ... over some colour is not text (a sticker, a band)
 ENGINE_NAME = "ppocr"
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "ppocr" / "ch_PP-OCRv4_rec_infer.onnx"
 KEYS_NAME = "ppocr_keys_v1.txt"
@@ -137,7 +136,7 @@ def candidates_from(chars: Sequence[CtcChar], limit: int = MAX_CANDIDATES) -> tu
 
 def drop_marks(chars: list[CtcChar], columns: np.ndarray, px_per_frame: float) -> list[CtcChar]:
     """Drop characters read over colour marks (``columns`` from ``mark_columns``), and
-    unsure outliers among sure characters that sit over some colour or come first."""
+    unsure outliers among sure characters that sit over some colour."""
     kept = [c for c in chars if not is_marked(columns, (c.frame + 0.5) * px_per_frame, px_per_frame)]
     return [c for i, c in enumerate(kept) if not _spurious(kept, i, columns, px_per_frame)]
 
@@ -151,7 +150,7 @@ def _spurious(chars: Sequence[CtcChar], i: int, columns: np.ndarray, px_per_fram
     x = (chars[i].frame + 0.5) * px_per_frame
     lo, hi = max(0, int(x - px_per_frame)), min(len(columns), int(x + px_per_frame) + 1)
     coloured = hi > lo and float(columns[lo:hi].max()) >= SPURIOUS_MARK_FRACTION
-    return coloured or (i == 0 and chars[i].confidence < SPURIOUS_FIRST_CONFIDENCE)
+    return coloured
 
 
 def to_result(chars: Sequence[CtcChar]) -> OcrResult:

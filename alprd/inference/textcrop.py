@@ -18,6 +18,7 @@ MAX_TWO_LINE_ASPECT = 1.8  # width/height: wider crops are read as one line
 MIN_GLYPH_HEIGHT = 0.2  # of the crop height
 MIN_TWO_LINE_GLYPH_HEIGHT = 0.12  # each line of a two-line plate is ~0.35 of it
 MIN_CROP_PX = 12
+ROW_MARGIN = 0.15  # above and below a text row, of its height
 MIN_SKEW_DEG = 3.0
 MAX_SKEW_DEG = 25.0
 SIDE_BAND_FRACTION = 0.35  # a column this marked belongs to a side band
@@ -176,8 +177,8 @@ def text_rows(found: list[Glyph]) -> list[list[Glyph]]:
 def row_box(row: list[Glyph], shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     """(x1, y1, x2, y2) around a row with a margin of a fraction of its height."""
     h = max(g.height for g in row)
-    y1 = max(0, min(g.y1 for g in row) - int(0.15 * h))
-    y2 = min(shape[0], max(g.y2 for g in row) + int(0.15 * h))
+    y1 = max(0, min(g.y1 for g in row) - int(ROW_MARGIN * h))
+    y2 = min(shape[0], max(g.y2 for g in row) + int(ROW_MARGIN * h))
     x1, x2 = 0, shape[1]  # full width: a glyph missed (touching the frame) must not be cut off
     return x1, y1, x2, y2
 

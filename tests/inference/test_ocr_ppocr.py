@@ -181,7 +181,7 @@ def _chars(spec: str) -> list[CtcChar]:
 @pytest.mark.parametrize(("spec", "marked_frame", "text"), [
     ("1:0.99 T:0.99 4:0.99 8:0.55 3:0.99 2:0.99 1:0.99 3:0.99", 6, "1T43213"),  # sticker '8'
     ("1:0.99 T:0.99 4:0.99 8:0.55 3:0.99 2:0.99 1:0.99 3:0.99", None, "1T483213"),  # no colour there
-    ("H:0.45 R:0.99 K:0.99 7:0.99 0:0.99 8:0.99", None, "RK708"),  # unsure first char
+    ("H:0.45 R:0.99 K:0.99 7:0.99 0:0.99 8:0.99", None, "HRK708"),  # an unsure first one is kept
     ("R:0.99 K:0.99 7:0.99 0:0.99 8:0.45", None, "RK708"),  # an unsure last one is kept
     ("B:0.7 1:0.6 2:0.99 3:0.5", 2, "B123"),  # nothing is sure: nothing is dropped
 ])
