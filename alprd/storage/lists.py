@@ -9,6 +9,7 @@ fewest confusions wins, and on a tie the blacklist wins (the safe side at a gate
 from __future__ import annotations
 
 import re
+from itertools import combinations, product
 
 from alprd.packs import CONFUSABLE_PAIRS
 
@@ -16,6 +17,9 @@ UNKNOWN = "unknown"
 _CONFUSABLE: frozenset[tuple[str, str]] = frozenset(
     pair for a, b in CONFUSABLE_PAIRS for pair in ((a, b), (b, a))
 )
+_PARTNERS: dict[str, tuple[str, ...]] = {
+    c: tuple(sorted({b for a, b in _CONFUSABLE if a == c})) for c in {a for a, _ in _CONFUSABLE}
+}
 _STATUS_RANK = {"blacklist": 0, "whitelist": 1}
 _NOT_PLATE_CHARS = re.compile(r"[^A-Z0-9]")
 
@@ -58,3 +62,28 @@ def match_list_status(text: str, lists: dict[str, str], max_confusions: int) -> 
         if best is None or key < best:
             best = key
     return best[2] if best else UNKNOWN
+
+
+def compile_lists(lists: dict[str, str], max_confusions: int) -> dict[str, str]:
+    """Every plate text that matches a listed one, mapped to its status: one dict lookup
+    per read instead of a pass over the lists (for re-applying the lists to many plates).
+
+    ``compile_lists(lists, n).get(normalise_plate_text(t), "unknown")`` equals
+    ``match_list_status(t, lists, n)``.
+    """
+    best: dict[str, tuple[int, int, str]] = {}
+    for listed, status in lists.items():
+        rank = _STATUS_RANK.get(status, 2)
+        positions = [i for i, c in enumerate(listed) if c in _PARTNERS]
+        for n in range(0, max(0, max_confusions) + 1):
+            for chosen in combinations(positions, n):
+                for swaps in product(*(_PARTNERS[listed[i]] for i in chosen)):
+                    chars = list(listed)
+                    for i, c in zip(chosen, swaps):
+                        chars[i] = c
+                    variant = "".join(chars)
+                    key = (0, 0, status) if n == 0 else (n, rank, status)
+                    if variant not in best or key < best[variant]:
+                        best[variant] = key
+    return {text: key[2] for text, key in best.items()}
+

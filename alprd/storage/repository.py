@@ -22,7 +22,7 @@ from alprd.messages import Box, Detection, ImageResult, PlateEvent, PlateRead
 from alprd.packs import Pack
 from alprd.storage import queries
 from alprd.storage.files import StoredImages
-from alprd.storage.lists import match_list_status, normalise_plate_text
+from alprd.storage.lists import compile_lists, match_list_status, normalise_plate_text
 from alprd.storage.models import DetectionSession, Location, Plate, PlateStatus, Vehicle
 from alprd.storage.records import (
     DeleteOutcome,
@@ -259,16 +259,17 @@ class Repository:
 
     def sync_all_statuses(self) -> dict[str, int]:
         """Re-apply the lists to every stored plate; returns plates per status afterwards."""
-        lists = self.list_statuses()
+        table = compile_lists(self.list_statuses(), self.max_confusions)
+        texts = [r[0] for r in self.db.execute_sql("SELECT DISTINCT plate_text FROM plate")]
+        rows = [(t, table.get(t, "unknown")) for t in texts]
         with self._writing():
-            texts = [r[0] for r in self.db.execute_sql("SELECT DISTINCT plate_text FROM plate")]
             self.db.execute_sql("CREATE TEMP TABLE IF NOT EXISTS sync_status (plate_text TEXT PRIMARY KEY, status TEXT)")
             self.db.execute_sql("DELETE FROM sync_status")
-            rows = [(t, match_list_status(t, lists, self.max_confusions)) for t in texts]
             self.db.cursor().executemany("INSERT INTO sync_status VALUES (?, ?)", rows)
+            # Plates stored since the texts were read keep the status they were stored with.
             self.db.execute_sql(
-                "UPDATE plate SET plate_status = (SELECT status FROM sync_status s WHERE s.plate_text = plate.plate_text) "
-                "WHERE plate_status != (SELECT status FROM sync_status s WHERE s.plate_text = plate.plate_text)"
+                "UPDATE plate SET plate_status = s.status FROM sync_status s "
+                "WHERE s.plate_text = plate.plate_text AND plate.plate_status != s.status"
             )
             self.db.execute_sql("DELETE FROM sync_status")
         counts = dict(self.counts_by("status"))

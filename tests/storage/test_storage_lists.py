@@ -51,3 +51,21 @@ def test_confusions(a, b, n):
 @pytest.mark.parametrize("raw, clean", [("b 1234 abc", "B1234ABC"), ("D-55.XY", "D55XY"), ("", "")])
 def test_normalise(raw, clean):
     assert normalise_plate_text(raw) == clean
+
+
+def test_compiled_lists_agree_with_the_matcher():
+    """compile_lists (used to re-apply lists to every stored plate) == match_list_status."""
+    import random
+
+    from alprd.storage.lists import compile_lists
+
+    rng = random.Random(3)
+    chars = "ABDOQ0128ILSZ5GT7X"
+    for _ in range(200):
+        lists = {"".join(rng.choice(chars) for _ in range(rng.randint(2, 5))): rng.choice(["whitelist", "blacklist"])
+                 for _ in range(rng.randint(1, 8))}
+        n = rng.randint(0, 3)
+        table = compile_lists(lists, n)
+        for _ in range(40):
+            text = "".join(rng.choice(chars) for _ in range(rng.randint(2, 5)))
+            assert table.get(text, "unknown") == match_list_status(text, lists, n), (text, lists, n)
