@@ -27,7 +27,7 @@ from torch import nn
 
 from training import data
 from training.augment import augment, to_base
-from training.ocr_model import INPUT_HW, MAX_SLOTS, PlateOcrNet, decode, encode
+from training.ocr_model import BLANK_INDEX, INPUT_HW, MAX_TEXT, PlateOcrNet, decode, encode
 from training.synth import make_sample
 
 
@@ -62,7 +62,7 @@ class TrainResult:
 
 
 def make_pool(images: np.ndarray, texts, real: bool) -> Pool:
-    labels = np.array([encode(t) for t in texts], np.int64).reshape(-1, MAX_SLOTS)
+    labels = np.array([encode(t) for t in texts], np.int64).reshape(-1, MAX_TEXT)
     return Pool(images, labels, real)
 
 
@@ -76,14 +76,14 @@ def real_pool(crops: list[data.Crop]) -> Pool:
 
 
 def online_pool(styles: tuple[str, ...]) -> Pool:
-    return Pool(np.empty((0,)), np.empty((0, MAX_SLOTS), np.int64), False, styles)
+    return Pool(np.empty((0,)), np.empty((0, MAX_TEXT), np.int64), False, styles)
 
 
 def render_online(pool: Pool, n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], np.ndarray]:
     samples = [make_sample(int(rng.integers(2**31)), pool.online_styles[int(rng.integers(len(pool.online_styles)))])
                for _ in range(n)]
     images = [cv2.resize(s.image, (INPUT_HW[1], INPUT_HW[0]), interpolation=cv2.INTER_AREA) for s in samples]
-    return images, np.array([encode(s.text) for s in samples], np.int64).reshape(-1, MAX_SLOTS)
+    return images, np.array([encode(s.text) for s in samples], np.int64).reshape(-1, MAX_TEXT)
 
 
 def sample_batch(pools: list[Pool], weights: list[float], batch: int, rng: np.random.Generator):
@@ -107,6 +107,13 @@ def preprocess(bgr: np.ndarray) -> np.ndarray:
     """As the runtime does it: grey, resized straight to the input size."""
     grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
     return cv2.resize(grey, (INPUT_HW[1], INPUT_HW[0]), interpolation=cv2.INTER_AREA)
+
+
+def ctc_loss(loss_fn: nn.CTCLoss, log_probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """CTC loss of N x T x V log-probabilities against BLANK-padded label rows."""
+    lengths = (labels != BLANK_INDEX).sum(dim=1)
+    frames = torch.full((log_probs.shape[0],), log_probs.shape[1], dtype=torch.long)
+    return loss_fn(log_probs.transpose(0, 1), labels, frames, lengths)
 
 
 def lr_at(cfg: TrainConfig, step: int, progress: float) -> float:
@@ -140,7 +147,7 @@ def train(cfg: TrainConfig, pools: list[Pool], weights: list[float], model: Plat
     rng = np.random.default_rng(cfg.seed)
     model = model or PlateOcrNet()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
+    loss_fn = nn.CTCLoss(blank=BLANK_INDEX, zero_infinity=True)
     result = TrainResult()
     start_s = last_ckpt_s = time.monotonic()
     stop = {"now": False}
@@ -155,7 +162,7 @@ def train(cfg: TrainConfig, pools: list[Pool], weights: list[float], model: Plat
         for group in opt.param_groups:
             group["lr"] = lr_at(cfg, result.steps, progress)
         x, y = sample_batch(pools, weights, cfg.batch, rng)
-        loss = loss_fn(model(x).reshape(-1, model.head[-1].out_features // MAX_SLOTS), y.reshape(-1))
+        loss = ctc_loss(loss_fn, model(x), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -190,12 +197,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--warmup-steps", type=int, default=100)
     ap.add_argument("--init", type=Path, help="start from this checkpoint (fine-tuning)")
     ap.add_argument("--online-fraction", type=float, default=0.15,
                     help="share of each batch rendered fresh by the generator (EU-weighted)")
     args = ap.parse_args(argv)
     cfg = TrainConfig(max_minutes=args.max_minutes, max_steps=args.max_steps, batch=args.batch, lr=args.lr,
-                      seed=args.seed, out=args.out)
+                      seed=args.seed, out=args.out, threads=args.threads, warmup_steps=args.warmup_steps)
     synth = load_synth(args.synth)
     us, idn = real_pool(data.us_crops(holdout=False)), real_pool(data.id_crops(val=False))
     print(f"synthetic {len(synth.images)}, US train {len(us.images)}, ID train {len(idn.images)}", flush=True)

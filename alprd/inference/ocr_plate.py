@@ -1,18 +1,19 @@
-"""alprd's own plate OCR (engine ``plate``): a small CNN with fixed slot heads, run
-through OpenVINO; numpy and OpenCV for the rest.
+"""alprd's own plate OCR (engine ``plate``): a small CNN read out per column with CTC,
+run through OpenVINO; numpy and OpenCV for the rest.
 
 Model (``models/plate-ocr/plate_ocr.xml``, trained by ``training/train_ocr.py``, see
 its README): input ``[N, 1, 64, 128]`` grey pixel values 0..255 (float32), output
-``[N, 10, 37]`` per-slot probabilities over ``0-9 A-Z`` and a pad symbol. The text is
-the slots' best characters left to right, pad slots dropped; the per-slot
-probabilities give per-character confidences and the top-k candidates that the
-country pack re-ranks (``rerank.py``).
+``[N, 32, 37]`` per-frame probabilities over ``0-9 A-Z`` and the CTC blank ``_``.
+Greedy CTC gives the text; each character's best frame gives its confidence and its
+runner-up (another character, or blank: "maybe no character here"), from which the
+top-k candidates are built for the country pack to re-rank (``rerank.py``).
 """
 
 from __future__ import annotations
 
-import heapq
+import itertools
 import queue
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -24,13 +25,22 @@ from alprd.errors import ModelError
 from alprd.messages import OcrResult
 
 ENGINE_NAME = "plate"
-VOCAB = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"  # '_' pads unused slots
-PAD_INDEX = len(VOCAB) - 1
-MAX_SLOTS = 10
+VOCAB = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"  # '_' is the CTC blank
+BLANK_INDEX = len(VOCAB) - 1
+FRAMES = 32
 INPUT_HW = (64, 128)
 MAX_CANDIDATES = 5
-BEAM_PER_SLOT = 3
+UNSURE_POSITIONS = 3  # candidates swap runner-ups in at most this many least-sure places
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "plate-ocr" / "plate_ocr.xml"
+
+
+@dataclass(frozen=True, slots=True)
+class CharRead:
+    char: str
+    confidence: float  # probability at its best frame
+    frame: int
+    alt: str  # runner-up at that frame; "" when it is the blank (no character)
+    alt_confidence: float
 
 
 def preprocess(crops: Sequence[np.ndarray], input_hw: tuple[int, int] = INPUT_HW) -> np.ndarray:
@@ -46,53 +56,63 @@ def preprocess(crops: Sequence[np.ndarray], input_hw: tuple[int, int] = INPUT_HW
     return out
 
 
-def best_path(probs: np.ndarray, vocab: str = VOCAB) -> tuple[str, tuple[float, ...], float]:
-    """``[slots, vocab]`` probabilities -> (text, per-character confidences, overall).
-
-    Overall confidence is the joint probability of the best slot sequence (pad slots
-    included), so a doubtful "is there a 7th character?" lowers it too.
-    """
+def ctc_chars(probs: np.ndarray, vocab: str = VOCAB) -> list[CharRead]:
+    """Greedy CTC over ``[frames, vocab]`` probabilities: one entry per character."""
+    blank = len(vocab) - 1
     best = probs.argmax(axis=1)
-    conf = probs[np.arange(len(best)), best]
-    pad = vocab.index("_")
-    chars = [(vocab[k], float(c)) for k, c in zip(best, conf) if k != pad]
-    return "".join(ch for ch, _ in chars), tuple(c for _, c in chars), float(np.prod(conf))
+    chars: list[CharRead] = []
+    prev, run_start = blank, 0
+    for t in range(len(best) + 1):
+        cls = int(best[t]) if t < len(best) else -1
+        if cls == prev:
+            continue
+        if prev != blank:
+            run = probs[run_start:t]
+            frame = int(run[:, prev].argmax())
+            row = run[frame].copy()
+            row[prev] = -1.0
+            alt = int(row.argmax())
+            chars.append(CharRead(vocab[prev], float(run[frame, prev]), run_start + frame,
+                                  "" if alt == blank else vocab[alt], float(max(0.0, row[alt]))))
+        prev, run_start = cls, t
+    return chars
 
 
-def top_candidates(probs: np.ndarray, k: int = MAX_CANDIDATES, vocab: str = VOCAB,
-                   per_slot: int = BEAM_PER_SLOT) -> tuple[tuple[str, float], ...]:
-    """The k most probable texts (joint slot probability), best first; a beam over
-    slots keeping ``per_slot`` alternatives each. Texts that differ only in where a
-    pad falls are merged (probabilities summed)."""
-    beam: list[tuple[float, str]] = [(1.0, "")]
-    for slot in probs:
-        options = np.argsort(-slot)[:per_slot]
-        grown = [(p * float(slot[o]), text + (vocab[o] if vocab[o] != "_" else ""))
-                 for p, text in beam for o in options]
-        beam = heapq.nlargest(k * per_slot, grown, key=lambda t: t[0])
-    merged: dict[str, float] = {}
-    for p, text in beam:
-        if text:
-            merged[text] = merged.get(text, 0.0) + p
-    ranked = sorted(merged.items(), key=lambda t: -t[1])[:k]
-    return tuple((text, round(p, 6)) for text, p in ranked)
+def candidates(chars: Sequence[CharRead], k: int = MAX_CANDIDATES) -> tuple[tuple[str, float], ...]:
+    """The best read and variants with runner-ups swapped in (or a character dropped)
+    at the least sure positions, scored by the product of character probabilities."""
+    if not chars:
+        return ()
+    confs = [c.confidence for c in chars]
+    base = float(np.prod(confs))
+    unsure = sorted(range(len(chars)), key=lambda i: confs[i])[:UNSURE_POSITIONS]
+    scored = {"".join(c.char for c in chars): base}
+    for n in (1, 2):
+        for positions in itertools.combinations(unsure, n):
+            text, score = [c.char for c in chars], base
+            for i in positions:
+                text[i] = chars[i].alt
+                score *= chars[i].alt_confidence / max(confs[i], 1e-6)
+            variant = "".join(text)
+            if variant:
+                scored[variant] = max(scored.get(variant, 0.0), score)
+    ranked = sorted(scored.items(), key=lambda t: -t[1])[:k]
+    return tuple((text, round(score, 6)) for text, score in ranked)
 
 
 def result_from_probs(probs: np.ndarray) -> OcrResult:
-    text, char_conf, overall = best_path(probs)
-    candidates = top_candidates(probs)
-    if text and (not candidates or candidates[0][0] != text):
-        candidates = ((text, overall), *[c for c in candidates if c[0] != text])[:MAX_CANDIDATES]
-    return OcrResult(text=text, confidence=overall, char_confidences=char_conf,
-                     candidates=candidates, engine=ENGINE_NAME)
+    chars = ctc_chars(probs)
+    confs = tuple(c.confidence for c in chars)
+    return OcrResult(text="".join(c.char for c in chars), confidence=float(np.prod(confs)) if confs else 0.0,
+                     char_confidences=confs, candidates=candidates(chars), engine=ENGINE_NAME)
 
 
 def check_model(model: ov.Model, path: Path) -> None:
-    """Raise ModelError unless the model is [N,1,64,128] -> [N,10,37]."""
+    """Raise ModelError unless the model is [N,1,64,128] -> [N,32,37]."""
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ModelError(f"{path}: expected one input and one output")
     pin, pout = model.input(0).get_partial_shape(), model.output(0).get_partial_shape()
-    want_in, want_out = (1, *INPUT_HW), (MAX_SLOTS, len(VOCAB))
+    want_in, want_out = (1, *INPUT_HW), (FRAMES, len(VOCAB))
     if pin.rank.is_dynamic or pin.rank.get_length() != 4 or [d.get_length() for d in pin[1:]] != list(want_in):
         raise ModelError(f"{path}: input shape is {pin}, expected [?,{','.join(map(str, want_in))}]")
     if pout.rank.is_dynamic or pout.rank.get_length() != 3 or [d.get_length() for d in pout[1:]] != list(want_out):
@@ -126,9 +146,9 @@ class PlateOcr:
             self._idle.put(compiled.create_infer_request())
 
     def probabilities(self, crops: Sequence[np.ndarray]) -> np.ndarray:
-        """``[N, 10, 37]`` slot probabilities for BGR crops."""
+        """``[N, 32, 37]`` frame probabilities for BGR crops."""
         if not crops:
-            return np.zeros((0, MAX_SLOTS, len(VOCAB)), np.float32)
+            return np.zeros((0, FRAMES, len(VOCAB)), np.float32)
         request = self._idle.get()
         try:
             request.infer({0: preprocess(crops)})

@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch", reason="training needs torch (tools/test.sh
 from alprd.inference.ocr_plate import PlateOcr  # noqa: E402
 from training import data  # noqa: E402
 from training.export_ocr import load_model, to_ir, to_onnx  # noqa: E402
-from training.ocr_model import INPUT_HW, MAX_SLOTS, PlateOcrNet, decode, encode  # noqa: E402
+from training.ocr_model import FRAMES, INPUT_HW, MAX_TEXT, VOCAB, PlateOcrNet, decode, encode  # noqa: E402
 from training.synth import make_sample  # noqa: E402
 from training.train_ocr import TrainConfig, make_pool, online_pool, real_pool, train  # noqa: E402
 
@@ -26,17 +26,19 @@ def synth_pool(n: int):
     return make_pool(images, [s.text for s in samples], real=False)
 
 
-def test_encode_decode_round_trip():
-    assert len(encode("B1234ABC")) == MAX_SLOTS
+def test_encode_pads_with_blank_and_decode_merges_repeats():
+    assert len(encode("B1234ABC")) == MAX_TEXT
     assert decode(encode("B1234ABC")) == "B1234ABC"
+    blank = len(VOCAB) - 1
+    assert decode([blank, 1, 1, blank, 1, 2, 2]) == "112"
 
 
-def test_model_outputs_slot_probabilities():
+def test_model_outputs_frame_probabilities():
     model = PlateOcrNet(with_softmax=True).eval()
     with torch.no_grad():
         out = model(torch.zeros(2, 1, *INPUT_HW))
-    assert out.shape == (2, MAX_SLOTS, 37)
-    assert torch.allclose(out.sum(-1), torch.ones(2, MAX_SLOTS), atol=1e-5)
+    assert out.shape == (2, FRAMES, len(VOCAB))
+    assert torch.allclose(out.sum(-1), torch.ones(2, FRAMES), atol=1e-5)
 
 
 def test_a_few_steps_lower_the_loss_and_export(tmp_path, datasets_dir):
