@@ -20,6 +20,8 @@ class Notifier:
         self._socket: socket.socket | None = None
         if self._address:
             self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+            # Never block the event loop: a receiver that stops reading costs a message, not a hang.
+            self._socket.setblocking(False)
 
     @property
     def enabled(self) -> bool:

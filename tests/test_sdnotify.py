@@ -2,6 +2,7 @@
 
 import os
 import socket
+import time
 
 import pytest
 
@@ -77,3 +78,13 @@ def test_watchdog_interval(monkeypatch, usec, pid, expected):
     else:
         monkeypatch.setenv("WATCHDOG_PID", pid)
     assert watchdog_interval_s() == expected
+
+
+def test_a_receiver_that_stops_reading_never_blocks_the_sender(notify_socket):
+    path, _sock = notify_socket  # bound, never read: its queue fills up
+    n = Notifier(path)
+    started = time.monotonic()
+    results = [n.status(f"message {i}") for i in range(2000)]
+    n.close()
+    assert time.monotonic() - started < 2.0
+    assert results[0] is True and results[-1] is False  # the queue filled; later ones were dropped

@@ -1,0 +1,229 @@
+"""Gate daemon benchmark: N RTSP cameras (720p, 25 fps) against the real daemon.
+
+For N in --cameras (default 1 2 4 8): a GStreamer RTSP server on 127.0.0.1 serves the
+same rendered H.264 clip (vehicles with distinct Indonesian plates every few seconds) on
+N mount points, the daemon (``python -m alprd run``) reads all of them, and after a
+warm-up this script samples for --seconds:
+
+* analysed fps per camera (``/api/detect/lines`` fps_analysed, mean over the window),
+* frames dropped per camera in the window (inference behind capture),
+* preview latency p50/p95: frame read time -> ``event.preview`` (the daemon's log),
+* CPU (% of one core, the daemon process) and peak RSS.
+
+    nice -n 10 python bench/daemon.py --cameras 1 2 4 8 --seconds 40
+
+Needs the Debian GStreamer packages tools/test.sh installs and the models in place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "daemon"))
+from conftest import RtspServer, free_port, render_h264  # noqa: E402
+
+from alprd.capture.sample import VehiclePass  # noqa: E402
+
+PLATES = ["B1234XYZ", "D4321AB", "AB77CD", "F1010GH", "L8080KM", "N5150PQ", "H2468RS", "AD1357TU",
+          "E9001VW", "AG4242ZZ", "K3003AA", "W7007BB"]
+
+
+def render_clip(folder: Path, width: int, height: int, duration_s: float) -> Path:
+    passes = [VehiclePass(PLATES[i % len(PLATES)], 1.0 + 5.0 * i) for i in range(int(duration_s // 5))]
+    return render_h264(folder, f"bench_{width}x{height}", passes, width=width, height=height, duration_s=duration_s)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def write_config(folder: Path, urls: list[str], api_port: int, detect_fps: float, ocr_engine: str) -> Path:
+    config = {
+        "server": {"host": "127.0.0.1", "port": api_port},
+        "storage": {"database": str(folder / "data" / "alprd.db"), "outputs_dir": str(folder / "outputs")},
+        "inference": {"models_dir": str(REPO / "models"), "ocr": {"engine": ocr_engine}},
+        "log_format": "json",
+        "cameras_dir": None,
+        "cameras": {
+            f"cam{i + 1}": {"source": url, "location": f"Gate {i + 1}", "detect_fps": detect_fps,
+                            "dedupe_window_s": 60, "track_timeout_s": 1.0}
+            for i, url in enumerate(urls)
+        },
+    }
+    path = folder / "alprd.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def get_json(port: int, path: str):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as resp:
+        return json.loads(resp.read())
+
+
+def try_get_json(port: int, path: str, stats: dict):
+    """The JSON of ``path``, or None (counted) when the API did not answer in time."""
+    started = time.monotonic()
+    try:
+        body = get_json(port, path)
+    except OSError:
+        stats["api_timeouts"] += 1
+        return None
+    stats["api_ms"].append((time.monotonic() - started) * 1000)
+    return body
+
+
+def run_once(n: int, clip: Path, seconds: float, warmup_s: float, detect_fps: float, work: Path,
+             ocr_engine: str) -> dict:
+    folder = Path(tempfile.mkdtemp(prefix=f"daemon{n}_", dir=work))
+    server = RtspServer(free_port(), {f"cam{i + 1}": clip for i in range(n)}).start()
+    api_port = free_port()
+    config = write_config(folder, [server.url(f"cam{i + 1}") for i in range(n)], api_port, detect_fps, ocr_engine)
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(folder / "notify.sock"))
+    notify.settimeout(1.0)
+    env = dict(os.environ, NOTIFY_SOCKET=str(folder / "notify.sock"))
+    proc = subprocess.Popen([sys.executable, "-m", "alprd", "run", "--config", str(config)], cwd=folder,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    logs: list[dict] = []
+    reader = threading.Thread(target=_read_logs, args=(proc.stderr, logs), daemon=True)
+    reader.start()
+    try:
+        _wait_ready(notify, proc)
+        time.sleep(warmup_s)
+        daemon = psutil.Process(proc.pid)
+        daemon.cpu_percent(None)
+        start_lines = {x["line_id"]: x for x in _retry(lambda: get_json(api_port, "/api/detect/lines"))}
+        start_logs = len(logs)
+        fps: dict[str, list[float]] = {cid: [] for cid in start_lines}
+        rss_peak = 0
+        api = {"api_timeouts": 0, "api_ms": []}
+        load_start = os.getloadavg()[0]
+        t_end = time.monotonic() + seconds
+        while time.monotonic() < t_end:
+            time.sleep(1.0)
+            for line in try_get_json(api_port, "/api/detect/lines", api) or []:
+                fps[line["line_id"]].append(line["fps_analysed"])
+            rss_peak = max(rss_peak, daemon.memory_info().rss)
+        cpu = daemon.cpu_percent(None)
+        end_lines = {x["line_id"]: x for x in _retry(lambda: get_json(api_port, "/api/detect/lines"))}
+        window = logs[start_logs:]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        server.kill()
+        notify.close()
+    latencies = [e["latency_ms"] for e in window if e.get("event") == "event.preview"]
+    per_cam_fps = {cid: statistics.mean(v) if v else 0.0 for cid, v in fps.items()}
+    dropped = {cid: end_lines[cid]["frames_dropped"] - start_lines[cid]["frames_dropped"] for cid in start_lines}
+    return {
+        "cameras": n,
+        "analysed_fps_per_camera_mean": round(statistics.mean(per_cam_fps.values()), 2),
+        "analysed_fps_per_camera_min": round(min(per_cam_fps.values()), 2),
+        "fps_in_per_camera_mean": round(statistics.mean(x["fps_in"] for x in end_lines.values()), 1),
+        "dropped_per_camera_per_s": round(statistics.mean(dropped.values()) / seconds, 2),
+        "previews": len(latencies),
+        "finals": sum(1 for e in window if e.get("event") == "event.final"),
+        "preview_latency_ms_p50": _round(percentile(latencies, 0.5)),
+        "preview_latency_ms_p95": _round(percentile(latencies, 0.95)),
+        "cpu_percent_of_one_core": round(cpu, 1),
+        "rss_peak_mb": round(rss_peak / 2**20, 1),
+        "api_lines_ms_p95": _round(percentile(api["api_ms"], 0.95)),
+        "api_timeouts": api["api_timeouts"],
+        "load_average_1min_at_start": round(load_start, 2),
+        "errors": [e for e in logs if e.get("level") == "error"][:3],
+    }
+
+
+def _retry(call, attempts: int = 5):
+    for attempt in range(attempts):
+        try:
+            return call()
+        except OSError:
+            if attempt == attempts - 1:
+                raise
+
+
+def _wait_ready(notify: socket.socket, proc: subprocess.Popen, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the daemon exited with {proc.returncode} before READY=1")
+        try:
+            if b"READY=1" in notify.recv(4096):
+                return
+        except socket.timeout:
+            continue
+    raise RuntimeError("no READY=1")
+
+
+def _round(v):
+    return None if v is None else round(v, 1)
+
+
+def _read_logs(stream, out: list) -> None:
+    for line in stream:
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cameras", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--warmup", type=float, default=8.0)
+    parser.add_argument("--detect-fps", type=float, default=5.0)
+    parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--height", type=int, default=720)
+    parser.add_argument("--ocr-engine", default="ppocr", help="inference.ocr.engine of the daemon")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    work = REPO / "bench" / "_work"
+    work.mkdir(parents=True, exist_ok=True)
+    clip = render_clip(work, args.width, args.height, args.warmup + args.seconds + 20)
+    results = []
+    for n in args.cameras:
+        result = run_once(n, clip, args.seconds, args.warmup, args.detect_fps, work, args.ocr_engine)
+        results.append(result)
+        print(json.dumps(result), flush=True)
+    print("\n| cameras | analysed fps/cam (mean, min) | fps in/cam | dropped/cam/s | previews | "
+          "preview p50 / p95 ms | CPU % (1 core = 100) | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['cameras']} | {r['analysed_fps_per_camera_mean']}, {r['analysed_fps_per_camera_min']} | "
+              f"{r['fps_in_per_camera_mean']} | {r['dropped_per_camera_per_s']} | {r['previews']} | "
+              f"{r['preview_latency_ms_p50']} / {r['preview_latency_ms_p95']} | "
+              f"{r['cpu_percent_of_one_core']} | {r['rss_peak_mb']} |")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
