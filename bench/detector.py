@@ -125,7 +125,7 @@ def main() -> int:
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--extra", nargs="*", default=[], metavar="PATH@SIZE",
                    help="other IR/ONNX plate models measured alongside, e.g. platedet.onnx@640")
-    p.add_argument("--work", type=Path, default=REPO / "bench" / "_work")
+    p.add_argument("--work", type=Path, default=REPO / "bench" / "_work" / "detector")
     args = p.parse_args()
 
     data = [(cv2.imread(str(path)), boxes) for path, boxes in ground_truth(args.images)]

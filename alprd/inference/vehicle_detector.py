@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, Sequence
 
+import cv2
 import numpy as np
 import openvino as ov
 
@@ -94,16 +95,12 @@ class SsdVehicles:
         """Type hint of each BGR vehicle crop."""
         if self._classifier is None or not crops:
             return [("vehicle", 0.0) for _ in crops]
-        import cv2
-
         tensors = [cv2.resize(c, (ATTRIBUTES_INPUT_PX, ATTRIBUTES_INPUT_PX))[None] for c in crops]
         type_index = self._classifier.output_names.index("type")
         outputs = self._classifier.infer_many(tensors)
         return [type_from_scores(out[type_index], self.type_min_confidence) for out in outputs]
 
     def detect(self, image: np.ndarray) -> list[Detection]:
-        import cv2
-
         height, width = image.shape[:2]
         tensor = cv2.resize(image, (SSD_INPUT_PX, SSD_INPUT_PX))[None]
         found = decode_ssd(self._model.infer(tensor)[0], self.confidence, width, height)

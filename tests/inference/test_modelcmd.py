@@ -20,7 +20,10 @@ from alprd.inference.model_fetch import (
 )
 from alprd.inference.model_registry import ModelSource, UrlFile, WheelFile
 
-from conftest import DATASETS, MODELS, SHARED_MODELS
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MODELS = REPO_ROOT / "models"
+SHARED_MODELS = REPO_ROOT.parent / "shared" / "models"  # read by path
+DATASETS = REPO_ROOT.parent / "shared" / "datasets"
 
 OMZ = SHARED_MODELS / "intel-omz"
 XML = OMZ / "vehicle-detection-0200.xml"

@@ -14,7 +14,9 @@ from alprd.errors import ModelError
 from alprd.inference.plate_detector import PlateDetector, head_layout
 from alprd.messages import Box
 
-from conftest import MODELS, SHARED_MODELS
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MODELS = REPO_ROOT / "models"
+SHARED_MODELS = REPO_ROOT.parent / "shared" / "models"  # read by path
 
 MODEL = MODELS / "plate-detector" / "plate-yolov8n.xml"
 PHOTOS = ("eu1", "eu2", "eu3", "eu7", "eu10", "test_001", "test_017", "test_050")

@@ -15,7 +15,7 @@ from alprd.errors import ModelError
 from alprd.inference.vehicle_detector import VehicleDetector, decode_ssd, type_from_scores
 from alprd.messages import Box
 
-from conftest import SHARED_MODELS
+SHARED_MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"  # read by path
 
 OMZ = SHARED_MODELS / "intel-omz"
 DETECTOR = OMZ / "vehicle-detection-0200.xml"
