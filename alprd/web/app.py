@@ -20,6 +20,7 @@ from alprd.web.ports import ImagePipeline, LinesProvider
 from alprd.web.routes import detection, files, lists, locations, records, statistics
 
 DB_THREADS = 4
+MAX_REQUEST_LINE_BYTES = 64 * 1024
 TITLE = "alprd licence plate recognition API"
 
 # Order matters: fixed paths before parameterised ones that could swallow them.
@@ -44,7 +45,12 @@ def create_app(
     if config.api_key:
         middlewares.append(api_key_middleware(config.api_key))
     upload_bytes = int(config.server.max_upload_mb * 1024 * 1024)
-    app = web.Application(middlewares=middlewares, client_max_size=upload_bytes + 1024 * 1024)
+    app = web.Application(
+        middlewares=middlewares,
+        client_max_size=upload_bytes + 1024 * 1024,
+        # Long query strings get a 422 naming the parameter, not aiohttp's plain-text 400.
+        handler_args={"max_line_size": MAX_REQUEST_LINE_BYTES},
+    )
     app[keys.CONFIG] = config
     app[keys.REPOSITORY] = repository
     app[keys.PACK] = repository.pack
