@@ -110,3 +110,10 @@ def test_from_config_disables_the_stage(ov_core, tmp_path: Path, vehicle: dict, 
     events = [e for e in logs if e["event"] == "inference.vehicle_stage_disabled"]
     assert events and reason in events[0]["reason"] and events[0]["log_level"] == logging.getLevelName(
         logging.WARNING).lower()
+
+
+def test_yolo_backend_needs_a_coco_model(ov_core) -> None:
+    """A one-class YOLO (the plate detector) is not a COCO vehicle model."""
+    plate_model = Path(__file__).resolve().parents[2] / "models" / "plate-detector" / "plate-yolov8n.xml"
+    with pytest.raises(ModelError, match="COCO model"):
+        VehicleDetector.yolo(plate_model, ov_core, "CPU", input_size=640)
