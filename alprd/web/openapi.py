@@ -42,9 +42,16 @@ def build_openapi(
     param_names = {m.__name__ for ep in endpoints for _, m in _param_models(ep)}
 
     paths: dict[str, dict[str, Any]] = {}
+    used_ids: set[str] = set()
     for ep in endpoints:
         for path in ep.paths:
-            paths.setdefault(path, {})[ep.method.lower()] = _operation(ep, path, refs, defs, api_key_required)
+            op = _operation(ep, path, refs, defs, api_key_required)
+            base, n = op["operationId"], 2
+            while op["operationId"] in used_ids:  # '/detect/image' and '/detect_image' slug alike
+                op["operationId"] = f"{base}_{n}"
+                n += 1
+            used_ids.add(op["operationId"])
+            paths.setdefault(path, {})[ep.method.lower()] = op
     for name in param_names:
         defs.pop(name, None)
     doc: dict[str, Any] = {
