@@ -3,11 +3,12 @@
 Layout (the paths the REST API returns, relative to the outputs folder's parent name
 ``outputs``)::
 
-    outputs/uploaded/<stamp>_<token>_uploaded-image.jpg   original
-    outputs/plates/<stamp>_<token>_plate.jpg              annotated image
-    outputs/vehicles/<stamp>_<token>_vehicle.jpg          annotated image (hard link)
-    outputs/vehicles/crops/<token>.jpg                    one per vehicle
-    outputs/plates/crops/<token>.jpg                      one per plate
+    outputs/uploaded/<stamp>_uploaded-image.jpg   original (<stamp>_2_... for a second
+                                                  image in the same second, and so on)
+    outputs/plates/<stamp>_plate.jpg              annotated image
+    outputs/vehicles/<stamp>_vehicle.jpg          annotated image (hard link, no extra space)
+    outputs/vehicles/crops/<token>_v<n>.jpg       one per vehicle
+    outputs/plates/crops/<token>_p<n>.jpg         one per plate
 
 Every file is encoded in memory, written to a temporary file in its folder and renamed
 into place, so a reader never sees half a JPEG. A full disk raises StorageFullError and
@@ -107,10 +108,9 @@ class ImageStore:
         plate_crops: Sequence[np.ndarray | None] = (),
     ) -> StoredImages:
         token = uuid.uuid4().hex[:8]
-        stem = f"{file_stamp(when)}_{token}"
         written: list[str] = []
         try:
-            original_path = self._write(f"uploaded/{stem}_uploaded-image.jpg", original, written)
+            original_path, stem = self._write_original(file_stamp(when), token, original, written)
             annotated_path = self._write(f"plates/{stem}_plate.jpg", annotated, written)
             vehicle_annotated = self._link(annotated_path, f"vehicles/{stem}_vehicle.jpg", written)
             vehicles = tuple(
@@ -136,6 +136,41 @@ class ImageStore:
             except FileNotFoundError:
                 pass
         return removed
+
+    def _write_original(
+        self, stamp: str, token: str, image: np.ndarray | None, written: list[str]
+    ) -> tuple[str, str]:
+        """Write the original under the first free name '<stamp>[_n]_uploaded-image.jpg'
+        (os.link never overwrites, so two images of the same second get _2, _3, ...);
+        returns its path and the stem the other files of this save share."""
+        if image is None or image.size == 0:
+            return "", f"{stamp}_{token}"
+        data = encode_jpeg(image, self.jpeg_quality)
+        folder = self.outputs_dir / "uploaded"
+        tmp = folder / f".{token}.tmp"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            for n in range(1, 10_000):
+                stem = stamp if n == 1 else f"{stamp}_{n}"
+                try:
+                    os.link(tmp, folder / f"{stem}_uploaded-image.jpg")
+                except FileExistsError:
+                    continue
+                rel = f"{URL_PREFIX}/uploaded/{stem}_uploaded-image.jpg"
+                written.append(rel)
+                return rel, stem
+            raise StorageFullError(f"no free file name for {stamp} in {folder}")
+        except OSError as exc:
+            if exc.errno in _FULL_ERRNOS:
+                raise StorageFullError(
+                    f"no space left to write {folder} ({len(data)} bytes): free disk space "
+                    "or lower storage.outputs_max_mb / retention_days"
+                ) from exc
+            raise
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def _write(self, sub_path: str, image: np.ndarray | None, written: list[str]) -> str:
         if image is None or image.size == 0:

@@ -186,3 +186,17 @@ def test_peewee_models_match_the_migrated_schema(db):
         table = model._meta.table_name
         columns = {r[1] for r in db.execute_sql(f"PRAGMA table_info({table})")}
         assert {f.column_name for f in model._meta.sorted_fields} == columns, table
+
+
+def test_file_names_follow_the_spec_and_never_collide(tmp_path):
+    store = ImageStore(tmp_path / "outputs")
+    image = np.full((20, 30, 3), 90, np.uint8)
+    when = datetime(2025, 6, 7, 12, 34, 56)
+    first = store.save(when=when, original=image, annotated=image)
+    second = store.save(when=when, original=image, annotated=image)
+    assert first.original == "outputs/uploaded/2025-06-07_12-34-56_uploaded-image.jpg"
+    assert first.annotated == "outputs/plates/2025-06-07_12-34-56_plate.jpg"
+    assert first.vehicle_annotated == "outputs/vehicles/2025-06-07_12-34-56_vehicle.jpg"
+    assert second.original == "outputs/uploaded/2025-06-07_12-34-56_2_uploaded-image.jpg"
+    assert second.annotated == "outputs/plates/2025-06-07_12-34-56_2_plate.jpg"
+    assert not [p for p in (tmp_path / "outputs").rglob(".*")]  # no temporary file left
