@@ -81,3 +81,20 @@ def test_file_source_loops(tmp_path):
         source.release()
     assert len(levels) == 12  # read past the end: it looped
     assert levels[5] == levels[0] and levels[10] == levels[0]
+
+
+def test_a_silent_rtsp_server_fails_within_open_timeout():
+    """A server that accepts TCP but never answers RTSP: open gives up after open_timeout_s."""
+    import socket
+    import time
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        cam = CameraConfig(source=f"rtsp://127.0.0.1:{port}/x", open_timeout_s=2, read_timeout_s=2)
+        started = time.monotonic()
+        with pytest.raises(CaptureError):
+            open_source(cam)
+        elapsed = time.monotonic() - started
+    assert 1.0 <= elapsed <= 6.0
