@@ -71,13 +71,14 @@ class VehicleDetectorConfig(_Strict):
         description="Vehicle detector model (OpenVINO IR, in models_dir; 'alprd models fetch').",
     )
     classifier: Path | None = Field(
-        None, description="Optional vehicle type classifier for type 'ssd' (OpenVINO IR), e.g. "
-        "vehicle/vehicle-attributes-recognition-barrier-0039.xml; off by default: 38 % type "
-        "accuracy measured on vehicle-types (docs/accuracy.md), so labels stay 'vehicle'.",
+        Path("vehicle-type/vehicle-type-head.npz"),
+        description="Vehicle type classifier for type 'ssd': alprd's head (.npz, on the plate "
+        "detector's backbone; 82 % on vehicle-types) or Intel's "
+        "vehicle/vehicle-attributes-recognition-barrier-0039.xml (38 %); null: labels 'vehicle'.",
     )
     confidence: float = Field(0.5, gt=0, lt=1, description="Minimum vehicle confidence.")
     type_min_confidence: float = Field(
-        0.9, ge=0, le=1, description="Below this the classifier's type is dropped ('vehicle')."
+        0.5, ge=0, le=1, description="Below this the classifier's type is dropped ('vehicle')."
     )
     input_size: int = Field(640, ge=160, le=1280, multiple_of=32, description="Input of a 'yolo' model.")
 

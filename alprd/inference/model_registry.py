@@ -108,6 +108,14 @@ SOURCES: tuple[ModelSource, ...] = (
         default=True,
     ),
     ModelSource(
+        name="vehicle-type",
+        what="alprd's vehicle type head (car/motorcycle/bus/truck) on the plate detector's backbone",
+        licence="own work (Apache-2.0); trained on vehicle-types (CC BY 4.0 / CC BY 2.0)",
+        files=(Committed(Path("vehicle-type/vehicle-type-head.npz"),
+                         "e85da809445e97949de7339150291e7dfbb34e09d2631b4955b4a12e65905430"),),
+        default=True,
+    ),
+    ModelSource(
         name="vehicle-attributes-recognition-barrier-0039",
         what="Intel OMZ vehicle type/colour classifier, 72x72 (weak on rear views)",
         licence="Apache-2.0 (Intel Open Model Zoo)",

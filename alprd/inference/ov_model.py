@@ -16,7 +16,7 @@ import queue
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import openvino as ov
@@ -114,11 +114,14 @@ class OvModel:
         requests: int = 2,
         num_threads: int | None = None,
         precision_hint: str | None = None,
+        transform: Callable[[ov.Model], ov.Model] | None = None,
     ) -> None:
         if device not in DEVICES:
             raise ModelError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
         self.path = Path(model_path)
         model = check_input_shape(read_model(core, self.path), self.path, input_chw)
+        if transform is not None:  # e.g. cut a backbone out of a detector
+            model = transform(model)
         if image is not None:
             model = add_image_preprocessing(model, image)
         self.input_chw = input_chw

@@ -3,10 +3,11 @@
 Two pluggable back ends behind one class, picked by ``inference.vehicle_detector.type``:
 
 * ``ssd`` (default): Intel's ``vehicle-detection-0200`` (SSD, one class "vehicle",
-  output ``1x1xNx7``), optionally followed by ``vehicle-attributes-recognition-barrier-0039``
-  on each crop for a type hint (car/bus/truck/van; van counts as car). A hint below
-  ``type_min_confidence`` leaves the label "vehicle". The attributes model was trained
-  on front views and is weak on rear views (see models/README.md for measured numbers).
+  output ``1x1xNx7``), then a type classifier on each crop: alprd's own head on the
+  plate detector's backbone (``.npz``, car/motorcycle/bus/truck, default) or Intel's
+  ``vehicle-attributes-recognition-barrier-0039`` (``.xml``; car/bus/truck/van, van
+  counts as car; weak on rear views). A type below ``type_min_confidence`` leaves the
+  label "vehicle". Measured numbers in models/README.md.
 * ``yolo``: a COCO YOLO (v8/11, e.g. yolo11n exported to IR by ``alprd models export``);
   COCO classes car, motorcycle, bus and truck are kept, the rest dropped.
 """
@@ -25,6 +26,7 @@ from alprd.errors import ModelError
 from alprd.inference.ov_model import ImageInput, OvModel
 from alprd.inference.plate_detector import head_layout
 from alprd.inference.preprocess import letterbox, unletterbox_boxes
+from alprd.inference.vehicle_type import VehicleTypeClassifier
 from alprd.inference.yolo import postprocess
 from alprd.log import get_logger
 from alprd.messages import Box, Detection
@@ -72,39 +74,59 @@ class _Backend(Protocol):
     def detect(self, image: np.ndarray) -> list[Detection]: ...
 
 
+class TypeClassifier(Protocol):
+    def classify(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]: ...
+
+
+class AttributesTypeClassifier:
+    """Intel vehicle-attributes-recognition-barrier-0039 'type' output (weak on rear views)."""
+
+    def __init__(self, model_path: Path, core: ov.Core, device: str, *, min_confidence: float,
+                 requests: int) -> None:
+        self.min_confidence = min_confidence
+        self._model = OvModel(model_path, core, device, input_chw=(3, ATTRIBUTES_INPUT_PX, ATTRIBUTES_INPUT_PX),
+                              image=ImageInput(model_color="BGR", scale=1.0), requests=requests)
+        if "type" not in self._model.output_names:
+            raise ModelError(f"{model_path}: expected a 'type' output (vehicle-attributes-recognition)")
+        self._type_index = self._model.output_names.index("type")
+
+    def classify(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        tensors = [cv2.resize(c, (ATTRIBUTES_INPUT_PX, ATTRIBUTES_INPUT_PX))[None] for c in crops]
+        outputs = self._model.infer_many(tensors)
+        return [type_from_scores(out[self._type_index], self.min_confidence) for out in outputs]
+
+
+def make_type_classifier(path: Path, core: ov.Core, device: str, *, min_confidence: float,
+                         backbone_path: Path | None, requests: int) -> TypeClassifier:
+    """A '.npz' head: alprd's classifier on the plate detector's backbone; an '.xml': Intel's."""
+    if path.suffix == ".npz":
+        if backbone_path is None:
+            raise ModelError(f"{path}: alprd's vehicle type head needs the plate detector model as backbone")
+        return VehicleTypeClassifier(backbone_path, path, core, device, min_confidence=min_confidence,
+                                     requests=requests)
+    return AttributesTypeClassifier(path, core, device, min_confidence=min_confidence, requests=requests)
+
+
 class SsdVehicles:
-    """vehicle-detection-0200 (+ optional attributes classifier for the type)."""
+    """vehicle-detection-0200 (+ optional type classifier)."""
 
     def __init__(self, model_path: Path, core: ov.Core, device: str, *, confidence: float,
-                 classifier_path: Path | None, type_min_confidence: float, requests: int) -> None:
+                 classifier: TypeClassifier | None, requests: int) -> None:
         self.confidence = confidence
-        self.type_min_confidence = type_min_confidence
-        bgr = ImageInput(model_color="BGR", scale=1.0)
         self._model = OvModel(model_path, core, device, input_chw=(3, SSD_INPUT_PX, SSD_INPUT_PX),
-                              image=bgr, requests=requests)
+                              image=ImageInput(model_color="BGR", scale=1.0), requests=requests)
         if self._model.output_shapes[0][-1:] != (7,):
             raise ModelError(f"{model_path}: not an SSD detector (outputs {self._model.output_shapes}), "
                              "expected 1x1xNx7; a COCO YOLO needs type: yolo")
-        self._classifier = None if classifier_path is None else OvModel(
-            classifier_path, core, device, input_chw=(3, ATTRIBUTES_INPUT_PX, ATTRIBUTES_INPUT_PX),
-            image=bgr, requests=requests)
-        if self._classifier is not None and "type" not in self._classifier.output_names:
-            raise ModelError(f"{classifier_path}: expected a 'type' output (vehicle-attributes-recognition)")
-
-    def classify(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
-        """Type hint of each BGR vehicle crop."""
-        if self._classifier is None or not crops:
-            return [("vehicle", 0.0) for _ in crops]
-        tensors = [cv2.resize(c, (ATTRIBUTES_INPUT_PX, ATTRIBUTES_INPUT_PX))[None] for c in crops]
-        type_index = self._classifier.output_names.index("type")
-        outputs = self._classifier.infer_many(tensors)
-        return [type_from_scores(out[type_index], self.type_min_confidence) for out in outputs]
+        self._classifier = classifier
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         height, width = image.shape[:2]
         tensor = cv2.resize(image, (SSD_INPUT_PX, SSD_INPUT_PX))[None]
         found = decode_ssd(self._model.infer(tensor)[0], self.confidence, width, height)
-        types = self.classify([crop(image, d.box) for d in found])
+        if self._classifier is None or not found:
+            return found
+        types = self._classifier.classify([crop(image, d.box) for d in found])
         return [Detection(d.box, d.confidence, label) for d, (label, _) in zip(found, types)]
 
 
@@ -141,10 +163,12 @@ class VehicleDetector:
     @classmethod
     def ssd(cls, model_path: Path, core: ov.Core, device: str = "AUTO", *, confidence: float = 0.5,
             classifier_path: Path | None = None, type_min_confidence: float = 0.5,
-            requests: int = 2) -> VehicleDetector:
+            backbone_path: Path | None = None, requests: int = 2) -> VehicleDetector:
+        classifier = None if classifier_path is None else make_type_classifier(
+            Path(classifier_path), core, device, min_confidence=type_min_confidence,
+            backbone_path=backbone_path, requests=requests)
         return cls(SsdVehicles(Path(model_path), core, device, confidence=confidence,
-                               classifier_path=classifier_path, type_min_confidence=type_min_confidence,
-                               requests=requests))
+                               classifier=classifier, requests=requests))
 
     @classmethod
     def yolo(cls, model_path: Path, core: ov.Core, device: str = "AUTO", *, input_size: int = 640,
@@ -171,7 +195,8 @@ class VehicleDetector:
             log.warning("inference.vehicle_type_disabled", reason=f"classifier not found: {classifier}")
             classifier = None
         return cls.ssd(model, core, device, confidence=cfg.confidence, classifier_path=classifier,
-                       type_min_confidence=cfg.type_min_confidence, requests=requests)
+                       type_min_confidence=cfg.type_min_confidence, requests=requests,
+                       backbone_path=config.model_path(config.inference.plate_detector.model))
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Vehicles in one BGR image, best first, boxes in the image's pixels."""

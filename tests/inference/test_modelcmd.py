@@ -105,12 +105,14 @@ def test_every_registered_file_is_pinned() -> None:
         for item in source.files:
             digest = item.digest if isinstance(item, UrlFile) else item.sha256
             assert len(digest.rpartition(":")[2]) in (64, 96), (source.name, item)
-    assert all(s.default for s in model_registry.SOURCES if s.name in ("plate-detector", "vehicle-detection-0200"))
+    assert all(s.default for s in model_registry.SOURCES
+               if s.name in ("plate-detector", "vehicle-detection-0200", "vehicle-type"))
 
 
 def test_default_plate_detector_is_in_place() -> None:
     """The committed model matches the sha256 of its model card (registry)."""
     assert status(model_registry.find("plate-detector"), MODELS) == "ok"
+    assert status(model_registry.find("vehicle-type"), MODELS) == "ok"
 
 
 def test_cli_list_and_unknown_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

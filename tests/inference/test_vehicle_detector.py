@@ -16,6 +16,7 @@ from alprd.inference.vehicle_detector import VehicleDetector, decode_ssd, type_f
 from alprd.messages import Box
 
 SHARED_MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"  # read by path
+REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 
 OMZ = SHARED_MODELS / "intel-omz"
 DETECTOR = OMZ / "vehicle-detection-0200.xml"
@@ -98,6 +99,17 @@ def test_from_config_loads_the_model_and_classifier(ov_core, tmp_path: Path, dat
     assert detector is not None
     found = detector.detect(cv2.imread(str(datasets_dir / "openalpr-eu" / "eu3.jpg")))
     assert found and found[0].label != "vehicle"
+
+
+def test_default_config_uses_alprds_type_head(ov_core, tmp_path: Path, datasets_dir: Path) -> None:
+    """Default: alprd's head (.npz) on the plate detector's backbone; EU photos are cars."""
+    config = Config(base_dir=tmp_path, inference=InferenceConfig(
+        models_dir=REPO_MODELS, vehicle_detector=VehicleDetectorConfig(model=DETECTOR)))
+    detector = VehicleDetector.from_config(config, ov_core)
+    assert detector is not None
+    labels = [detector.detect(cv2.imread(str(datasets_dir / "openalpr-eu" / f"{n}.jpg")))[0].label
+              for n in ("eu1", "eu2", "eu3", "eu5", "eu6")]
+    assert labels.count("car") >= 4, labels
 
 
 @pytest.mark.parametrize(
