@@ -90,7 +90,11 @@ class Repository:
         return session.id
 
     def save_event(self, event: PlateEvent, images: StoredImages) -> int:
-        """Store a gate's final plate event as a session of one vehicle (if seen) and one plate."""
+        """Store a gate's final plate event as a session of one vehicle (if seen) and one plate.
+
+        Its time is the last sighting; its processing time the track's duration (first to
+        last sighting: how long the gate took to decide), as an event has no single image.
+        """
         read = event.read
         if (read.ocr.text, read.ocr.confidence) != (event.text, event.confidence):
             read = replace(read, ocr=replace(read.ocr, text=event.text, confidence=event.confidence))
@@ -137,7 +141,12 @@ class Repository:
 
     def latest_session(self) -> SessionRecord | None:
         row = self.db.execute_sql("SELECT MAX(id) FROM detection_session").fetchone()
-        return self.get_session(row[0]) if row and row[0] is not None else None
+        if not row or row[0] is None:
+            return None
+        try:
+            return self.get_session(row[0])
+        except NotFoundError:  # deleted between the two reads
+            return None
 
     def get_session(self, session_id: int) -> SessionRecord:
         return queries.session_with_children(self.db, session_id)
