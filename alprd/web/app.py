@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
@@ -40,7 +40,10 @@ def create_app(
     repository: Repository,
     pipeline: ImagePipeline | None = None,
     lines: LinesProvider | None = None,
+    on_lists_changed: Callable[[dict[str, str]], None] | None = None,
 ) -> web.Application:
+    """The REST app. ``on_lists_changed(lists)`` is called (on the event loop) after a
+    POST/DELETE of /api/plate-status, so the gate can match new reads against the new lists."""
     middlewares = [cors_middleware(config.server.cors_origins), error_middleware]
     if config.api_key:
         middlewares.append(api_key_middleware(config.api_key))
@@ -57,6 +60,7 @@ def create_app(
     app[keys.IMAGE_STORE] = ImageStore(config.resolve(config.storage.outputs_dir))
     app[keys.PIPELINE] = pipeline
     app[keys.LINES] = lines
+    app[keys.ON_LISTS_CHANGED] = on_lists_changed
     app[keys.OPENAPI] = build_openapi(
         ENDPOINTS, title=TITLE, version=__version__, api_key_required=bool(config.api_key)
     )

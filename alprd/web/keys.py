@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
@@ -21,3 +22,5 @@ LINES = web.AppKey("lines", LinesProvider | None)
 DB_EXECUTOR = web.AppKey("db_executor", ThreadPoolExecutor)
 INFERENCE_EXECUTOR = web.AppKey("inference_executor", ThreadPoolExecutor)
 OPENAPI = web.AppKey("openapi", dict)
+# Called with the new access lists (plate_text -> status) after the API changes them.
+ON_LISTS_CHANGED = web.AppKey("on_lists_changed", Callable[[dict[str, str]], None] | None)

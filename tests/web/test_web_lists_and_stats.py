@@ -175,3 +175,16 @@ async def test_locations_crud(client):
     assert (await client.get(f"/api/locations/{second['id']}")).status == 404
     assert (await client.post("/api/locations/", json={"name": "  "})).status == 422
     assert (await client.put("/api/locations/abc", json={})).status == 422
+
+
+async def test_list_changes_reach_the_gate(aiohttp_client, config, repository):
+    from alprd.web.app import create_app
+
+    seen: list[dict[str, str]] = []
+    client = await aiohttp_client(create_app(config, repository=repository, on_lists_changed=seen.append))
+    await client.post("/api/plate-status", json={"plate_text": "B1A", "status_type": "blacklist"})
+    await client.post("/api/plate-status", json={"plate_text": "D2B", "status_type": "whitelist"})
+    await client.delete("/api/plate-status/B1A")
+    assert seen == [{"B1A": "blacklist"}, {"B1A": "blacklist", "D2B": "whitelist"}, {"D2B": "whitelist"}]
+    assert (await client.delete("/api/plate-status/ZZZ")).status == 404
+    assert len(seen) == 3  # nothing changed, nothing sent

@@ -40,15 +40,23 @@ async def list_plate_statuses(call: Call) -> s.PlateStatusList:
     )
 
 
+async def _lists_changed(call: Call) -> None:
+    callback = call.app[keys.ON_LISTS_CHANGED]
+    if callback is not None:
+        callback(await call.db(call.app[keys.REPOSITORY].list_statuses))
+
+
 async def add_plate_status(call: Call) -> s.StatusMessage:
     body: s.Body_add_plate_status_api_plate_status_post = call.body
     text = await call.db(call.app[keys.REPOSITORY].set_status, body.plate_text, body.status_type)
+    await _lists_changed(call)
     return s.StatusMessage(status="success", message=f"Plate {text} added to {body.status_type}")
 
 
 async def remove_plate_status(call: Call) -> s.StatusMessage:
     text = call.path.plate_text
     await call.db(call.app[keys.REPOSITORY].remove_status, text)
+    await _lists_changed(call)
     return s.StatusMessage(status="success", message=f"Plate {text} removed from status list")
 
 
