@@ -77,7 +77,9 @@ class EventBuilder:
         self.policy = policy
         self._fits = fits
         self._tracker = PlateTracker(policy.track_timeout_s)
-        self._previewed: set[int] = set()
+        self._previewed: set[int] = set()  # preview decided (emitted or suppressed)
+        self._preview_sent: set[int] = set()  # preview emitted: its final always follows
+        self._duplicates: set[int] = set()  # judged a duplicate at preview time: no final either
         self._finalised: set[int] = set()
         self._last_final_s: dict[str, float] = {}
         self.suppressed = 0  # events not emitted because they were duplicates
@@ -99,6 +101,8 @@ class EventBuilder:
         events = self._final(track, t_s)
         self._finalised.discard(track.track_id)
         self._previewed.discard(track.track_id)
+        self._preview_sent.discard(track.track_id)
+        self._duplicates.discard(track.track_id)
         return events
 
     def _vote(self, track: Track) -> Vote | None:
@@ -121,7 +125,9 @@ class EventBuilder:
             return []
         self._previewed.add(track.track_id)
         if is_duplicate(self._last_final_s, result.text, t_s, self.policy.dedupe_window_s):
+            self._duplicates.add(track.track_id)
             return []
+        self._preview_sent.add(track.track_id)
         return [self._event(track, result, "preview")]
 
     def _final(self, track: Track, t_s: float) -> list[PlateEvent]:
@@ -131,7 +137,12 @@ class EventBuilder:
         result = self._vote(track)
         if result is None or len(result.text) < self.policy.min_text_length:
             return []
-        if is_duplicate(self._last_final_s, result.text, t_s, self.policy.dedupe_window_s):
+        # One decision per pass: made at its preview if it had one, else now.
+        duplicate = track.track_id in self._duplicates or (
+            track.track_id not in self._preview_sent
+            and is_duplicate(self._last_final_s, result.text, t_s, self.policy.dedupe_window_s)
+        )
+        if duplicate:
             self.suppressed += 1
             return []
         self._last_final_s[result.text] = t_s

@@ -159,3 +159,19 @@ def test_only_whole_plates_in_the_roi_count(box, expected):
     read = PlateRead(Detection(box, 0.9, "plate"), OcrResult("B1234ABC", 0.9))
     result = keep_counting_reads(ImageResult(640, 360, (), (read,)), camera)
     assert (result.reads == (read,)) is expected
+
+
+@pytest.mark.parametrize(
+    "second_pass_s,expected",
+    [
+        # pass 1's final is at 2.2 s; the window is 10 s. The dedupe decision is made once
+        # per pass, at its preview: both of its events go, or neither.
+        (12.1, ["preview", "final"]),  # preview at 12.1 (9.9 s later): duplicate, final too
+        (12.3, ["preview", "final", "preview", "final"]),  # preview 10.1 s later: a new pass
+    ],
+)
+def test_dedupe_is_decided_once_per_pass(second_pass_s, expected):
+    b = EventBuilder("cam", EventPolicy(track_timeout_s=1.0, dedupe_window_s=10.0), FITS)
+    t = second_pass_s
+    script = pass_of(0.0, "B1234ABC") + gap(1.2, 3.0) + pass_of(t, "B1234ABC") + gap(t + 1.2, t + 3.0)
+    assert [k for _, k, _ in run(b, script)] == expected
