@@ -35,6 +35,7 @@ from alprd.storage.writer import EventWriter
 log = get_logger("alprd.daemon")
 LIST_REFRESH_S = 5.0
 WORKER_STALE_S = 60.0  # a worker that has not looped for this long is hung
+STATS_LOG_S = 60.0  # every camera's state is logged this often
 
 
 class EventRouter:
@@ -150,6 +151,7 @@ class Daemon:
         """Health loop: watchdog pings while every part is alive; list refresh; reloads."""
         lines, writer, router, repository = parts.lines, parts.writer, parts.router, parts.repository
         interval_s = min(watchdog_interval_s(default_s=5.0), LIST_REFRESH_S)
+        next_stats_s = time.monotonic() + STATS_LOG_S
         while not self._stop.is_set():
             if self._reload.is_set():
                 self._reload.clear()
@@ -164,6 +166,12 @@ class Daemon:
             except Exception as exc:  # boundary: keep the last lists if the database is busy
                 log.warning("lists.refresh_failed", error=str(exc))
             states = lines.states()
+            if time.monotonic() >= next_stats_s:
+                next_stats_s += STATS_LOG_S
+                for st in states:
+                    log.info("camera.stats", camera=st.camera_id, connected=st.connected, fps_in=st.fps_in,
+                             fps_analysed=st.fps_analysed, frames_dropped=st.frames_dropped,
+                             last_error=st.last_error)
             self.notifier.status(
                 f"{sum(s.connected for s in states)}/{len(states)} cameras connected, "
                 f"{router.finals} events, {writer.pending} pending"
