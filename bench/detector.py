@@ -100,6 +100,32 @@ def torch_detector(pt: Path, size: int, conf: float, iou: float, threads: int):
     return detect
 
 
+def vehicle_rows(core, data: list[tuple[np.ndarray, list[Box]]]) -> None:
+    """Vehicle stage latency (OpenVINO's default threads); hit: a vehicle box holds the plate's centre."""
+    from alprd.inference.vehicle_detector import VehicleDetector
+
+    omz = REPO.parent / "shared" / "models" / "intel-omz"
+    models = REPO / "models"
+    variants = {
+        "vehicle SSD only": {},
+        "SSD + alprd type head": {"classifier_path": models / "vehicle-type" / "vehicle-type-head.npz",
+                                  "backbone_path": models / "plate-detector" / "plate-yolov8n.xml"},
+        "SSD + Intel attributes": {"classifier_path": omz / "vehicle-attributes-recognition-barrier-0039.xml"},
+    }
+    for name, extra in variants.items():
+        det = VehicleDetector.ssd(omz / "vehicle-detection-0200.xml", core, "CPU", requests=1, **extra)
+        for image, _ in data[:3]:
+            det.detect(image)
+        times, hits = [], 0
+        for image, truth in data:
+            start = time.perf_counter()
+            found = det.detect(image)
+            times.append((time.perf_counter() - start) * 1000.0)
+            hits += all(any(v.box.contains_point(*t.center) for v in found) for t in truth)
+        print(f"  {name:24} median {statistics.median(times):6.1f} ms  mean {statistics.fmean(times):6.1f} ms  "
+              f"plate inside a vehicle box {hits}/{len(data)}", flush=True)
+
+
 def build_irs(pt: Path, size: int, work: Path, calib: Path, subset: int) -> dict[str, Path]:
     irs = {"OV FP32": work / f"plate-{size}-fp32.xml", "OV FP16": work / f"plate-{size}-fp16.xml",
            "OV INT8": work / f"plate-{size}-int8.xml"}
@@ -125,6 +151,8 @@ def main() -> int:
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--extra", nargs="*", default=[], metavar="PATH@SIZE",
                    help="other IR/ONNX plate models measured alongside, e.g. platedet.onnx@640")
+    p.add_argument("--vehicles", action="store_true",
+                   help="also time the vehicle stage (SSD box, + alprd's type head, + Intel's attributes)")
     p.add_argument("--work", type=Path, default=REPO / "bench" / "_work" / "detector")
     args = p.parse_args()
 
@@ -150,6 +178,8 @@ def main() -> int:
                             iou=args.iou, requests=1, num_threads=args.threads)
         label = f"{Path(path).name} ({det.execution_precision})"
         rows.append(measure(label, int(size_text), lambda im, d=det: [x.box for x in d.detect(im)], data))
+    if args.vehicles:
+        vehicle_rows(core, data)
     print("\n| variant | input | median ms/frame | mean ms | recall@0.5 | precision | speed-up vs torch |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:
