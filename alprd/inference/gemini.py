@@ -5,7 +5,8 @@ environment variable the config names. It calls the Gemini API's REST endpoint
 (``POST {base_url}/v1beta/models/{model}:generateContent``, header ``x-goog-api-key``,
 the same endpoint the ``google-genai`` SDK uses) with the standard library, so the
 ``cloud`` extra is not needed. Any failure — timeout, HTTP error, unreadable answer —
-keeps the local read and is logged. Tests point ``base_url`` at a local fake server.
+keeps the local read, is logged, and pauses cloud calls for 30 s (an offline box must
+not wait out the timeout on every frame). Tests point ``base_url`` at a local fake server.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import base64
 import json
 import os
 import re
+import threading
+import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
-from typing import Any, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 
 import cv2
 import numpy as np
@@ -31,6 +34,7 @@ log = get_logger(__name__)
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 DEFAULT_CONFIDENCE = 0.9  # when the answer gives none
+COOLDOWN_S = 30.0  # no cloud calls this long after a failure
 MAX_CROP_WIDTH_PX = 640
 PROMPT = (
     "The image is a cropped photo of one vehicle licence plate. A local OCR read it as "
@@ -109,14 +113,38 @@ def merge(local: OcrResult, cloud_text: str, cloud_confidence: float) -> OcrResu
                      f"{local.engine}+gemini")
 
 
+class Breaker:
+    """After a failure, calls are skipped for ``cooldown_s``: an offline gate box must
+    not wait ``timeout_s`` on every unsure read. Thread-safe."""
+
+    def __init__(self, cooldown_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.cooldown_s = cooldown_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._open_until_s = 0.0
+
+    def allows(self) -> bool:
+        with self._lock:
+            return self._clock() >= self._open_until_s
+
+    def failed(self) -> None:
+        with self._lock:
+            self._open_until_s = self._clock() + self.cooldown_s
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._open_until_s = 0.0
+
+
 @dataclass(frozen=True)
 class GeminiVerifier:
-    """Callable ``(crop, local read) -> read``; blocking, thread-safe (no shared state)."""
+    """Callable ``(crop, local read) -> read``; blocking, thread-safe."""
 
     api_key: str
     model: str = "gemini-2.5-flash"
     base_url: str = DEFAULT_BASE_URL
     timeout_s: float = 5.0
+    breaker: Breaker = field(default_factory=lambda: Breaker(COOLDOWN_S), compare=False, repr=False)
 
     @classmethod
     def from_config(cls, config: GeminiConfig, environ: Mapping[str, str] = os.environ) -> GeminiVerifier | None:
@@ -150,10 +178,15 @@ class GeminiVerifier:
         return parse_response(body)
 
     def __call__(self, crop: np.ndarray, local: OcrResult) -> OcrResult:
+        if not self.breaker.allows():
+            return local
         try:
             text, confidence = self.ask(crop, local.text)
         except GeminiError as exc:
-            log.warning("ocr.gemini_failed", error=str(exc), local=local.text)
+            self.breaker.failed()
+            log.warning("ocr.gemini_failed", error=str(exc), local=local.text,
+                        paused_s=self.breaker.cooldown_s)
             return local
+        self.breaker.succeeded()
         log.info("ocr.gemini_read", local=local.text, cloud=text, confidence=confidence)
         return merge(local, text, confidence)

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
@@ -15,7 +16,7 @@ import pytest
 
 from alprd.config import GeminiConfig
 from alprd.inference.gemini import (
-    GeminiError, GeminiVerifier, build_request, encode_crop, merge, parse_response,
+    Breaker, GeminiError, GeminiVerifier, build_request, encode_crop, merge, parse_response,
 )
 from alprd.messages import OcrResult
 
@@ -151,3 +152,24 @@ def test_request_and_crop_encoding() -> None:
     assert decoded.shape == (50, 640, 3)
     body = build_request("QUJD", "X1")
     assert body["generationConfig"]["temperature"] == 0 and "X1" in body["contents"][0]["parts"][0]["text"]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now_s = 100.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+def test_a_failure_pauses_cloud_calls_for_the_cooldown(fake: ThreadingHTTPServer) -> None:
+    clock = FakeClock()
+    v = replace(verifier(fake), breaker=Breaker(30.0, clock))
+    fake.scenario = (503, {"error": {"code": 503}}, 0.0)
+    assert v(crop(), LOCAL) == LOCAL and len(fake.requests) == 1
+    fake.scenario = (200, answer('{"plate": "B1234XY", "confidence": 0.95}'), 0.0)
+    clock.now_s += 29.0
+    assert v(crop(), LOCAL) == LOCAL and len(fake.requests) == 1  # paused: not asked
+    clock.now_s += 2.0
+    assert v(crop(), LOCAL).text == "B1234XY" and len(fake.requests) == 2
+    assert v.breaker.allows()
