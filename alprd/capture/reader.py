@@ -123,18 +123,17 @@ class CameraReader:
         try:
             while not self._stop.is_set():
                 started = time.monotonic()
-                ok, image = source.read()
+                ok = source.grab()
                 waited_s = time.monotonic() - started
                 if self._stop.is_set():
                     break
                 if waited_s >= _STALL_SHARE * self.camera.read_timeout_s:
                     self._failed("stream stalled", waited_s=round(waited_s, 2))
                     return got_frames
-                if not ok or image is None:
+                if not ok or not self._frame(source, gate):
                     self._failed("read failed (stream ended or connection lost)")
                     return got_frames
                 got_frames = True
-                self._frame(image, gate)
                 if self._pace:
                     next_s = max(next_s + period_s, time.monotonic() - period_s)
                     self._stop.wait(max(0.0, next_s - time.monotonic()))
@@ -142,7 +141,8 @@ class CameraReader:
             source.release()
         return got_frames
 
-    def _frame(self, image, gate: RateGate) -> None:
+    def _frame(self, source: VideoSource, gate: RateGate) -> bool:
+        """Count a grabbed frame; convert and hand it over when analysis is due."""
         now_s = time.time()
         with self._lock:
             self._frames_read += 1
@@ -150,7 +150,11 @@ class CameraReader:
             self._last_frame_s = now_s
             index = self._frames_read
         if gate.due(time.monotonic()):
+            image = source.retrieve()
+            if image is None:
+                return False
             self._frames.put(Frame(self.camera_id, index, now_s, image))
+        return True
 
     def _failed(self, error: str, **context: float) -> None:
         level = "capture.stalled" if error == "stream stalled" else "capture.disconnected"

@@ -77,7 +77,12 @@ def ffmpeg_options(camera: CameraConfig) -> str:
 
 
 class VideoSource(Protocol):
-    def read(self) -> tuple[bool, np.ndarray | None]: ...
+    def grab(self) -> bool:
+        """Read and decode the next frame without converting it (cheap)."""
+        ...
+    def retrieve(self) -> np.ndarray | None:
+        """The grabbed frame as a BGR image (colour conversion: only for frames analysed)."""
+        ...
     def release(self) -> None: ...
     @property
     def nominal_fps(self) -> float: ...
@@ -96,12 +101,22 @@ class OpenCvSource:
     def nominal_fps(self) -> float:
         return self._fps
 
-    def read(self) -> tuple[bool, np.ndarray | None]:
-        ok, image = self._capture.read()
+    def grab(self) -> bool:
+        ok = self._capture.grab()
         if not ok and self._loop:
             self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, image = self._capture.read()
-        return ok, image if ok else None
+            ok = self._capture.grab()
+        return ok
+
+    def retrieve(self) -> np.ndarray | None:
+        ok, image = self._capture.retrieve()
+        return image if ok else None
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        if not self.grab():
+            return False, None
+        image = self.retrieve()
+        return image is not None, image
 
     def release(self) -> None:
         self._capture.release()

@@ -22,20 +22,25 @@ class FakeUsbCamera:
         self.freeze_after = freeze_after
         self.freeze_s = freeze_s
         self.count = 0
+        self.retrieved = 0
         self.released = threading.Event()
 
     @property
     def nominal_fps(self):
         return self.fps
 
-    def read(self):
+    def grab(self):
         time.sleep(1.0 / self.fps)
         self.count += 1
         if self.fail_after is not None and self.count > self.fail_after:
-            return False, None
+            return False
         if self.freeze_after is not None and self.count > self.freeze_after:
             time.sleep(self.freeze_s)
-        return True, np.full((36, 64, 3), self.count % 256, np.uint8)
+        return True
+
+    def retrieve(self):
+        self.retrieved += 1
+        return np.full((36, 64, 3), self.count % 256, np.uint8)
 
     def release(self):
         self.released.set()
@@ -80,6 +85,7 @@ def test_frames_handed_over_at_detect_fps():
     assert 11 <= len(got) <= 17  # ~10/s of ~50/s
     assert [f.index for f in got] == sorted(f.index for f in got)
     assert all(f.camera_id == "gate1" and f.image.shape == (36, 64, 3) for f in got)
+    assert fake.retrieved <= len(got) + 1 < fake.count / 2  # only analysed frames are converted
     assert fake.released.is_set()
 
 
