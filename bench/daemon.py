@@ -45,8 +45,12 @@ PLATES = ["B1234XYZ", "D4321AB", "AB77CD", "F1010GH", "L8080KM", "N5150PQ", "H24
 
 
 def render_clip(folder: Path, width: int, height: int, duration_s: float) -> Path:
+    """The benchmark clip (reused when one of this size and length exists)."""
+    name = f"bench_{width}x{height}_{int(duration_s)}s"
+    if (folder / f"{name}.mkv").is_file():
+        return folder / f"{name}.mkv"
     passes = [VehiclePass(PLATES[i % len(PLATES)], 1.0 + 5.0 * i) for i in range(int(duration_s // 5))]
-    return render_h264(folder, f"bench_{width}x{height}", passes, width=width, height=height, duration_s=duration_s)
+    return render_h264(folder, name, passes, width=width, height=height, duration_s=duration_s)
 
 
 def percentile(values: list[float], q: float) -> float | None:
