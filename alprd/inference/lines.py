@@ -30,6 +30,16 @@ class ReloadReport:
     unchanged: tuple[str, ...]
 
 
+def plan_reload(current: Mapping[str, CameraConfig], cameras: Mapping[str, CameraConfig]) -> ReloadReport:
+    """Which cameras a reload adds, removes, restarts (settings changed) or leaves alone."""
+    wanted = {cid: cam for cid, cam in cameras.items() if cam.enabled}
+    removed = tuple(sorted(set(current) - set(wanted)))
+    added = tuple(sorted(set(wanted) - set(current)))
+    restarted = tuple(sorted(c for c in set(wanted) & set(current) if current[c] != wanted[c]))
+    unchanged = tuple(sorted(set(current) - set(removed) - set(restarted)))
+    return ReloadReport(added, removed, restarted, unchanged)
+
+
 class CameraLine:
     """One camera: its capture thread, frame queue and inference worker."""
 
@@ -83,18 +93,15 @@ class GateLines:
             line.stop()
 
     def reload(self, cameras: Mapping[str, CameraConfig]) -> ReloadReport:
-        wanted = {cid: cam for cid, cam in cameras.items() if cam.enabled}
+        """Apply a new camera set, touching only the cameras that changed."""
         with self._lock:
-            current = dict(self._lines)
-        removed = tuple(sorted(set(current) - set(wanted)))
-        added = tuple(sorted(set(wanted) - set(current)))
-        restarted = tuple(sorted(c for c in set(wanted) & set(current) if current[c].camera != wanted[c]))
-        for cid in removed + restarted:
+            current = {cid: line.camera for cid, line in self._lines.items()}
+        plan = plan_reload(current, cameras)
+        for cid in plan.removed + plan.restarted:
             self._stop_one(cid)
-        for cid in added + restarted:
-            self._start_one(cid, wanted[cid])
-        unchanged = tuple(sorted(set(current) - set(removed) - set(restarted)))
-        return ReloadReport(added, removed, restarted, unchanged)
+        for cid in plan.added + plan.restarted:
+            self._start_one(cid, cameras[cid])
+        return plan
 
     def healthy(self, stale_s: float) -> list[str]:
         """Ids of cameras whose threads died or hung (empty when all is well)."""
