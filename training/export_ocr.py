@@ -33,8 +33,8 @@ def to_onnx(model: PlateOcrNet, path: Path) -> None:
     dummy = torch.zeros(1, 1, *INPUT_HW)
     with warnings.catch_warnings():  # the TorchScript exporter is deprecated but needs no onnxscript
         warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(model, (dummy,), str(path), input_names=["image"], output_names=["slot_probs"],
-                          dynamic_axes={"image": {0: "batch"}, "slot_probs": {0: "batch"}}, opset_version=17,
+        torch.onnx.export(model, (dummy,), str(path), input_names=["image"], output_names=["frame_probs"],
+                          dynamic_axes={"image": {0: "batch"}, "frame_probs": {0: "batch"}}, opset_version=17,
                           dynamo=False)
 
 
