@@ -1,6 +1,7 @@
 """Exact-read rates of an exported plate OCR model through the runtime reader.
 
     python3 -m training.eval_ocr --model models/plate-ocr/plate_ocr.xml
+    python3 -m training.eval_ocr --engine ppocr     # the general OCR on the same crops
 
 Sets: openalpr-eu ground-truth crops (validation only), the held-out 20 % of
 openalpr-us-crops, the Indonesian validation plates (``id_val``, also after re-ranking
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import openvino as ov
 
+from alprd.inference.ocr import OcrEngine
 from alprd.inference.ocr_plate import PlateOcr
 from alprd.inference.rerank import rerank
 from alprd.packs import load_pack
@@ -38,7 +40,7 @@ def score(reads: list[str], crops: list[data.Crop]) -> dict[str, float]:
             "char_accuracy": sum(char_accuracy(r, c.text) for r, c in zip(reads, crops)) / max(len(crops), 1)}
 
 
-def evaluate(reader: PlateOcr) -> dict[str, dict[str, float]]:
+def evaluate(reader: OcrEngine) -> dict[str, dict[str, float]]:
     sets = {"eu": data.eu_crops(), "us_holdout": data.us_crops(holdout=True), "id_val": data.id_crops(val=True)}
     out = {}
     for name, crops in sets.items():
@@ -53,10 +55,17 @@ def evaluate(reader: PlateOcr) -> dict[str, dict[str, float]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--engine", choices=("plate", "ppocr"), default="plate",
+                    help="ppocr: the general PP-OCR engine on the same crops, for comparison")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--errors", action="store_true", help="print every wrong read")
     args = ap.parse_args(argv)
-    reader = PlateOcr(args.model, ov.Core(), "CPU")
+    if args.engine == "ppocr":
+        from alprd.inference.ocr_ppocr import PpOcr
+
+        reader = PpOcr(args.model, ov.Core(), "CPU")
+    else:
+        reader = PlateOcr(args.model, ov.Core(), "CPU")
     results = evaluate(reader)
     if args.json:
         print(json.dumps(results))

@@ -6,7 +6,10 @@ its README): input ``[N, 1, 64, 128]`` grey pixel values 0..255 (float32), outpu
 ``[N, 32, 37]`` per-frame probabilities over ``0-9 A-Z`` and the CTC blank ``_``.
 Greedy CTC gives the text; each character's best frame gives its confidence and its
 runner-up (another character, or blank: "maybe no character here"), from which the
-top-k candidates are built for the country pack to re-rank (``rerank.py``).
+top-k candidates are built for the country pack to re-rank (``rerank.py``). The overall
+confidence is the geometric mean of the character confidences (comparable across
+plate lengths, as ``inference.ocr.min_confidence`` needs); candidate scores are
+products (comparable between candidates of one read).
 """
 
 from __future__ import annotations
@@ -103,7 +106,8 @@ def candidates(chars: Sequence[CharRead], k: int = MAX_CANDIDATES) -> tuple[tupl
 def result_from_probs(probs: np.ndarray) -> OcrResult:
     chars = ctc_chars(probs)
     confs = tuple(c.confidence for c in chars)
-    return OcrResult(text="".join(c.char for c in chars), confidence=float(np.prod(confs)) if confs else 0.0,
+    overall = float(np.prod(confs)) ** (1.0 / len(confs)) if confs else 0.0  # geometric mean
+    return OcrResult(text="".join(c.char for c in chars), confidence=overall,
                      char_confidences=confs, candidates=candidates(chars), engine=ENGINE_NAME)
 
 

@@ -74,4 +74,6 @@ def rerank(result: OcrResult, pack: Pack) -> OcrResult:
     char_conf = result.char_confidences if len(best) == len(result.char_confidences) else ()
     if best == result.text:
         return replace(result, candidates=ranked)
-    return replace(result, text=best, confidence=best_score, char_confidences=char_conf, candidates=ranked)
+    top_score = max(candidates[0][1], 1e-9)
+    confidence = min(1.0, result.confidence * best_score / top_score)  # keep the engine's scale
+    return replace(result, text=best, confidence=confidence, char_confidences=char_conf, candidates=ranked)

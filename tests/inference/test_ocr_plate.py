@@ -69,7 +69,7 @@ def test_result_from_probs_puts_the_text_first():
     assert result.text == "AB123CD" and result.engine == "plate"
     assert result.candidates[0][0] == "AB123CD"
     assert len(result.char_confidences) == 7
-    assert 0 < result.confidence <= 1
+    assert result.confidence == pytest.approx(0.9)  # geometric mean: independent of length
 
 
 def _save_model(path, in_shape, out_shape) -> None:

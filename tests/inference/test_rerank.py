@@ -63,6 +63,7 @@ def test_pack_without_formats_leaves_the_result_alone():
 def test_char_confidences_kept_when_length_unchanged():
     result = rerank(OcrResult("8123ABC", 0.7, (0.4, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9), (("8123ABC", 0.7),), "plate"), ID)
     assert result.text == "B123ABC"
+    assert result.confidence == pytest.approx(0.7 * 0.5)  # one swap halves it, on the engine's scale
     assert result.char_confidences == (0.4, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9)
     assert result.engine == "plate"
 
