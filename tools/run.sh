@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 python3 -m pip install -q -e .
-python3 -m alprd models fetch
+# Models that ship with alprd or come from pinned PyPI wheels (sha256-checked, no hub).
+python3 -m alprd models fetch plate-detector ppocr-rec vehicle-type
+# The vehicle detector comes from its publisher, or offline from ../shared's copies;
+# without it the daemon runs without the vehicle stage and logs why.
+if [ -d ../shared/models/intel-omz ]; then MIRROR=(--mirror ../shared/models/intel-omz); else MIRROR=(); fi
+python3 -m alprd models fetch "${MIRROR[@]}" vehicle-detection-0200 \
+  || echo "alprd: vehicle detector not fetched: the daemon runs without the vehicle stage" >&2
 [ -f data/sample-gate.avi ] || python3 -m alprd.capture.sample data/sample-gate.avi
 exec python3 -m alprd run --config "${ALPRD_CONFIG:-config/alprd.yaml}"
