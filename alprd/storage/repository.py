@@ -134,10 +134,11 @@ class Repository:
         plate_type: str | None = None, search: str | None = None,
     ) -> tuple[list[DetectionRecord], int]:
         """A page of plates (newest first) matching the filters, and how many match."""
-        return queries.list_detections(
-            self.db, limit=limit, offset=offset, vehicle_type=vehicle_type or None,
-            plate_type=plate_type or None, search=normalise_plate_text(search or "") or None,
-        )
+        with self._reading():
+            return queries.list_detections(
+                self.db, limit=limit, offset=offset, vehicle_type=vehicle_type or None,
+                plate_type=plate_type or None, search=normalise_plate_text(search or "") or None,
+            )
 
     def latest_session(self) -> SessionRecord | None:
         row = self.db.execute_sql("SELECT MAX(id) FROM detection_session").fetchone()
@@ -152,7 +153,8 @@ class Repository:
         return queries.session_with_children(self.db, session_id)
 
     def list_sessions(self, *, limit: int, offset: int) -> tuple[list[SessionRecord], int]:
-        return queries.list_sessions(self.db, limit=limit, offset=offset)
+        with self._reading():
+            return queries.list_sessions(self.db, limit=limit, offset=offset)
 
     def update_session(self, session_id: int, *, location: str | None, notes: str | None) -> SessionRecord:
         changes = {k: v for k, v in (("location", location), ("notes", notes)) if v is not None}
@@ -373,6 +375,12 @@ class Repository:
         return paths
 
     # ---- helpers --------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """One read snapshot (WAL): a page and its count agree while writers go on."""
+        with self.db.atomic(lock_type="DEFERRED"):
+            yield
 
     @contextmanager
     def _writing(self) -> Iterator[None]:

@@ -200,3 +200,31 @@ def test_file_names_follow_the_spec_and_never_collide(tmp_path):
     assert second.original == "outputs/uploaded/2025-06-07_12-34-56_2_uploaded-image.jpg"
     assert second.annotated == "outputs/plates/2025-06-07_12-34-56_2_plate.jpg"
     assert not [p for p in (tmp_path / "outputs").rglob(".*")]  # no temporary file left
+
+
+def test_a_page_and_its_count_come_from_one_snapshot(repo):
+    """While another thread writes (its own connection), each page's count matches its rows."""
+    import threading
+
+    stop = threading.Event()
+    when = datetime(2026, 1, 1, 8, 0)
+
+    def write() -> None:
+        for i in range(400):
+            if stop.is_set():
+                return
+            save(repo, result(f"B{i}A", f"D{i}B"), when + timedelta(seconds=i))
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        mismatches = []
+        for _ in range(300):
+            rows, count = repo.list_detections(limit=1000, offset=0)
+            sessions, session_count = repo.list_sessions(limit=1000, offset=0)
+            if count != len(rows) or session_count != len(sessions):
+                mismatches.append((count, len(rows), session_count, len(sessions)))
+    finally:
+        stop.set()
+        thread.join()
+    assert mismatches == []
