@@ -11,6 +11,8 @@ from typing import Literal
 
 import numpy as np
 
+from alprd.packs import region_label
+
 VehicleClass = Literal["car", "motorcycle", "bus", "truck", "vehicle"]
 ListStatus = Literal["whitelist", "blacklist", "unknown"]
 EventKind = Literal["preview", "final"]
@@ -106,9 +108,7 @@ class PlateRead:
     @property
     def region_label(self) -> str:
         """"B (Jakarta)" as the API shows it, or "" when unknown."""
-        if not self.region_code:
-            return ""
-        return f"{self.region_code} ({self.region_name})" if self.region_name else self.region_code
+        return region_label(self.region_code, self.region_name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,13 @@ class Pack:
         return self.plate_types.get(background_color, "Regular")
 
 
+def region_label(code: str, name: str) -> str:
+    """"B (Jakarta)" as the API shows a region; the bare code when unnamed; "" when unknown."""
+    if not code:
+        return ""
+    return f"{code} ({name})" if name else code
+
+
 def available_packs() -> list[str]:
     return sorted(p.stem for p in PACKS_DIR.glob("*.yaml"))
 

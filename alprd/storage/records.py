@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from alprd.messages import Box
+from alprd.packs import region_label
 
 
 def parse_dt(value: Any) -> datetime:
@@ -42,9 +43,7 @@ class PlateRecord:
     @property
     def region_label(self) -> str:
         """'B (Jakarta)', as the API shows a region."""
-        if not self.region_code:
-            return ""
-        return f"{self.region_code} ({self.region_name})" if self.region_name else self.region_code
+        return region_label(self.region_code, self.region_name)
 
 
 @dataclass(frozen=True, slots=True)
