@@ -30,3 +30,8 @@ def test_readme_lists_every_config_field():
     expected = [row.split("|")[1].strip() for row in tool.reference().splitlines() if row.startswith("| `")]
     missing = [name for name in expected if f"| {name} |" not in section]
     assert not missing, f"README config reference lacks {missing}: run python tools/config_reference.py --write"
+
+
+def test_readme_reference_is_exactly_the_generated_one():
+    """A changed default, bound or description makes the README stale too."""
+    assert _tool().main(["--check"]) == 0, "run python tools/config_reference.py --write"
