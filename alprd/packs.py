@@ -26,6 +26,16 @@ CONFUSABLE_PAIRS: tuple[tuple[str, str], ...] = (
 )
 
 
+def confusable_map(pairs: tuple[tuple[str, str], ...] = CONFUSABLE_PAIRS) -> dict[str, tuple[str, ...]]:
+    """Character -> the characters it is confused with, both directions, in the order of
+    ``pairs`` (the likelier twin first: 0 -> O, D, Q; 1 -> I, L)."""
+    out: dict[str, list[str]] = {}
+    for letter, digit in pairs:
+        out.setdefault(letter, []).append(digit)
+        out.setdefault(digit, []).append(letter)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 @dataclass(frozen=True)
 class Pack:
     code: str

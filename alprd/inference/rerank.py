@@ -16,21 +16,12 @@ import itertools
 from dataclasses import replace
 
 from alprd.messages import OcrResult
-from alprd.packs import CONFUSABLE_PAIRS, Pack
+from alprd.packs import Pack, confusable_map
 
 SWAP_PENALTY = 0.5  # score factor per confusable swap
 NO_FORMAT_PENALTY = 0.05  # score factor for a text that fits no format
 UNKNOWN_REGION_PENALTY = 0.5  # score factor when the pack has regions and none matches
 MAX_SWAPS = 3
-
-
-def confusable_map(pairs: tuple[tuple[str, str], ...] = CONFUSABLE_PAIRS) -> dict[str, tuple[str, ...]]:
-    """Character -> the characters it is confused with, both directions."""
-    out: dict[str, list[str]] = {}
-    for letter, digit in pairs:
-        out.setdefault(letter, []).append(digit)
-        out.setdefault(digit, []).append(letter)
-    return {k: tuple(v) for k, v in out.items()}
 
 
 def corrections(text: str, pack: Pack, max_swaps: int = MAX_SWAPS) -> list[tuple[str, int]]:

@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from alprd.messages import OcrResult
-from alprd.packs import CONFUSABLE_PAIRS
+from alprd.packs import confusable_map
 
-_TWIN = {a: b for a, b in CONFUSABLE_PAIRS} | {b: a for a, b in CONFUSABLE_PAIRS}
+_TWINS = confusable_map()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +77,16 @@ def _agreement(text: str, tables: Sequence[dict[str, float]], n_reads: int) -> f
 
 
 def _repair(text: str, tables: Sequence[dict[str, float]], fits: Callable[[str], bool]) -> str | None:
-    options: list[tuple[float, int, str]] = []
+    options: list[tuple[float, int, int, str]] = []
     for i, table in enumerate(tables):
         cur = text[i]
+        twins = _TWINS.get(cur, ())
         alts = {c: w for c, w in table.items() if c != cur}
-        if cur in _TWIN:
-            alts.setdefault(_TWIN[cur], 0.0)
-        options += [(table[cur] - w, i, c) for c, w in alts.items()]
-    for _cost, i, c in sorted(options):
+        for twin in twins:
+            alts.setdefault(twin, 0.0)
+        rank = {c: twins.index(c) if c in twins else len(twins) for c in alts}
+        options += [(table[cur] - w, i, rank[c], c) for c, w in alts.items()]
+    for _cost, i, _rank, c in sorted(options):
         candidate = text[:i] + c + text[i + 1:]
         if fits(candidate):
             return candidate

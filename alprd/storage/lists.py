@@ -11,15 +11,13 @@ from __future__ import annotations
 import re
 from itertools import combinations, product
 
-from alprd.packs import CONFUSABLE_PAIRS
+from alprd.packs import CONFUSABLE_PAIRS, confusable_map
 
 UNKNOWN = "unknown"
 _CONFUSABLE: frozenset[tuple[str, str]] = frozenset(
     pair for a, b in CONFUSABLE_PAIRS for pair in ((a, b), (b, a))
 )
-_PARTNERS: dict[str, tuple[str, ...]] = {
-    c: tuple(sorted({b for a, b in _CONFUSABLE if a == c})) for c in {a for a, _ in _CONFUSABLE}
-}
+_PARTNERS: dict[str, tuple[str, ...]] = confusable_map()
 _STATUS_RANK = {"blacklist": 0, "whitelist": 1}
 _NOT_PLATE_CHARS = re.compile(r"[^A-Z0-9]")
 

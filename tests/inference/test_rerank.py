@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alprd.inference.rerank import confusable_map, corrections, rerank
+from alprd.inference.rerank import corrections, rerank
+from alprd.packs import confusable_map
 from alprd.messages import OcrResult
 from alprd.packs import Pack, load_pack
 

@@ -31,6 +31,9 @@ CASES = [
     # ... and a digit read where the suffix needs a letter (8 -> B)
     ([r("B1234A8C", 0.9), r("B1234A8C", 0.9)], "B1234ABC", "digit in suffix"),
     ([r("", 0.9), r("AB12", 0.4)], "AB12", "empty reads ignored"),
+    # a digit with several letter twins becomes the likelier one (0 -> O, not Q; 1 -> I, not L)
+    ([r("B1234A0", 0.9)], "B1234AO", "0 in the suffix is O"),
+    ([r("B1234A1", 0.9)], "B1234AI", "1 in the suffix is I"),
 ]
 
 
