@@ -63,6 +63,14 @@ class Pack:
         return self.plate_types.get(background_color, "Regular")
 
 
+_NOT_PLATE_CHARS = re.compile(r"[^A-Z0-9]")
+
+
+def normalise_text(text: str) -> str:
+    """Upper case, letters and digits only: ' b 1234-abc ' -> 'B1234ABC'."""
+    return _NOT_PLATE_CHARS.sub("", text.upper())
+
+
 def region_label(code: str, name: str) -> str:
     """"B (Jakarta)" as the API shows a region; the bare code when unnamed; "" when unknown."""
     if not code:

@@ -8,7 +8,6 @@ the config. An engine takes BGR crops of plates (any size) and returns one
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
@@ -16,18 +15,13 @@ import numpy as np
 
 from alprd.errors import ModelError
 from alprd.messages import OcrResult
+from alprd.packs import normalise_text  # noqa: F401  (the engines' text normalisation)
 
 if TYPE_CHECKING:
     import openvino as ov
 
     from alprd.config import OcrConfig
 
-_NOT_PLATE_CHARS = re.compile(r"[^A-Z0-9]")
-
-
-def normalise_text(text: str) -> str:
-    """Upper case, letters and digits only: ' b 1234-abc ' -> 'B1234ABC'."""
-    return _NOT_PLATE_CHARS.sub("", text.upper())
 
 
 class OcrEngine(Protocol):

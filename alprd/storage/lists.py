@@ -8,10 +8,9 @@ fewest confusions wins, and on a tie the blacklist wins (the safe side at a gate
 
 from __future__ import annotations
 
-import re
 from itertools import combinations, product
 
-from alprd.packs import CONFUSABLE_PAIRS, confusable_map
+from alprd.packs import CONFUSABLE_PAIRS, confusable_map, normalise_text
 
 UNKNOWN = "unknown"
 _CONFUSABLE: frozenset[tuple[str, str]] = frozenset(
@@ -19,12 +18,8 @@ _CONFUSABLE: frozenset[tuple[str, str]] = frozenset(
 )
 _PARTNERS: dict[str, tuple[str, ...]] = confusable_map()
 _STATUS_RANK = {"blacklist": 0, "whitelist": 1}
-_NOT_PLATE_CHARS = re.compile(r"[^A-Z0-9]")
-
-
-def normalise_plate_text(text: str) -> str:
-    """Upper case, letters and digits only: 'b 1234-abc' -> 'B1234ABC'."""
-    return _NOT_PLATE_CHARS.sub("", text.upper())
+# Stored plate text and list entries are normalised exactly as the OCR engines' output.
+normalise_plate_text = normalise_text
 
 
 def confusions(a: str, b: str) -> int | None:
