@@ -17,8 +17,11 @@ from training.synth import texts
 from training.synth.degrade import degrade
 from training.synth.render import render_eu, render_generic, render_id, render_us
 
-# Synthetic styles: every country pack by its code, plus EU and US-style plates.
-STYLES: tuple[str, ...] = tuple(sorted(set(available_packs()) | {"eu", "us"}))
+# Synthetic styles: EU and US-style plates and every country pack by its code. The
+# first three keep their places (a style's index seeds its samples, so adding a pack
+# must not change the samples of the others).
+_FIRST_STYLES = ("eu", "id", "us")
+STYLES: tuple[str, ...] = _FIRST_STYLES + tuple(sorted(set(available_packs()) - set(_FIRST_STYLES)))
 INPUT_HW = (64, 128)
 
 

@@ -139,6 +139,40 @@ def _emblem(canvas, x: int, y: int, size: int, rng) -> None:
         cv2.line(canvas, (x, y - size // 3), (x, y + size // 2), (240, 240, 240), max(1, size // 6))
 
 
+def _shield(canvas, x: int, y: int, size: int) -> None:
+    """A national coat of arms at (x, y) top-left, ``size`` tall: a red shield with a
+    white double cross over blue hills (the Slovak one; any small shield will do)."""
+    w = int(size * .8)
+    pts = np.array([[x, y], [x + w, y], [x + w, y + int(size * .6)], [x + w // 2, y + size], [x, y + int(size * .6)]])
+    cv2.fillPoly(canvas, [pts], (200, 30, 40))
+    cv2.polylines(canvas, [pts], True, (240, 240, 240), max(1, size // 14))
+    cx, t = x + w // 2, max(1, size // 9)
+    cv2.line(canvas, (cx, y + size // 8), (cx, y + int(size * .7)), (245, 245, 245), t)
+    for fy, fw in ((.25, .3), (.42, .38)):
+        cv2.line(canvas, (cx - int(w * fw), y + int(size * fy)), (cx + int(w * fw), y + int(size * fy)), (245, 245, 245), t)
+    cv2.ellipse(canvas, (cx, y + int(size * .8)), (w // 3, size // 7), 0, 180, 360, (30, 60, 170), -1)
+
+
+def _national_mark(canvas, country: str, mark_w: int, font, fg) -> None:
+    """National emblem with the country code under it, at the left instead of the EU
+    band (older Slovak plates): its shapes must not be read as a character."""
+    h = canvas.shape[0]
+    _shield(canvas, int(mark_w * .15), int(h * .12), int(h * .45))
+    mask = text_mask(country, font)
+    tw = min(int(mark_w * .8), int(mask.shape[1] * h * .2 / mask.shape[0]))
+    paste(canvas, mask, ((mark_w - tw) // 2, int(h * .66), tw, int(h * .2)), fg)
+
+
+def _ring_stickers(canvas, x: int, y: int, size: int, rng) -> None:
+    """Two round inspection stickers one above the other, often drawn as rings (Czech
+    plates: red over green): they sit between character groups and must not read as 8."""
+    top, bottom = ((200, 40, 40), (40, 150, 70)) if rng.random() < 0.7 else (
+        tuple(int(c) for c in rng.integers(0, 256, 3)), tuple(int(c) for c in rng.integers(0, 256, 3)))
+    thick = -1 if rng.random() < 0.3 else max(1, size // 5)
+    cv2.circle(canvas, (x, y), size // 2, top, thick)
+    cv2.circle(canvas, (x, y + int(size * 1.3)), size // 2, bottom, thick)
+
+
 def render_eu(country: str, groups: list[str], rng: np.random.Generator) -> np.ndarray:
     h, w = 110, int(110 * rng.uniform(4.2, 4.9))
     bg = (235, 235, 230) if rng.random() < 0.85 else (240, 200, 30)
@@ -146,7 +180,11 @@ def render_eu(country: str, groups: list[str], rng: np.random.Generator) -> np.n
     canvas = np.full((h, w, 3), bg, np.uint8)
     font = pick(rng, plate_fonts())
     band_w = int(w * rng.uniform(0.07, 0.095)) if rng.random() < 0.9 else 0
-    if band_w:
+    national = country == "SK" and rng.random() < 0.5
+    if national:
+        band_w = int(w * rng.uniform(0.08, 0.11))
+        _national_mark(canvas, country, band_w, font, fg)
+    elif band_w:
         _eu_band(canvas, country, band_w, font)
     if rng.random() < 0.7:
         _border(canvas, fg, 2)
@@ -154,7 +192,12 @@ def render_eu(country: str, groups: list[str], rng: np.random.Generator) -> np.n
     style = rng.random()
     if style < 0.45 and len(groups) > 1:  # emblem / stickers between first groups
         gap_x = fit_with_gap(canvas, groups, font, box, fg, rng)
-        _emblem(canvas, gap_x, int(h * .3), int(h * .22), rng)
+        if country == "CZ" or rng.random() < 0.25:
+            _ring_stickers(canvas, gap_x, int(h * .3), int(h * .24), rng)
+        elif country == "SK" and not national:
+            _shield(canvas, gap_x - int(h * .15), int(h * .2), int(h * .4))
+        else:
+            _emblem(canvas, gap_x, int(h * .3), int(h * .22), rng)
     else:
         fit_text(canvas, groups, pick(rng, (" ", "-", " ", "-")), font, box, fg, rng)
     return canvas
