@@ -40,16 +40,28 @@ def confusable_map(pairs: tuple[tuple[str, str], ...] = CONFUSABLE_PAIRS) -> dic
 class Pack:
     code: str
     name: str
-    formats: tuple[str, ...]
+    formats: tuple[str, ...]  # the country's own plates
     regions: dict[str, str] = field(default_factory=dict)  # prefix -> name
     plate_types: dict[str, str] = field(default_factory=dict)  # background colour -> type
+    foreign_formats: tuple[str, ...] = ()  # plates from elsewhere that the gate also sees
 
     @cached_property
     def _patterns(self) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(f) for f in self.formats)
 
-    def matches_format(self, text: str) -> bool:
+    @cached_property
+    def _foreign_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(f) for f in self.foreign_formats)
+
+    def matches_home_format(self, text: str) -> bool:
         return any(p.match(text) for p in self._patterns)
+
+    def matches_foreign_format(self, text: str) -> bool:
+        return any(p.match(text) for p in self._foreign_patterns)
+
+    def matches_format(self, text: str) -> bool:
+        """Fits one of the country's formats or one of the foreign ones."""
+        return self.matches_home_format(text) or self.matches_foreign_format(text)
 
     def region_for(self, text: str) -> tuple[str, str]:
         """(code, name) of the longest region prefix of a plate text, or ("", "")."""
@@ -93,4 +105,5 @@ def load_pack(code: str) -> Pack:
         formats=tuple(data.get("formats", ())),
         regions={str(k): str(v) for k, v in (data.get("regions") or {}).items()},
         plate_types={str(k): str(v) for k, v in (data.get("plate_types") or {}).items()},
+        foreign_formats=tuple(data.get("foreign_formats", ())),
     )
