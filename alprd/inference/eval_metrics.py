@@ -6,12 +6,16 @@ Two folder layouts:
 * crops with a CSV (``openalpr-us-crops/groundtruth.csv``: ``file,state,TEXT``;
   ``indonesia-plate-crops/labels.csv``: ``file,plate`` with a header): the first
   column names the crop, the last holds the text. OCR-only.
+
+Third-party labels hold mistakes; an errata CSV (``file,label,corrected,reason``)
+replaces a label only where file and label both match, so a fixed or re-labelled
+dataset is never silently changed (``apply_errata``).
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -188,3 +192,40 @@ def tally_reads(truth: Sequence[str], reads: Sequence[str]) -> Tally:
         exact=sum(r == t for r, t in zip(reads, truth)),
         char_sum=sum(char_accuracy(r, t) for r, t in zip(reads, truth)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Erratum:
+    file: str  # image or crop file name
+    label: str  # the dataset's text
+    corrected: str  # what the plate shows
+    reason: str
+
+
+def load_errata(csv_path: Path) -> list[Erratum]:
+    """An errata CSV with the header ``file,label,corrected,reason``."""
+    with csv_path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    try:
+        return [Erratum(r["file"], normalise_text(r["label"]), normalise_text(r["corrected"]), r["reason"])
+                for r in rows]
+    except KeyError as e:
+        raise BadInputError(f"{csv_path}: errata need the columns file,label,corrected,reason (missing {e})") from e
+
+
+def apply_errata(samples: Sequence[Sample], errata: Sequence[Erratum]) -> tuple[list[Sample], int]:
+    """The samples with each erratum's label corrected where file and label both match,
+    and how many labels changed."""
+    fixes = {(e.file, e.label): e.corrected for e in errata}
+    changed = 0
+    out = []
+    for sample in samples:
+        plates = []
+        for plate in sample.plates:
+            corrected = fixes.get((sample.path.name, plate.text))
+            if corrected is not None and corrected != plate.text:
+                plate = replace(plate, text=corrected)
+                changed += 1
+            plates.append(plate)
+        out.append(replace(sample, plates=tuple(plates)))
+    return out, changed

@@ -24,7 +24,9 @@ from tqdm import tqdm
 
 from alprd.config import DEFAULT_CONFIG_PATH, Config, load_config
 from alprd.errors import BadInputError
-from alprd.inference.eval_metrics import Sample, Tally, load_folder, tally_image, tally_reads
+from alprd.inference.eval_metrics import (
+    Sample, Tally, apply_errata, load_errata, load_folder, tally_image, tally_reads,
+)
 from alprd.inference.pipeline import ImagePipeline, crop_box
 from alprd.log import configure_logging
 
@@ -43,6 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pack", help="override regions.pack; 'none' skips re-ranking and regions")
     p.add_argument("--device", choices=("AUTO", "CPU", "GPU"), help="override inference.device")
     p.add_argument("--threads", type=int, default=None, help="CPU inference threads (default: all)")
+    p.add_argument("--errata", type=Path, help="CSV of label corrections (file,label,corrected,reason), "
+                   "e.g. docs/openalpr-eu-errata.csv; the report counts the labels changed")
     p.set_defaults(func=main)
 
 
@@ -193,6 +197,8 @@ def format_text(rep: dict[str, Any]) -> str:
                   f" ({rep['gt_crops_ocr_ms_per_crop']} ms per crop)"]
     stages = ", ".join(f"{k} {v} ms" for k, v in rep["stage_ms"].items())
     lines += [f"latency: {rep['ms_per_image']} ms per image ({stages})"]
+    if rep.get("labels_corrected") is not None:
+        lines += [f"labels corrected by errata: {rep['labels_corrected']}"]
     return "\n".join(lines)
 
 
@@ -203,6 +209,10 @@ def main(args: argparse.Namespace) -> int:
         samples = samples[: args.limit]
     if not samples:
         raise BadInputError(f"{args.dir}: no labelled samples")
+    changed = None
+    if args.errata is not None:
+        samples, changed = apply_errata(samples, load_errata(args.errata))
     rep = evaluate(_pipeline(_config(args), args), samples, gt_crops=args.gt_crops)
+    rep["labels_corrected"] = changed
     print(json.dumps(rep) if args.json else format_text(rep))
     return 0

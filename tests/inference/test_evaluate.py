@@ -11,7 +11,8 @@ import pytest
 from alprd.cli import main as cli_main
 from alprd.errors import BadInputError
 from alprd.inference.eval_metrics import (
-    LabelledPlate, Tally, char_accuracy, edit_distance, load_folder, match_boxes, parse_openalpr_line,
+    LabelledPlate, Tally, apply_errata, char_accuracy, edit_distance, load_errata, load_folder, match_boxes,
+    parse_openalpr_line,
     tally_image, tally_reads,
 )
 from alprd.messages import Box
@@ -120,3 +121,31 @@ def test_eval_text_on_a_csv_of_crops(tmp_path: Path, datasets_dir: Path, capsys:
 def test_eval_of_an_unlabelled_folder_fails_cleanly(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert cli_main(["eval", str(tmp_path), "--config", str(_config(tmp_path))]) == 1
     assert "no openalpr .txt labels" in capsys.readouterr().err
+
+
+def test_errata_correct_only_matching_labels(tmp_path: Path, datasets_dir: Path) -> None:
+    errata = tmp_path / "errata.csv"
+    errata.write_text("file,label,corrected,reason\n"
+                      "test_006.jpg,RKO99AN,RK099AN,format\n"
+                      "test_001.jpg,NOTTHIS,XX000XX,label already differs\n")
+    samples = load_folder(datasets_dir / "openalpr-eu")
+    fixed, changed = apply_errata(samples, load_errata(errata))
+    assert changed == 1 and len(fixed) == len(samples)
+    by_name = {s.path.name: s for s in fixed}
+    assert by_name["test_006.jpg"].plates[0].text == "RK099AN"
+    assert by_name["test_001.jpg"].plates[0].text == "PP587AO"
+    assert by_name["test_006.jpg"].plates[0].box == next(s for s in samples if s.path.name == "test_006.jpg").plates[0].box
+
+
+def test_committed_errata_name_real_labels(datasets_dir: Path) -> None:
+    errata = load_errata(REPO / "docs" / "openalpr-eu-errata.csv")
+    _, changed = apply_errata(load_folder(datasets_dir / "openalpr-eu"), errata)
+    assert changed == len(errata) >= 1
+    assert all(e.reason for e in errata)
+
+
+def test_errata_without_the_columns_fail_cleanly(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("image,text\na.jpg,AB\n")
+    with pytest.raises(BadInputError, match="file,label,corrected,reason"):
+        load_errata(bad)
