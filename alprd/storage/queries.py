@@ -11,14 +11,14 @@ from peewee import SqliteDatabase
 
 from alprd.errors import BadInputError, NotFoundError
 from alprd.storage.records import (
+    DETECTION_ROW_COLUMNS,
     PLATE_COLUMNS,
     SESSION_COLUMNS,
     VEHICLE_COLUMNS,
-    DetectionRecord,
+    DetectionRow,
     PlateRecord,
     SessionRecord,
     VehicleRecord,
-    detection_from_row,
     plate_from_row,
     session_from_row,
     vehicle_from_row,
@@ -36,7 +36,7 @@ def _match_term(search: str) -> str:
 def list_detections(
     db: SqliteDatabase, *, limit: int, offset: int, vehicle_type: str | None,
     plate_type: str | None, search: str | None,
-) -> tuple[list[DetectionRecord], int]:
+) -> tuple[list[DetectionRow], int]:
     where: list[str] = []
     args: list = []
     if vehicle_type:
@@ -56,14 +56,14 @@ def list_detections(
     # The page's ids first (index only), then the joins for those 100 rows alone: skipped
     # rows of a deep offset never pay for the joins.
     rows = db.execute_sql(
-        f"SELECT {PLATE_COLUMNS}, {VEHICLE_COLUMNS}, {SESSION_COLUMNS} "
+        f"SELECT {DETECTION_ROW_COLUMNS} "
         f"FROM (SELECT p.id FROM plate p {clause} ORDER BY p.id DESC LIMIT ? OFFSET ?) page "
         "JOIN plate p ON p.id = page.id LEFT JOIN vehicle v ON v.id = p.vehicle_id "
         "JOIN detection_session s ON s.id = p.session_id LEFT JOIN location l ON l.name = s.location "
         "ORDER BY p.id DESC",
         (*args, limit, offset),
     ).fetchall()
-    return [detection_from_row(r) for r in rows], _count(db, where, args, vehicle_type, plate_type, search)
+    return list(map(DetectionRow._make, rows)), _count(db, where, args, vehicle_type, plate_type, search)
 
 
 def _count(db: SqliteDatabase, where: list[str], args: list, vehicle_type: str | None,

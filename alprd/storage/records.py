@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from alprd.messages import Box
 from alprd.packs import region_label
@@ -92,13 +92,33 @@ class SessionRecord:
         return self.location
 
 
-@dataclass(frozen=True, slots=True)
-class DetectionRecord:
-    """One plate with its vehicle (if any) and session: a row of /detections."""
+class DetectionRow(NamedTuple):
+    """One plate with what /detections shows of its vehicle and session.
 
-    plate: PlateRecord
-    vehicle: VehicleRecord | None
-    session: SessionRecord
+    A NamedTuple, not a dataclass: a list page builds up to 1,000 of these straight from
+    SQL rows (``DetectionRow._make``), and a tuple costs a fraction of a frozen dataclass.
+    """
+
+    plate_id: int
+    detected_at: str  # as stored: 'YYYY-MM-DD HH:MM:SS'
+    plate_image_path: str
+    plate_text: str
+    ocr_confidence: float
+    region_code: str
+    region_name: str
+    plate_status: str
+    plate_type: str
+    vehicle_id: int | None
+    vehicle_class: str  # the vehicle's, or the class stored on the plate when it has no vehicle row
+    vehicle_confidence: float  # likewise
+    session_id: int
+    original_path: str
+    annotated_path: str
+    processing_time_s: float
+    width_px: int
+    height_px: int
+    location: str
+    location_type: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,18 +145,23 @@ PLATE_COLUMNS = (
     "p.text_color, p.background_color, p.image_path, p.detected_at, p.vehicle_class, "
     "p.vehicle_confidence"
 )
-PLATE_WIDTH = 20
 VEHICLE_COLUMNS = (
     "v.id, v.session_id, v.vehicle_index, v.vehicle_class, v.confidence, "
     "v.x1, v.y1, v.x2, v.y2, v.image_path, v.detected_at"
 )
-VEHICLE_WIDTH = 11
 SESSION_COLUMNS = (
     "s.id, s.detected_at, s.location, COALESCE(l.type, ''), s.notes, s.camera_id, s.source, "
     "s.direction, s.original_path, s.annotated_path, s.vehicle_annotated_path, "
     "s.processing_time_s, s.image_width_px, s.image_height_px"
 )
-SESSION_WIDTH = 14
+DETECTION_ROW_COLUMNS = (  # in DetectionRow's order; p: plate, v: vehicle (LEFT JOIN), s: session, l: location
+    "p.id, p.detected_at, p.image_path, p.plate_text, p.ocr_confidence, p.region_code, p.region_name, "
+    "p.plate_status, p.plate_type, p.vehicle_id, "
+    "CASE WHEN v.id IS NULL THEN p.vehicle_class ELSE v.vehicle_class END, "
+    "CASE WHEN v.id IS NULL THEN p.vehicle_confidence ELSE v.confidence END, "
+    "s.id, s.original_path, s.annotated_path, s.processing_time_s, s.image_width_px, s.image_height_px, "
+    "s.location, COALESCE(l.type, '')"
+)
 
 
 def plate_from_row(r: tuple) -> PlateRecord:
@@ -164,11 +189,3 @@ def session_from_row(r: tuple, **extra: Any) -> SessionRecord:
         vehicle_annotated_path=r[10], processing_time_s=r[11], width_px=r[12], height_px=r[13],
         **extra,
     )
-
-
-def detection_from_row(r: tuple) -> DetectionRecord:
-    plate = plate_from_row(r[:PLATE_WIDTH])
-    vrow = r[PLATE_WIDTH:PLATE_WIDTH + VEHICLE_WIDTH]
-    vehicle = vehicle_from_row(vrow) if vrow[0] is not None else None
-    session = session_from_row(r[PLATE_WIDTH + VEHICLE_WIDTH:])
-    return DetectionRecord(plate=plate, vehicle=vehicle, session=session)

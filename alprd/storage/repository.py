@@ -26,7 +26,7 @@ from alprd.storage.lists import compile_lists, match_list_status, normalise_plat
 from alprd.storage.models import DetectionSession, Location, Plate, PlateStatus, Vehicle
 from alprd.storage.records import (
     DeleteOutcome,
-    DetectionRecord,
+    DetectionRow,
     LocationRecord,
     PlateRecord,
     SessionRecord,
@@ -132,7 +132,7 @@ class Repository:
     def list_detections(
         self, *, limit: int, offset: int, vehicle_type: str | None = None,
         plate_type: str | None = None, search: str | None = None,
-    ) -> tuple[list[DetectionRecord], int]:
+    ) -> tuple[list[DetectionRow], int]:
         """A page of plates (newest first) matching the filters, and how many match."""
         with self._reading():
             return queries.list_detections(

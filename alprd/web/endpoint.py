@@ -62,7 +62,9 @@ class Call:
         return await loop.run_in_executor(self.app[keys.DB_EXECUTOR], partial(fn, *args, **kwargs))
 
 
-Handler = Callable[[Call], Awaitable[BaseModel | web.StreamResponse]]
+# A handler returns its response model, JSON it encoded itself (bytes, which must be what
+# ``response`` would give), or a response of its own (files, redirects).
+Handler = Callable[[Call], Awaitable[BaseModel | bytes | web.StreamResponse]]
 
 
 @dataclass(frozen=True)
@@ -145,9 +147,8 @@ def make_view(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRespo
         result = await ep.handler(Call(request, path, query, body))
         if isinstance(result, web.StreamResponse):
             return result
-        return web.Response(
-            body=result.model_dump_json().encode(), status=ep.status, content_type="application/json"
-        )
+        data = result if isinstance(result, bytes) else result.model_dump_json().encode()
+        return web.Response(body=data, status=ep.status, content_type=JSON)
 
     view.__name__ = ep.name
     return view

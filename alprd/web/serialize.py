@@ -1,10 +1,21 @@
-"""Pure functions: storage records -> response models of the API contract."""
+"""Pure functions: storage records -> response models of the API contract (the list
+hot path, /detections, straight to JSON bytes)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from alprd.storage.records import DetectionRecord, LocationRecord, PlateRecord, SessionRecord, VehicleRecord
+import orjson
+
+from alprd.packs import region_label
+from alprd.storage.records import (
+    DetectionRow,
+    LocationRecord,
+    PlateRecord,
+    SessionRecord,
+    VehicleRecord,
+    parse_dt,
+)
 from alprd.web import schemas as s
 
 ALGORITHM = "YOLOv11 (OpenVINO)"
@@ -100,21 +111,41 @@ def latest_entities(session: SessionRecord) -> s.LatestDetection:
     return s.LatestDetection(items)
 
 
-def detection_item(d: DetectionRecord) -> s.DetectionItem:
-    p, v, ses = d.plate, d.vehicle, d.session
-    return s.DetectionItem(
-        id=p.id, detection_type="plate", timestamp=stamp(p.detected_at), original_path=url(ses.original_path),
-        file_path=url(p.image_path), annotated_path=url(ses.annotated_path),
-        processing_time=f"{ses.processing_time_s * 1000:.2f}ms", image_resolution=ses.resolution,
-        detection_details=s.DetectionDetails(
-            vehicle_type=v.vehicle_class if v else p.vehicle_class,
-            vehicle_confidence=v.confidence if v else p.vehicle_confidence,
-            plate_text=p.plate_text, ocr_confidence=p.ocr_confidence, confidence=p.ocr_confidence,
-            region=p.region_label, plate_status=p.plate_status, plate_type=p.plate_type,
-            location=ses.gate_label,
-        ),
-        session_id=ses.id, vehicle_id=p.vehicle_id,
-    )
+def detection_list_json(rows: list[DetectionRow], count: int) -> bytes:
+    """The /detections body, encoded straight from rows (no per-row pydantic model).
+
+    Byte for byte what ``s.DetectionList(...).model_dump_json()`` gives for the same
+    values (tests/web check it): the list endpoint is the API's hot path, and the
+    models cost more than the query. The models still describe it in /openapi.json.
+    """
+    return orjson.dumps({"detections": [detection_item(r) for r in rows], "count": count})
+
+
+def detection_item(r: DetectionRow) -> dict:
+    """One row of /detections as its JSON object (``s.DetectionItem``'s fields, in order)."""
+    confidence = float(r.ocr_confidence)
+    location = f"{r.location} ({r.location_type})" if r.location and r.location_type else r.location
+    return {
+        "id": r.plate_id, "detection_type": "plate", "timestamp": stored_stamp(r.detected_at),
+        "original_path": url(r.original_path), "file_path": url(r.plate_image_path),
+        "annotated_path": url(r.annotated_path), "processing_time": f"{r.processing_time_s * 1000:.2f}ms",
+        "image_resolution": f"{r.width_px}x{r.height_px}",
+        "detection_details": {
+            "vehicle_type": r.vehicle_class, "vehicle_confidence": float(r.vehicle_confidence),
+            "plate_text": r.plate_text, "ocr_confidence": confidence, "confidence": confidence,
+            "region": region_label(r.region_code, r.region_name), "plate_status": r.plate_status,
+            "plate_type": r.plate_type, "location": location,
+        },
+        "session_id": r.session_id, "vehicle_id": r.vehicle_id,
+    }
+
+
+def stored_stamp(value: str) -> str:
+    """A stored time as the API shows it; 'YYYY-MM-DD HH:MM:SS' (what alprd stores) as is."""
+    when = parse_dt(value)  # raises on a malformed value, as every other route does
+    if len(value) == 19 and value[4] == "-" and value[7] == "-" and value[10] == " ":
+        return value
+    return stamp(when)
 
 
 def session_summary(x: SessionRecord) -> s.SessionSummary:

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from alprd.storage.records import DetectionRow
+from alprd.web import schemas as s, serialize
 from web_factories import make_result
 
 # Field -> type of the galaxy-alpr-api.txt examples.
@@ -149,3 +151,75 @@ async def test_detections_bad_query_is_fastapi_422(client, query, loc, kind):
     assert detail[0]["loc"] == loc
     assert detail[0]["type"] == kind
     assert isinstance(detail[0]["msg"], str) and detail[0]["msg"]
+
+
+def expected_item(repository, plate_id: int) -> s.DetectionItem:
+    """A /detections row the slow way: records from the repository through the response models."""
+    p = repository.get_plate(plate_id)
+    ses = repository.get_session(p.session_id)
+    v = next((x for x in ses.vehicles if x.id == p.vehicle_id), None)
+    return s.DetectionItem(
+        id=p.id, detection_type="plate", timestamp=serialize.stamp(p.detected_at),
+        original_path=serialize.url(ses.original_path), file_path=serialize.url(p.image_path),
+        annotated_path=serialize.url(ses.annotated_path),
+        processing_time=f"{ses.processing_time_s * 1000:.2f}ms", image_resolution=ses.resolution,
+        detection_details=s.DetectionDetails(
+            vehicle_type=v.vehicle_class if v else p.vehicle_class,
+            vehicle_confidence=v.confidence if v else p.vehicle_confidence,
+            plate_text=p.plate_text, ocr_confidence=p.ocr_confidence, confidence=p.ocr_confidence,
+            region=p.region_label, plate_status=p.plate_status, plate_type=p.plate_type, location=ses.gate_label,
+        ),
+        session_id=ses.id, vehicle_id=p.vehicle_id,
+    )
+
+
+async def test_detections_body_is_byte_for_byte_the_response_models(client, seed, repository):
+    """The list is encoded from rows without models; it must be exactly what the models give."""
+    await client.post("/api/locations/", json={"name": 'Gerbang "Utara" é', "type": "Entry\tA"})
+    seed(make_result(("B1234ABC", "car"), loose_plate="AB77C", plateless=1), location='Gerbang "Utara" é')
+    seed(make_result(("D55XY", "truck")), location="", processing_time_s=1e-7)
+    seed(make_result(("ZZ1", "bus")), location="Gate 9\u2028", processing_time_s=12345.678915)
+    ids = [r[0] for r in repository.db.execute_sql("SELECT id FROM plate ORDER BY id DESC")]
+    odd = {ids[0]: 1.0, ids[1]: 0.1 + 0.2, ids[2]: 1e-7, ids[3]: 0.0}  # floats whose text could differ
+    for plate_id, conf in odd.items():
+        repository.db.execute_sql("UPDATE plate SET ocr_confidence = ? WHERE id = ?", (conf, plate_id))
+    repository.db.execute_sql("UPDATE vehicle SET confidence = 1 WHERE id = (SELECT MIN(id) FROM vehicle)")
+    for query in ("", "?limit=2&offset=1", "?search=b12", "?vehicleType=truck", "?limit=3&offset=99"):
+        resp = await client.get(f"/detections{query}")
+        body = await resp.read()
+        page = s.DetectionList.model_validate_json(body)  # valid against the documented models ...
+        assert body == page.model_dump_json().encode()  # ... and exactly their encoding
+        assert body == s.DetectionList(  # ... of the values the records give
+            detections=[expected_item(repository, d.id) for d in page.detections], count=page.count,
+        ).model_dump_json().encode()
+        assert resp.content_type == "application/json"
+    assert s.DetectionList.model_validate_json(await (await client.get("/detections")).read()).count == 4
+
+
+@pytest.mark.parametrize("confidence", [0.0, 1.0, 1, 0.87, 0.1 + 0.2, 1e-7, 123456789.0, 1 / 3])
+@pytest.mark.parametrize("detected_at", ["2026-01-30 00:50:33", "2026-01-30T00:50:33", "2026-01-30 00:50:33.250"])
+def test_detection_list_json_equals_the_models(confidence, detected_at):
+    row = DetectionRow(
+        plate_id=7, detected_at=detected_at, plate_image_path="outputs/p.jpg", plate_text="B1\u00e9",
+        ocr_confidence=confidence, region_code="B", region_name="", plate_status="unknown",
+        plate_type="Regular", vehicle_id=None, vehicle_class="unknown", vehicle_confidence=confidence,
+        session_id=3, original_path="", annotated_path="/a.jpg", processing_time_s=confidence,
+        width_px=0, height_px=0, location="Gate \"1\"\n", location_type="",
+    )
+    body = serialize.detection_list_json([row, row._replace(vehicle_id=2, location_type="Exit")], 2**40)
+    page = s.DetectionList.model_validate_json(body)
+    assert body == page.model_dump_json().encode()
+    item = page.detections[0]
+    assert item.timestamp == "2026-01-30 00:50:33"
+    assert (item.original_path, item.file_path, item.annotated_path) == ("", "/outputs/p.jpg", "/a.jpg")
+    assert item.detection_details.region == "B"
+    assert item.detection_details.location == 'Gate "1"\n'
+    assert page.detections[1].detection_details.location == 'Gate "1"\n (Exit)'
+    assert page.detections[1].vehicle_id == 2 and page.count == 2**40
+
+
+def test_detection_list_json_rejects_a_malformed_stored_time():
+    row = DetectionRow(7, "2026-13-30 00:50:33", "", "B1", 0.9, "", "", "unknown", "Regular", None, "car", 0.9,
+                       3, "", "", 0.1, 1, 1, "", "")
+    with pytest.raises(ValueError):
+        serialize.detection_list_json([row], 1)
