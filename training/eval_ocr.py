@@ -5,22 +5,35 @@
 
 Sets: openalpr-eu ground-truth crops (validation only), the held-out 20 % of
 openalpr-us-crops, the Indonesian validation plates (``id_val``, also after re-ranking
-with the id pack). Prints one line per set and, with ``--json``, one JSON object.
+with the id pack). For openalpr-eu also: the labels corrected by
+``docs/openalpr-eu-errata.csv`` (``eu_errata``) and, on those, the reads re-ranked by the
+Slovak pack (``eu_errata_sk``). Prints one line per set and, with ``--json``, one JSON
+object.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import openvino as ov
 
+from alprd.inference.eval_metrics import load_errata
 from alprd.inference.ocr import OcrEngine
 from alprd.inference.ocr_plate import PlateOcr
 from alprd.inference.rerank import rerank
 from alprd.packs import load_pack
 from training import data
+
+ERRATA = Path(__file__).resolve().parents[1] / "docs" / "openalpr-eu-errata.csv"
+
+
+def corrected(crops: list[data.Crop]) -> list[data.Crop]:
+    """The crops with the labels of the openalpr-eu errata corrected."""
+    fixes = {(Path(e.file).stem, e.label): e.corrected for e in load_errata(ERRATA)}
+    return [replace(c, text=fixes.get((c.name, c.text), c.text)) for c in crops]
 
 
 def char_accuracy(pred: str, truth: str) -> float:
@@ -46,6 +59,10 @@ def evaluate(reader: OcrEngine) -> dict[str, dict[str, float]]:
     for name, crops in sets.items():
         results = reader.read_batch([c.image for c in crops])
         out[name] = score([r.text for r in results], crops)
+        if name == "eu":
+            fixed = corrected(crops)
+            out["eu_errata"] = score([r.text for r in results], fixed)
+            out["eu_errata_sk"] = score([rerank(r, load_pack("sk")).text for r in results], fixed)
         if name == "id_val":
             pack = load_pack("id")
             out["id_val_reranked"] = score([rerank(r, pack).text for r in results], crops)
