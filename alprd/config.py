@@ -97,7 +97,10 @@ class OcrConfig(_Strict):
         "plate", description="'plate': alprd's own plate OCR model; 'ppocr': general PP-OCR."
     )
     model: Path | None = Field(None, description="Model file; default: the engine's bundled model.")
-    min_confidence: float = Field(0.3, ge=0, le=1, description="Reads below are dropped.")
+    min_confidence: float = Field(
+        0.3, ge=0, le=1,
+        description="Reads the OCR engine is less sure of are dropped (judged before the country pack's corrections).",
+    )
     gemini: GeminiConfig = GeminiConfig()
 
 

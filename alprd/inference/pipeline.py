@@ -145,7 +145,8 @@ class ImagePipeline:
         plates = [p for p in self.plates.detect(image)[:MAX_PLATES_PER_IMAGE] if p.box.area >= 4]
         timer.lap("plates")
         crops = [crop_box(image, p.box) for p in plates]
-        results = self.read_crops(crops)
+        engine_reads = self.ocr.read_batch(crops) if crops else []
+        results = self.reranked(engine_reads)
         timer.lap("ocr")
         if self.verifier:
             results = [self.verifier(c, r) if r.confidence < self.verify_below else r
@@ -153,8 +154,8 @@ class ImagePipeline:
             timer.lap("verify")
         reads = tuple(
             plate_read(p, r, vehicle_for(p.box, vehicles), self.pack, plate_colors(c))
-            for p, r, c in zip(plates, results, crops)
-            if keep_read(r, self.min_confidence)
+            for p, r, c, engine_read in zip(plates, results, crops, engine_reads)
+            if r.text and keep_read(engine_read, self.min_confidence)  # the engine's certainty decides
         )
         timer.lap("regions")
         height, width = image.shape[:2]
@@ -162,10 +163,13 @@ class ImagePipeline:
 
     def read_crops(self, crops: Sequence[np.ndarray]) -> list[OcrResult]:
         """OCR and re-ranking of plate crops (no verification, nothing dropped)."""
-        results = self.ocr.read_batch(crops) if crops else []
+        return self.reranked(self.ocr.read_batch(crops) if crops else [])
+
+    def reranked(self, results: Sequence[OcrResult]) -> list[OcrResult]:
+        """The engine's reads re-ranked by the country pack (unchanged without one)."""
         if self.rerank and self.pack:
-            results = [self.rerank(r, self.pack) for r in results]
-        return results
+            return [self.rerank(r, self.pack) for r in results]
+        return list(results)
 
     def annotate(self, image: np.ndarray, result: ImageResult) -> np.ndarray:
         return annotate_mod.annotate(image, result)

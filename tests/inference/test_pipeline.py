@@ -102,6 +102,20 @@ def test_steps_after_detection_with_real_ocr(ppocr) -> None:
     assert strict.read_image(image).reads == ()
 
 
+def test_the_engines_certainty_decides_what_is_dropped(ppocr) -> None:
+    # a pack correction lowers the reported confidence but does not drop a sure read
+    image, box = scene()
+
+    def unsure_correction(result: OcrResult, pack) -> OcrResult:
+        return replace(result, text=result.text[:-1] + "Z", confidence=0.01)
+
+    pipeline = ImagePipeline(plates=Fixed(Detection(box, 0.8, "plate")), ocr=ppocr, pack=load_pack("id"),
+                             rerank=unsure_correction, min_confidence=0.3)
+    (read,) = pipeline.read_image(image).reads
+    assert read.ocr.text == "B1234XZ" and read.ocr.confidence == 0.01
+    assert replace(pipeline, min_confidence=0.9999).read_image(image).reads == ()
+
+
 def test_only_unsure_reads_go_to_the_verifier(ppocr) -> None:
     image, box = scene()
     asked: list[tuple[int, int]] = []
