@@ -14,9 +14,15 @@
    * ``/detections?limit=100&offset=<random 0..N>`` (deep pages, N/4 samples);
    reports p50 / p99 / max in ms.
 4. Throughput on a list endpoint (``/detections?limit=10``, and ``/api/plate/regions``)
-   with wrk when installed (``apt-get install wrk``), else an aiohttp load client.
+   with wrk when installed (``apt-get install wrk``), else an aiohttp load client, with
+   the CPU the server and the load client each used (they share the machine).
 
     nice -n 10 python bench/api.py --events 1000000
+
+``--baseline DIR`` also serves another source tree of alprd (e.g. the code before a
+change: ``git archive COMMIT alprd bench | tar -x -C DIR``) over the same database,
+checks that both answer every latency URL byte for byte the same, and measures the
+throughput of both, alternately, in the same run.
 
 The database is kept under bench/_work/ (git-ignored) and reused when it already holds
 the requested number of events (``--reseed`` forces a fresh one).
@@ -28,6 +34,7 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import shutil
 import socket
 import statistics
@@ -129,6 +136,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_server(tree: Path, db_path: Path) -> tuple[subprocess.Popen, str]:
+    """The app of the source tree ``tree`` over ``db_path`` in a child process; (process, base URL)."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(tree / "bench" / "api.py"), "--serve", str(db_path), str(port)])
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.1)
+    return server, f"http://127.0.0.1:{port}"
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, every thread) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def serve(db_path: Path, port: int) -> None:
     """Server mode (a child process): the real app over the seeded database."""
     from aiohttp import web
@@ -212,18 +238,77 @@ async def load_client(url: str, seconds: float, concurrency: int) -> float:
         return done / (time.perf_counter() - t0)
 
 
-def throughput(url: str, seconds: int, concurrency: int) -> str:
+def throughput(url: str, seconds: int, concurrency: int, server_pid: int) -> str:
+    """Requests per second, and the CPU (in cores) the server and the load client used meanwhile."""
     wrk = shutil.which("wrk")
+    server_before, client_before = cpu_s(server_pid), _children_cpu_s()
+    t0 = time.perf_counter()
     if wrk:
         out = subprocess.run([wrk, "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", url],
                              capture_output=True, text=True, check=True).stdout
         rps = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
         p99 = next((line.split()[1] for line in out.splitlines() if line.strip().startswith("99%")), "?")
         errors = "Non-2xx" in out or "Socket errors" in out
-        return f"wrk -t2 -c{concurrency} -d{seconds}s: {float(rps):,.0f} req/s, p99 {p99}" + (
+        result = f"wrk -t2 -c{concurrency} -d{seconds}s: {float(rps):,.0f} req/s, p99 {p99}" + (
             " (errors reported)" if errors else "")
-    rps = asyncio.run(load_client(url, seconds, concurrency))
-    return f"aiohttp client, {concurrency} connections, {seconds}s: {rps:,.0f} req/s"
+        client = _children_cpu_s() - client_before
+    else:
+        process_before = time.process_time()
+        rps = asyncio.run(load_client(url, seconds, concurrency))
+        result = f"aiohttp client, {concurrency} connections, {seconds}s: {rps:,.0f} req/s"
+        client = time.process_time() - process_before
+    took = time.perf_counter() - t0
+    server = cpu_s(server_pid) - server_before
+    return f"{result}; CPU: server {server / took:.2f}, client {client / took:.2f} cores"
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def compare_bodies(base: str, other: str, urls: list[str]) -> int:
+    """How many of ``urls`` both servers answer with the same status and the same bytes."""
+    same = 0
+    async with aiohttp.ClientSession() as session:
+        for url in urls:
+            answers = []
+            for b in (base, other):
+                async with session.get(b + url) as r:
+                    answers.append((r.status, await r.read()))
+            same += answers[0] == answers[1]
+    return same
+
+
+def measure(args: argparse.Namespace, db_path: Path, servers: dict[str, tuple[subprocess.Popen, str]]) -> None:
+    base = servers["this tree"][1]
+    rng = random.Random(7)
+    terms = search_terms(db_path, args.requests, rng)
+    urls = asyncio.run(search_urls(base, terms, rng))
+    plain = [f"/detections?limit=100&offset={rng.randint(0, 10_000)}" for _ in range(args.requests)]
+    filtered = [f"/detections?limit=100&offset={rng.randint(0, 5_000)}&vehicleType=truck&plateType=Public"
+                for _ in range(args.requests)]
+    deep = [f"/detections?limit=100&offset={rng.randint(0, args.events - 100)}" for _ in range(args.requests // 4)]
+    print(f"\n{args.events:,} events; one request at a time; ms; load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs")
+    print("| request | n | p50 | p99 | max |\n|---|---|---|---|---|")
+    report("/detections?limit=100&offset=…&search=…", asyncio.run(latencies(base, urls)))
+    report("/detections?limit=100&offset=0..10000", asyncio.run(latencies(base, plain)))
+    report("/detections?limit=100&offset=…&vehicleType=truck&plateType=Public", asyncio.run(latencies(base, filtered)))
+    report("/api/statistics/dashboard", asyncio.run(latencies(base, ["/api/statistics/dashboard"] * args.requests)))
+    report("/detections?limit=100&offset=0..N (deep pages)", asyncio.run(latencies(base, deep)))
+    if "baseline" in servers:
+        checked = [*urls, *plain, *filtered, *deep, "/detections?limit=10", "/detections?limit=1000",
+                   "/api/statistics/dashboard"]
+        same = asyncio.run(compare_bodies(base, servers["baseline"][1], checked))
+        print(f"\nbaseline {args.baseline}: {same} of {len(checked)} answers byte-identical", flush=True)
+    print()
+    rounds = 2 if len(servers) > 1 else 1
+    for path in ("/detections?limit=10", "/api/plate/regions"):
+        for _ in range(rounds):
+            for name, (proc, url) in servers.items():
+                print(f"throughput {path} ({name}): {throughput(url + path, args.seconds, args.concurrency, proc.pid)}; "
+                      f"load average {os.getloadavg()[0]:.1f}", flush=True)
 
 
 def main() -> int:
@@ -233,6 +318,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="throughput run length")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="another alprd source tree to compare with (byte-identical answers, throughput)")
     parser.add_argument("--serve", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -248,39 +335,15 @@ def main() -> int:
         took = seed(db_path, args.events)
         print(f"seeded {args.events:,} events in {took:.1f} s ({args.events / took:,.0f} events/s); "
               f"database {db_path.stat().st_size / 1e6:,.0f} MB")
-    port = free_port()
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(db_path), str(port)])
-    base = f"http://127.0.0.1:{port}"
+    servers = {"this tree": start_server(REPO, db_path)}
     try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        rng = random.Random(7)
-        terms = search_terms(db_path, args.requests, rng)
-        urls = asyncio.run(search_urls(base, terms, rng))
-        print(f"\n{args.events:,} events; one request at a time; ms; load average {os.getloadavg()[0]:.1f} "
-              f"on {os.cpu_count()} CPUs")
-        print("| request | n | p50 | p99 | max |\n|---|---|---|---|---|")
-        report("/detections?limit=100&offset=…&search=…", asyncio.run(latencies(base, urls)))
-        plain = [f"/detections?limit=100&offset={rng.randint(0, 10_000)}" for _ in range(args.requests)]
-        report("/detections?limit=100&offset=0..10000", asyncio.run(latencies(base, plain)))
-        filtered = [f"/detections?limit=100&offset={rng.randint(0, 5_000)}&vehicleType=truck&plateType=Public"
-                    for _ in range(args.requests)]
-        report("/detections?limit=100&offset=…&vehicleType=truck&plateType=Public",
-               asyncio.run(latencies(base, filtered)))
-        report("/api/statistics/dashboard", asyncio.run(latencies(base, ["/api/statistics/dashboard"] * args.requests)))
-        deep = [f"/detections?limit=100&offset={rng.randint(0, args.events - 100)}" for _ in range(args.requests // 4)]
-        report("/detections?limit=100&offset=0..N (deep pages)", asyncio.run(latencies(base, deep)))
-        print()
-        for path in ("/detections?limit=10", "/api/plate/regions"):
-            print(f"throughput {path}: {throughput(base + path, args.seconds, args.concurrency)}; "
-                  f"load average {os.getloadavg()[0]:.1f}", flush=True)
+        if args.baseline:
+            servers["baseline"] = start_server(args.baseline.resolve(), db_path)
+        measure(args, db_path, servers)
     finally:
-        server.terminate()
-        server.wait(10)
+        for proc, _ in servers.values():
+            proc.terminate()
+            proc.wait(10)
     return 0
 
 
