@@ -33,10 +33,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--fp32", action="store_true", help="keep FP32 weights")
 
     q = cmds.add_parser("quantize", help="IR -> INT8 IR with NNCF on calibration images")
-    q.add_argument("source", type=Path, help="FP32/FP16 IR (.xml)")
+    q.add_argument("source", type=Path, help="FP32 (best: export --fp32) or FP16 IR (.xml)")
     q.add_argument("--images", type=Path, required=True, help="folder of calibration images")
     q.add_argument("--out", type=Path, required=True, help="output .xml")
     q.add_argument("--subset", type=int, default=300, help="number of calibration images")
+    q.add_argument("--preset", choices=("performance", "mixed"), default="performance",
+                   help="NNCF preset: performance = symmetric activations (fast on CPU), "
+                        "mixed = asymmetric (zero point; slower on AMX CPUs)")
 
 
 def _models_dir(args: argparse.Namespace) -> Path:
@@ -85,7 +88,8 @@ def main(args: argparse.Namespace) -> int:
     if args.models_command == "export":
         out = model_export.export_ir(args.source, args.out, args.imgsz, fp16=not args.fp32)
     else:
-        out = model_export.quantize_ir(args.source, args.images, args.out, subset_size=args.subset)
+        out = model_export.quantize_ir(args.source, args.images, args.out, subset_size=args.subset,
+                                       preset=args.preset)
     for path in (out, out.with_suffix(".bin")):
         print(f"{path}  sha256 {file_digest(path)}")
     return 0

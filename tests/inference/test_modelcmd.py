@@ -9,12 +9,16 @@ import threading
 import zipfile
 from pathlib import Path
 
+import numpy as np
+import openvino as ov
 import pytest
 
 from alprd.cli import main
 from alprd.errors import ModelError
 from alprd.inference import model_registry
-from alprd.inference.model_export import calibration_images, export_ir, yolo_head_ignored_patterns
+from alprd.inference.model_export import (
+    calibration_images, export_ir, quantize_model, yolo_head_ignored_patterns,
+)
 from alprd.inference.model_fetch import (
     digest_matches, fetch, fetch_url_file, fetch_wheel_file, file_digest, status,
 )
@@ -145,3 +149,48 @@ def test_calibration_images_spread_over_the_folder() -> None:
     assert len(files) == 10 and len({f.name for f in files}) == 10
     with pytest.raises(ModelError):
         calibration_images(DATASETS / "openalpr-eu" / "nope", 10)
+
+
+def _conv_silu_model() -> ov.Model:
+    """images -> 3x3 conv -> SiLU -> 3x3 conv: the pattern of a YOLOv8 block."""
+    from openvino import opset13 as ops
+
+    rng = np.random.default_rng(0)
+    x = ops.parameter([1, 3, 32, 32], np.float32, name="images")
+    y = x
+    for i, channels in enumerate((16, 16)):
+        weights = ops.constant(rng.normal(0, 0.3, (channels, y.get_output_partial_shape(0)[1].get_length(), 3, 3))
+                               .astype(np.float32))
+        y = ops.convolution(y, weights, [1, 1], [1, 1], [1, 1], [1, 1], name=f"/model.{i}/conv/Conv")
+        y = ops.swish(y, name=f"/model.{i}/act/Mul")
+    return ov.Model([y], [x], "conv_silu")
+
+
+def _activation_ranges(model: ov.Model) -> list[tuple[float, float]]:
+    """(input_low, input_high) of every FakeQuantize on an activation (not on weights)."""
+    ranges = []
+    for op in model.get_ordered_ops():
+        if op.get_type_name() == "FakeQuantize" and op.input_value(0).get_node().get_type_name() != "Constant":
+            low, high = (float(op.input_value(i).get_node().get_data().min()) for i in (1, 2))
+            ranges.append((low, high))
+    return ranges
+
+
+@pytest.mark.parametrize(("preset", "zero_point"), [("performance", False), ("mixed", True)])
+def test_quantize_activations_symmetric_by_default(preset: str, zero_point: bool) -> None:
+    """Symmetric activations (no zero point) by default: asymmetric ones made the INT8 IR
+    slower than bf16 on AMX CPUs (docs/benchmarks.md)."""
+    pytest.importorskip("nncf")
+    rng = np.random.default_rng(1)
+    tensors = [rng.random((1, 3, 32, 32), dtype=np.float32) for _ in range(4)]
+    ranges = _activation_ranges(quantize_model(_conv_silu_model(), tensors, preset=preset))
+    swish_outputs = [(low, high) for low, high in ranges if low < 0]  # SiLU's output dips below 0
+    assert swish_outputs, ranges
+    symmetric = all(abs(-low - high * 128 / 127) <= 1e-3 * high for low, high in swish_outputs)
+    assert symmetric is not zero_point, ranges
+
+
+def test_quantize_rejects_an_unknown_preset() -> None:
+    pytest.importorskip("nncf")
+    with pytest.raises(ModelError, match="preset"):
+        quantize_model(_conv_silu_model(), [], preset="fast")
