@@ -5,14 +5,20 @@ Side by side in one run, on the same photos (openalpr-eu, 108), same thread coun
 per-frame latency of the whole ``detect`` (letterbox + inference + decode + NMS) and
 recall / precision at IoU 0.5. The IRs are built from one ``.pt`` into bench/_work/
 (FP32 and FP16 by ``alprd models export``'s code, INT8 by ``alprd models quantize``'s
-on openlpr-plates train images). torch + ultralytics + nncf are needed here only.
+from the FP32 IR on openlpr-plates train images). Variants of one size are timed in
+turn on each photo (round robin), so a change in the machine's load hits all alike.
+torch runs ultralytics' ``predict`` on the same square letterbox as OpenVINO
+(``rect=False``, the reference of the speed-up) and, as a second row, with ultralytics'
+default minimal rectangle (fewer pixels for non-square photos). torch + ultralytics +
+nncf are needed here only.
 
-    nice -n 10 python3 bench/detector.py --pt /tmp/alprd-train/runs/plate/weights/best.pt
+    nice -n 5 python3 bench/detector.py --pt models/cache/plate-yolov8n/plate-yolov8n-ep3.pt
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -68,25 +74,41 @@ def match_counts(found: list[Box], truth: list[Box]) -> tuple[int, int]:
     return hits, good
 
 
-def measure(name: str, size: int, detect: Callable[[np.ndarray], list[Box]],
-            data: list[tuple[np.ndarray, list[Box]]], warmup: int = 3) -> Row:
+Detect = Callable[[np.ndarray], list[Box]]
+
+
+def measure(size: int, detectors: dict[str, Detect], data: list[tuple[np.ndarray, list[Box]]],
+            warmup: int = 3) -> list[Row]:
+    """Every detector on every photo, in turn per photo; one row per detector."""
     for image, _ in data[:warmup]:
-        detect(image)
-    times, hits, good, found_n, truth_n = [], 0, 0, 0, 0
+        for detect in detectors.values():
+            detect(image)
+    times: dict[str, list[float]] = {name: [] for name in detectors}
+    counts = {name: [0, 0, 0, 0] for name in detectors}  # hits, good, found, truth
     for image, truth in data:
-        start = time.perf_counter()
-        found = detect(image)
-        times.append((time.perf_counter() - start) * 1000.0)
-        h, g = match_counts(found, truth)
-        hits, good, found_n, truth_n = hits + h, good + g, found_n + len(found), truth_n + len(truth)
-    row = Row(name, size, statistics.median(times), statistics.fmean(times),
-              hits / truth_n, good / found_n if found_n else 0.0)
-    print(f"  {name:18} {size:4}  median {row.median_ms:7.1f} ms  mean {row.mean_ms:7.1f} ms  "
-          f"recall {row.recall:6.1%}  precision {row.precision:6.1%}", flush=True)
-    return row
+        for name, detect in detectors.items():
+            start = time.perf_counter()
+            found = detect(image)
+            times[name].append((time.perf_counter() - start) * 1000.0)
+            h, g = match_counts(found, truth)
+            c = counts[name]
+            c[0], c[1], c[2], c[3] = c[0] + h, c[1] + g, c[2] + len(found), c[3] + len(truth)
+    rows = []
+    for name, (hits, good, found_n, truth_n) in counts.items():
+        row = Row(name, size, statistics.median(times[name]), statistics.fmean(times[name]),
+                  hits / truth_n, good / found_n if found_n else 0.0)
+        print(f"  {name:32} {size:4}  median {row.median_ms:7.1f} ms  mean {row.mean_ms:7.1f} ms  "
+              f"recall {row.recall:6.1%}  precision {row.precision:6.1%}", flush=True)
+        rows.append(row)
+    return rows
 
 
-def torch_detector(pt: Path, size: int, conf: float, iou: float, threads: int):
+def torch_detector(pt: Path, size: int, conf: float, iou: float, threads: int, rect: bool) -> Detect:
+    """ultralytics' predict (fuses Conv+BN, runs under torch.inference_mode), FP32 on CPU.
+
+    ``rect=False``: the same size x size letterbox as OpenVINO gets; ``rect=True``:
+    ultralytics' default, the smallest multiple-of-32 rectangle around the photo.
+    """
     import torch
     from ultralytics import YOLO
 
@@ -94,7 +116,8 @@ def torch_detector(pt: Path, size: int, conf: float, iou: float, threads: int):
     model = YOLO(str(pt))
 
     def detect(image: np.ndarray) -> list[Box]:
-        result = model.predict(image, imgsz=size, conf=conf, iou=iou, device="cpu", verbose=False)[0]
+        result = model.predict(image, imgsz=size, conf=conf, iou=iou, device="cpu", verbose=False,
+                               rect=rect)[0]
         return [Box(*map(float, b)) for b in result.boxes.xyxy.tolist()]
 
     return detect
@@ -126,16 +149,21 @@ def vehicle_rows(core, data: list[tuple[np.ndarray, list[Box]]]) -> None:
               f"plate inside a vehicle box {hits}/{len(data)}", flush=True)
 
 
-def build_irs(pt: Path, size: int, work: Path, calib: Path, subset: int) -> dict[str, Path]:
-    irs = {"OV FP32": work / f"plate-{size}-fp32.xml", "OV FP16": work / f"plate-{size}-fp16.xml",
-           "OV INT8": work / f"plate-{size}-int8.xml"}
+def build_irs(pt: Path, size: int, work: Path, calib: Path, subset: int, presets: list[str]) -> dict[str, Path]:
+    irs = {"OV FP32": work / f"plate-{size}-fp32.xml", "OV FP16": work / f"plate-{size}-fp16.xml"}
     if not irs["OV FP32"].is_file():
         export_ir(pt, irs["OV FP32"], size, fp16=False)
     if not irs["OV FP16"].is_file():
         export_ir(pt, irs["OV FP16"], size, fp16=True)
-    if not irs["OV INT8"].is_file():
-        quantize_ir(irs["OV FP32"], calib, irs["OV INT8"], subset_size=subset)
+    for preset in presets:
+        irs[f"OV INT8 {preset}"] = xml = work / f"plate-{size}-int8-{preset}.xml"
+        if not xml.is_file():
+            quantize_ir(irs["OV FP32"], calib, xml, subset_size=subset, preset=preset)
     return irs
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> int:
@@ -144,6 +172,8 @@ def main() -> int:
     p.add_argument("--images", type=Path, default=DATASETS / "openalpr-eu")
     p.add_argument("--calib", type=Path, default=DATASETS / "openlpr-plates" / "images" / "train")
     p.add_argument("--subset", type=int, default=300, help="INT8 calibration images")
+    p.add_argument("--presets", nargs="+", default=["performance"], choices=("performance", "mixed"),
+                   help="NNCF presets of the INT8 IRs measured")
     p.add_argument("--sizes", type=int, nargs="+", default=[640, 416])
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch and OpenVINO alike")
     p.add_argument("--conf", type=float, default=0.25)
@@ -157,27 +187,30 @@ def main() -> int:
     args = p.parse_args()
 
     data = [(cv2.imread(str(path)), boxes) for path, boxes in ground_truth(args.images)]
-    print(f"{len(data)} images from {args.images}, {args.threads} thread(s), conf {args.conf}")
+    print(f"{len(data)} images from {args.images}, {args.threads} thread(s), conf {args.conf}, "
+          f"load average {load_average()}")
     core = make_core()
     rows: list[Row] = []
     for size in args.sizes if args.pt else []:
-        irs = build_irs(args.pt, size, args.work, args.calib, args.subset)
+        irs = build_irs(args.pt, size, args.work, args.calib, args.subset, args.presets)
+        detectors: dict[str, Detect] = {}
         if not args.no_torch:
-            rows.append(measure("torch CPU", size, torch_detector(args.pt, size, args.conf, args.iou,
-                                                                  args.threads), data))
+            for rect, name in ((False, "torch CPU"), (True, "torch CPU, minimal rectangle")):
+                detectors[name] = torch_detector(args.pt, size, args.conf, args.iou, args.threads, rect)
         for name, xml in irs.items():
             # FP32 forced to f32 maths; the others run as OpenVINO chooses (bf16 on AMX CPUs).
             hint = "f32" if name == "OV FP32" else None
             det = PlateDetector(xml, core, "CPU", input_size=size, confidence=args.conf, iou=args.iou,
                                 requests=1, num_threads=args.threads, precision_hint=hint)
-            label = f"{name} ({det.execution_precision})"
-            rows.append(measure(label, size, lambda im, d=det: [x.box for x in d.detect(im)], data))
+            detectors[f"{name} ({det.execution_precision})"] = lambda im, d=det: [x.box for x in d.detect(im)]
+        rows += measure(size, detectors, data)
+        print(f"  load average {load_average()}", flush=True)
     for spec in args.extra:
         path, _, size_text = spec.rpartition("@")
         det = PlateDetector(Path(path), core, "CPU", input_size=int(size_text), confidence=args.conf,
                             iou=args.iou, requests=1, num_threads=args.threads)
         label = f"{Path(path).name} ({det.execution_precision})"
-        rows.append(measure(label, int(size_text), lambda im, d=det: [x.box for x in d.detect(im)], data))
+        rows += measure(int(size_text), {label: lambda im, d=det: [x.box for x in d.detect(im)]}, data)
     if args.vehicles:
         vehicle_rows(core, data)
     print("\n| variant | input | median ms/frame | mean ms | recall@0.5 | precision | speed-up vs torch |")
