@@ -85,7 +85,7 @@ def quantize_model(model: ov.Model, tensors: list[np.ndarray], *, preset: str = 
     ``performance`` (default) quantizes activations symmetrically (signed int8, no zero
     point). ``mixed`` quantizes them asymmetrically (unsigned int8 with a zero point, a
     little closer to SiLU's range): on a Sapphire Rapids CPU the zero point made the
-    padded 3x3 convolutions of our YOLOv8n 40 % slower on AMX and the whole IR slower
+    padded 3x3 convolutions of our YOLOv8n about a third slower on AMX and the whole IR slower
     than bf16, at the same recall (docs/benchmarks.md, "Plate detector").
     """
     import nncf
