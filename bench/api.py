@@ -19,6 +19,12 @@
 
     nice -n 10 python bench/api.py --events 1000000
 
+``--latency-only`` skips the throughput part. ``--cold`` first measures the latency of each
+server over a database evicted from the OS page cache (``posix_fadvise(DONTNEED)``, as after
+a reboot; no warm-up requests; servers freshly started) and shows how much of the file each
+endpoint read in, then the usual warm pass. Each latency line is followed by its slowest
+URLs. With ``--baseline`` the latency passes run for both servers.
+
 ``--baseline DIR`` also serves another source tree of alprd (e.g. the code before a
 change: ``git archive COMMIT alprd bench | tar -x -C DIR``) over the same database,
 checks that both answer every latency URL byte for byte the same, and measures the
@@ -130,6 +136,28 @@ def stored_events(db_path: Path) -> int:
         db.close()
 
 
+def evict(db_path: Path) -> None:
+    """Drop the database files' pages from the OS page cache (written pages are synced first)."""
+    for suffix in ("", "-wal"):
+        path = Path(f"{db_path}{suffix}")
+        if path.exists():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def resident_mb(db_path: Path) -> str:
+    """How much of the database file is in the OS page cache (util-linux ``fincore``), or '?'."""
+    if not shutil.which("fincore"):
+        return "?"
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", str(db_path)],
+                         capture_output=True, text=True).stdout.strip()
+    return f"{int(out) / 1e6:,.0f} MB" if out.isdigit() else "?"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -147,6 +175,20 @@ def start_server(tree: Path, db_path: Path) -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.1)
     return server, f"http://127.0.0.1:{port}"
+
+
+def start_servers(args: argparse.Namespace, db_path: Path) -> dict[str, tuple[subprocess.Popen, str]]:
+    servers = {"this tree": start_server(REPO, db_path)}
+    if args.baseline:
+        servers["baseline"] = start_server(args.baseline.resolve(), db_path)
+    return servers
+
+
+def stop_servers(servers: dict[str, tuple[subprocess.Popen, str]]) -> None:
+    for proc, _ in servers.values():
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(10)
 
 
 def cpu_s(pid: int) -> float:
@@ -169,9 +211,12 @@ def serve(db_path: Path, port: int) -> None:
 
 def search_terms(db_path: Path, count: int, rng: random.Random) -> list[str]:
     db = open_database(db_path)
-    texts = [r[0] for r in db.execute_sql(
-        "SELECT plate_text FROM plate WHERE id IN (SELECT abs(random()) % (SELECT MAX(id) FROM plate) + 1 "
-        "FROM plate LIMIT ?)", (count,))]
+    top = db.execute_sql("SELECT MAX(id) FROM plate").fetchone()[0]
+    texts = []
+    for _ in range(count):  # the same terms in every run (seeded ids; a gap is skipped)
+        row = db.execute_sql("SELECT plate_text FROM plate WHERE id = ?", (rng.randint(1, top),)).fetchone()
+        if row:
+            texts.append(row[0])
     db.close()
     terms = []
     for t in texts:
@@ -186,10 +231,10 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def latencies(base: str, urls: list[str]) -> list[float]:
+async def latencies(base: str, urls: list[str], warm_up: int = 5) -> list[float]:
     out = []
     async with aiohttp.ClientSession() as session:
-        for url in urls[:5]:  # warm-up
+        for url in urls[:warm_up]:
             async with session.get(base + url) as r:
                 await r.read()
         for url in urls:
@@ -213,9 +258,11 @@ async def search_urls(base: str, terms: list[str], rng: random.Random) -> list[s
     return urls
 
 
-def report(name: str, ms: list[float]) -> str:
+def report(name: str, urls: list[str], ms: list[float], slowest: int = 3) -> str:
     line = (f"| `{name}` | {len(ms)} | {statistics.median(ms):.1f} | {pct(ms, 0.99):.1f} | {max(ms):.1f} |")
     print(line, flush=True)
+    for t, i in sorted(((t, i) for i, t in enumerate(ms)), reverse=True)[:slowest]:
+        print(f"    {t:7.1f} ms  #{i:<4} {urls[i]}", flush=True)
     return line
 
 
@@ -280,29 +327,48 @@ async def compare_bodies(base: str, other: str, urls: list[str]) -> int:
     return same
 
 
-def measure(args: argparse.Namespace, db_path: Path, servers: dict[str, tuple[subprocess.Popen, str]]) -> None:
-    base = servers["this tree"][1]
+def latency_urls(args: argparse.Namespace, db_path: Path, base: str) -> dict[str, list[str]]:
+    """The latency requests, by endpoint (search offsets need the match counts of a running server)."""
     rng = random.Random(7)
     terms = search_terms(db_path, args.requests, rng)
-    urls = asyncio.run(search_urls(base, terms, rng))
-    plain = [f"/detections?limit=100&offset={rng.randint(0, 10_000)}" for _ in range(args.requests)]
-    filtered = [f"/detections?limit=100&offset={rng.randint(0, 5_000)}&vehicleType=truck&plateType=Public"
-                for _ in range(args.requests)]
-    deep = [f"/detections?limit=100&offset={rng.randint(0, args.events - 100)}" for _ in range(args.requests // 4)]
-    print(f"\n{args.events:,} events; one request at a time; ms; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs")
-    print("| request | n | p50 | p99 | max |\n|---|---|---|---|---|")
-    report("/detections?limit=100&offset=…&search=…", asyncio.run(latencies(base, urls)))
-    report("/detections?limit=100&offset=0..10000", asyncio.run(latencies(base, plain)))
-    report("/detections?limit=100&offset=…&vehicleType=truck&plateType=Public", asyncio.run(latencies(base, filtered)))
-    report("/api/statistics/dashboard", asyncio.run(latencies(base, ["/api/statistics/dashboard"] * args.requests)))
-    report("/detections?limit=100&offset=0..N (deep pages)", asyncio.run(latencies(base, deep)))
+    return {
+        "/detections?limit=100&offset=…&search=…": asyncio.run(search_urls(base, terms, rng)),
+        "/detections?limit=100&offset=0..10000":
+            [f"/detections?limit=100&offset={rng.randint(0, 10_000)}" for _ in range(args.requests)],
+        "/detections?limit=100&offset=…&vehicleType=truck&plateType=Public":
+            [f"/detections?limit=100&offset={rng.randint(0, 5_000)}&vehicleType=truck&plateType=Public"
+             for _ in range(args.requests)],
+        "/api/statistics/dashboard": ["/api/statistics/dashboard"] * args.requests,
+        "/detections?limit=100&offset=0..N (deep pages)":
+            [f"/detections?limit=100&offset={rng.randint(0, args.events - 100)}" for _ in range(args.requests // 4)],
+    }
+
+
+def measure(args: argparse.Namespace, db_path: Path, servers: dict[str, tuple[subprocess.Popen, str]],
+            endpoints: dict[str, list[str]]) -> None:
+    base = servers["this tree"][1]
+    passes = [("cold", name) for name in servers] if args.cold else []
+    passes += [("warm", name) for name in servers]
+    for state, name in passes:
+        if state == "cold":  # each server's cold pass starts from an evicted file
+            evict(db_path)
+        print(f"\n{name}, {state}: {args.events:,} events; one request at a time; ms; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; database resident in the page cache: "
+              f"{resident_mb(db_path)}")
+        print("| request | n | p50 | p99 | max |\n|---|---|---|---|---|")
+        for endpoint, urls in endpoints.items():
+            ms = asyncio.run(latencies(servers[name][1], urls, warm_up=0 if state == "cold" else 5))
+            report(endpoint, urls, ms)
+            if state == "cold":
+                print(f"    (database resident after it: {resident_mb(db_path)})", flush=True)
     if "baseline" in servers:
-        checked = [*urls, *plain, *filtered, *deep, "/detections?limit=10", "/detections?limit=1000",
-                   "/api/statistics/dashboard"]
+        checked = [*(u for urls in endpoints.values() for u in dict.fromkeys(urls)), "/detections?limit=10",
+                   "/detections?limit=1000"]
         same = asyncio.run(compare_bodies(base, servers["baseline"][1], checked))
         print(f"\nbaseline {args.baseline}: {same} of {len(checked)} answers byte-identical", flush=True)
     print()
+    if args.latency_only:
+        return
     rounds = 2 if len(servers) > 1 else 1
     for path in ("/detections?limit=10", "/api/plate/regions"):
         for _ in range(rounds):
@@ -318,6 +384,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="throughput run length")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--latency-only", action="store_true", help="skip the throughput part")
+    parser.add_argument("--cold", action="store_true",
+                        help="a latency pass over a database evicted from the OS page cache first")
     parser.add_argument("--baseline", type=Path, metavar="DIR",
                         help="another alprd source tree to compare with (byte-identical answers, throughput)")
     parser.add_argument("--serve", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
@@ -335,15 +404,15 @@ def main() -> int:
         took = seed(db_path, args.events)
         print(f"seeded {args.events:,} events in {took:.1f} s ({args.events / took:,.0f} events/s); "
               f"database {db_path.stat().st_size / 1e6:,.0f} MB")
-    servers = {"this tree": start_server(REPO, db_path)}
+    servers = start_servers(args, db_path)
     try:
-        if args.baseline:
-            servers["baseline"] = start_server(args.baseline.resolve(), db_path)
-        measure(args, db_path, servers)
+        endpoints = latency_urls(args, db_path, servers["this tree"][1])
+        if args.cold:  # the URLs' count requests filled SQLite's own caches: fresh servers
+            stop_servers(servers)
+            servers = start_servers(args, db_path)
+        measure(args, db_path, servers, endpoints)
     finally:
-        for proc, _ in servers.values():
-            proc.terminate()
-            proc.wait(10)
+        stop_servers(servers)
     return 0
 
 
