@@ -4,6 +4,8 @@ A migration is a tuple of SQL statements. Never edit a released migration: appen
 new one. Besides the tables of ``alprd.storage.models`` the schema holds
 - ``plate_search``: an FTS5 trigram index of plate texts, so that a substring search
   (``search=B12``) does not scan every plate;
+- ``plate_gram``: each plate's distinct 1- and 2-character substrings, for the searches
+  too short for trigrams (``search=B1``), kept by triggers like ``plate_search``;
 - ``stat_hour`` and ``stat_count``: small aggregate tables kept true by triggers on
   ``plate``, so that the dashboard statistics GROUP BY a few thousand rows instead of
   every plate ever stored.
@@ -134,4 +136,48 @@ _BOTH_FILTERS: Migration = ("CREATE INDEX plate_class_type_id ON plate (vehicle_
 # this small b-tree instead of the wide table rows, about 5x faster at 1 M plates.
 _DEEP_PAGES: Migration = ("CREATE INDEX plate_id ON plate (id)",)
 
-MIGRATIONS: tuple[Migration, ...] = (_TABLES, _SEARCH, _STATS, _BOTH_FILTERS, _DEEP_PAGES)
+
+def _grams(text: str) -> str:
+    """A SELECT of the 1- and 2-character substrings (``gram``, repeats kept) of SQL ``text``.
+
+    Upper-cased as ``LIKE`` compares (ASCII case-insensitive), so that ``gram = 'B1'``
+    finds exactly the plates that ``plate_text LIKE '%B1%'`` finds.
+    """
+    return (
+        f"SELECT upper(substr({text}, pos.n, k.k)) AS gram FROM "
+        f"(WITH RECURSIVE pos(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM pos WHERE n < length({text})) "
+        "SELECT n FROM pos) pos, (SELECT 1 AS k UNION ALL SELECT 2) k "
+        f"WHERE pos.n + k.k - 1 <= length({text})"
+    )
+
+
+# Searches of 1 or 2 characters, too short for the trigram index, were a LIKE scan of
+# every plate: 110-280 ms for a page and its count at 1 M plates. (gram, plate_id) is the
+# primary key, so a page's ids come in id order from one key range and the count is an
+# index-only count of that range. The backfill walks plate in id order without a sort
+# (INSERT OR IGNORE drops a plate's repeated grams): each gram's rows are appended at the
+# end of its key range, so few pages are hot and no temporary b-tree holds 12 M rows.
+# At 1 M plates: 12.4 M rows, +146 MB (691 -> 838 MB), 19 s on the bench database; each
+# stored plate costs ~40 us more (docs/benchmarks.md, REST API).
+_SHORT_SEARCH: Migration = (
+    "CREATE TABLE plate_gram (gram TEXT NOT NULL, plate_id INTEGER NOT NULL, "
+    "PRIMARY KEY (gram, plate_id)) WITHOUT ROWID",
+    "INSERT OR IGNORE INTO plate_gram (gram, plate_id) "
+    "SELECT upper(substr(p.plate_text, pos.n, k.k)), p.id FROM plate p, "
+    "(WITH RECURSIVE pos(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM pos "
+    "WHERE n < (SELECT MAX(length(plate_text)) FROM plate)) SELECT n FROM pos) pos, "
+    "(SELECT 1 AS k UNION ALL SELECT 2) k "
+    "WHERE pos.n + k.k - 1 <= length(p.plate_text) ORDER BY p.id",
+    f"""CREATE TRIGGER plate_gram_ai AFTER INSERT ON plate BEGIN
+        INSERT OR IGNORE INTO plate_gram (gram, plate_id) SELECT gram, NEW.id FROM ({_grams('NEW.plate_text')});
+    END""",
+    f"""CREATE TRIGGER plate_gram_ad AFTER DELETE ON plate BEGIN
+        DELETE FROM plate_gram WHERE plate_id = OLD.id AND gram IN ({_grams('OLD.plate_text')});
+    END""",
+    f"""CREATE TRIGGER plate_gram_au AFTER UPDATE OF plate_text ON plate BEGIN
+        DELETE FROM plate_gram WHERE plate_id = OLD.id AND gram IN ({_grams('OLD.plate_text')});
+        INSERT OR IGNORE INTO plate_gram (gram, plate_id) SELECT gram, NEW.id FROM ({_grams('NEW.plate_text')});
+    END""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_TABLES, _SEARCH, _STATS, _BOTH_FILTERS, _DEEP_PAGES, _SHORT_SEARCH)

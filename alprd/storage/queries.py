@@ -40,6 +40,23 @@ def _match_term(search: str) -> str:
 _SEARCH_PAGE_IDS = (
     "SELECT rowid AS id FROM plate_search WHERE plate_search MATCH ? ORDER BY rowid DESC LIMIT ? OFFSET ?"
 )
+# 1-2 characters are too short for trigrams: plate_gram holds each plate's 1- and
+# 2-character substrings, keyed (gram, plate_id), so the page is one key range read
+# backwards and the count an index-only count of that range.
+_GRAM_PAGE_IDS = (
+    "SELECT plate_id AS id FROM plate_gram WHERE gram = ? ORDER BY plate_id DESC LIMIT ? OFFSET ?"
+)
+
+
+def _search_where(search: str, filtered: bool) -> tuple[str, str]:
+    """The WHERE term and its argument for a substring search of a normalised text."""
+    if len(search) >= 3:  # trigram index
+        return "p.id IN (SELECT rowid FROM plate_search WHERE plate_search MATCH ?)", _match_term(search)
+    if len(search) == 2 or not filtered:
+        return "p.id IN (SELECT plate_id FROM plate_gram WHERE gram = ?)", search
+    # One character beside a filter: a third of all plates hold any given digit, so
+    # listing them first is no faster than checking the filter's rows (docs/benchmarks.md).
+    return "p.plate_text LIKE ?", f"%{search}%"
 
 
 def list_detections(
@@ -55,16 +72,13 @@ def list_detections(
         where.append("p.plate_type = ?")
         args.append(plate_type)
     if search:
-        if len(search) >= 3:  # trigram index
-            where.append("p.id IN (SELECT rowid FROM plate_search WHERE plate_search MATCH ?)")
-            args.append(_match_term(search))
-        else:
-            where.append("p.plate_text LIKE ?")
-            args.append(f"%{search}%")
+        term, arg = _search_where(search, filtered=bool(where))
+        where.append(term)
+        args.append(arg)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     page_ids = f"SELECT p.id FROM plate p {clause} ORDER BY p.id DESC LIMIT ? OFFSET ?"
-    if search and len(search) >= 3 and not vehicle_type and not plate_type:
-        page_ids = _SEARCH_PAGE_IDS
+    if search and len(where) == 1:
+        page_ids = _SEARCH_PAGE_IDS if len(search) >= 3 else _GRAM_PAGE_IDS
     # The page's ids first (index only), then the joins for those 100 rows alone: skipped
     # rows of a deep offset never pay for the joins.
     rows = db.execute_sql(
@@ -80,16 +94,17 @@ def list_detections(
 
 def _count(db: SqliteDatabase, where: list[str], args: list, vehicle_type: str | None,
            plate_type: str | None, search: str | None) -> int:
-    """How many plates match; the aggregate table answers the single-filter cases."""
+    """How many plates match; an aggregate table or a search index answers single-term cases."""
     if not where:
         return total_plates(db)
     if vehicle_type and not plate_type and not search:
         return _stat(db, "vehicle_class", vehicle_type)
     if plate_type and not vehicle_type and not search:
         return _stat(db, "plate_type", plate_type)
-    if search and len(search) >= 3 and not vehicle_type and not plate_type:
-        row = db.execute_sql("SELECT COUNT(*) FROM plate_search WHERE plate_search MATCH ?", (_match_term(search),))
-        return int(row.fetchone()[0])
+    if search and len(where) == 1:
+        sql = ("SELECT COUNT(*) FROM plate_search WHERE plate_search MATCH ?" if len(search) >= 3
+               else "SELECT COUNT(*) FROM plate_gram WHERE gram = ?")
+        return int(db.execute_sql(sql, args).fetchone()[0])
     return db.execute_sql(f"SELECT COUNT(*) FROM plate p WHERE {' AND '.join(where)}", args).fetchone()[0]
 
 

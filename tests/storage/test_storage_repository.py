@@ -277,3 +277,93 @@ def test_a_search_page_reads_the_trigram_index_alone(repo):
     for sql in searches:
         steps = _page_plan(repo.db, sql)
         assert len(steps) == 1 and steps[0].startswith("SCAN plate_search VIRTUAL TABLE"), steps
+
+
+def _grams_by_plate(db) -> dict[int, set[str]]:
+    """Each plate's distinct 1- and 2-character substrings, computed here from plate_text."""
+    return {
+        pid: {text[i:i + k].upper() for k in (1, 2) for i in range(len(text) - k + 1)}
+        for pid, text in db.execute_sql("SELECT id, plate_text FROM plate")
+    }
+
+
+def _gram_table(db) -> dict[int, set[str]]:
+    table: dict[int, set[str]] = {}
+    for gram, pid in db.execute_sql("SELECT gram, plate_id FROM plate_gram"):
+        table.setdefault(pid, set()).add(gram)
+    return table
+
+
+def test_short_searches_match_a_like_scan_after_writes(repo):
+    """1- and 2-character searches (too short for trigrams) read plate_gram, kept by triggers.
+
+    Rows, order and count equal a ``LIKE`` scan after inserts, deletes (also by cascade),
+    text updates and other updates, alone and beside the list filters.
+    """
+    rng = random.Random(5)
+    start = datetime(2025, 4, 1)
+    for i in range(150):
+        texts = [f"{rng.choice('BDF')}{rng.randint(1, 999)}{rng.choice(['', 'A', 'XZ', 'BB'])}"
+                 for _ in range(rng.randint(1, 2))]
+        save(repo, result(*texts, cls=rng.choice(["car", "truck"])), start + timedelta(hours=i))
+    ids = [r[0] for r in repo.db.execute_sql("SELECT id FROM plate")]
+    for pid in rng.sample(ids, 25):
+        repo.delete_plate(pid)
+    live = [r[0] for r in repo.db.execute_sql("SELECT id FROM plate")]
+    new_texts = ["B11B", "7", "XZ", "D1", "F9F9", "BB", "1", "Q2", "B1", "ZZ", "9D", "A"]
+    for pid, text in zip(rng.sample(live, len(new_texts)), new_texts):
+        repo.update_plate(pid, plate_text=text, plate_status="blacklist")
+    for pid in rng.sample(live, 5):
+        repo.update_plate(pid, plate_status="whitelist", plate_type="Public")
+    repo.delete_older_than(start + timedelta(hours=20))
+    assert _gram_table(repo.db) == {pid: g for pid, g in _grams_by_plate(repo.db).items() if g}
+
+    for term in ("B1", "1B", "11", "XZ", "ZZ", "Q2", "QQ", "B", "1", "Z", "Q", "0"):
+        for vehicle_type, plate_type in ((None, None), ("car", None), (None, "Public"), ("truck", "Regular")):
+            filters = "".join(f" AND {c} = '{v}'" for c, v in (("vehicle_class", vehicle_type),
+                                                                ("plate_type", plate_type)) if v)
+            truth = [r[0] for r in repo.db.execute_sql(
+                f"SELECT id FROM plate WHERE plate_text LIKE ?{filters} ORDER BY id DESC", (f"%{term}%",))]
+            for offset in (0, 3, max(0, len(truth) - 2)):
+                rows, count = repo.list_detections(limit=4, offset=offset, vehicle_type=vehicle_type,
+                                                   plate_type=plate_type, search=term.lower())
+                assert [r.plate_id for r in rows] == truth[offset:offset + 4], (term, vehicle_type, plate_type, offset)
+                assert count == len(truth), (term, vehicle_type, plate_type)
+
+
+def test_a_short_search_page_and_count_read_the_gram_key_alone(repo):
+    """A 1-2 character search without filters: the page is one key range of plate_gram read
+    in id order (no sort, no plate lookup), the count an index-only count of that range."""
+    save(repo, result("B12X", "DB1"), datetime(2025, 3, 1))
+    statements: list[str] = []
+    repo.db.connection().set_trace_callback(statements.append)
+    try:
+        for term in ("B1", "B"):
+            repo.list_detections(limit=5, offset=0, search=term)
+    finally:
+        repo.db.connection().set_trace_callback(None)
+    for term in ("B1", "B"):
+        pages = [s for s in statements if f"gram = '{term}'" in s and " page " in s]
+        counts = [s for s in statements if f"gram = '{term}'" in s and s.startswith("SELECT COUNT(*)")]
+        assert len(pages) == 1 and len(counts) == 1, statements
+        assert _page_plan(repo.db, pages[0]) == ["SEARCH plate_gram USING PRIMARY KEY (gram=?)"]
+        plan = [r[3] for r in repo.db.execute_sql(f"EXPLAIN QUERY PLAN {counts[0]}")]
+        assert plan == ["SEARCH plate_gram USING PRIMARY KEY (gram=?)"]
+
+
+def test_the_gram_migration_backfills_an_existing_database(tmp_path, monkeypatch):
+    """An existing database (plates stored before plate_gram) gets every plate's grams."""
+    import alprd.storage.db as storage_db
+
+    monkeypatch.setattr(storage_db, "MIGRATIONS", MIGRATIONS[:-1])
+    db = open_database(tmp_path / "old.db")
+    repo = Repository(db, load_pack("id"))
+    for i, texts in enumerate((("B1234XZ", "AA"), ("D7",), ("F1F1F1", "Q"))):
+        save(repo, result(*texts), datetime(2025, 5, 1, 8, i))
+    repo.delete_plate(db.execute_sql("SELECT id FROM plate WHERE plate_text = 'AA'").fetchone()[0])
+    assert schema_version(db) == len(MIGRATIONS) - 1
+    monkeypatch.setattr(storage_db, "MIGRATIONS", MIGRATIONS)
+    assert apply_migrations(db) == len(MIGRATIONS)
+    assert _gram_table(db) == _grams_by_plate(db)
+    assert sorted(r.plate_text for r in repo.list_detections(limit=10, offset=0, search="F1")[0]) == ["F1F1F1"]
+    db.close()
