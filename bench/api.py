@@ -168,7 +168,7 @@ def start_server(tree: Path, db_path: Path) -> tuple[subprocess.Popen, str]:
     """The app of the source tree ``tree`` over ``db_path`` in a child process; (process, base URL)."""
     port = free_port()
     server = subprocess.Popen([sys.executable, str(tree / "bench" / "api.py"), "--serve", str(db_path), str(port)])
-    for _ in range(100):
+    while server.poll() is None:  # the first start over an older database migrates it first
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 break
@@ -209,7 +209,8 @@ def serve(db_path: Path, port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
-def search_terms(db_path: Path, count: int, rng: random.Random) -> list[str]:
+def search_terms(db_path: Path, count: int, rng: random.Random, lengths: tuple[int, int] = (3, 5)) -> list[str]:
+    """``count`` substrings of stored plates, ``lengths`` characters long (shorter plates: whole)."""
     db = open_database(db_path)
     top = db.execute_sql("SELECT MAX(id) FROM plate").fetchone()[0]
     texts = []
@@ -220,7 +221,8 @@ def search_terms(db_path: Path, count: int, rng: random.Random) -> list[str]:
     db.close()
     terms = []
     for t in texts:
-        n = rng.randint(3, min(5, len(t))) if len(t) >= 3 else len(t)
+        low, high = lengths
+        n = rng.randint(low, min(high, len(t))) if len(t) >= low else len(t)
         start = rng.randint(0, len(t) - n)
         terms.append(t[start:start + n])
     return terms
@@ -330,6 +332,7 @@ async def compare_bodies(base: str, other: str, urls: list[str]) -> int:
 def latency_urls(args: argparse.Namespace, db_path: Path, base: str) -> dict[str, list[str]]:
     """The latency requests, by endpoint (search offsets need the match counts of a running server)."""
     rng = random.Random(7)
+    two, one = random.Random(11), random.Random(13)  # own generators: rng's URLs stay those of earlier runs
     terms = search_terms(db_path, args.requests, rng)
     return {
         "/detections?limit=100&offset=…&search=…": asyncio.run(search_urls(base, terms, rng)),
@@ -341,6 +344,10 @@ def latency_urls(args: argparse.Namespace, db_path: Path, base: str) -> dict[str
         "/api/statistics/dashboard": ["/api/statistics/dashboard"] * args.requests,
         "/detections?limit=100&offset=0..N (deep pages)":
             [f"/detections?limit=100&offset={rng.randint(0, args.events - 100)}" for _ in range(args.requests // 4)],
+        "/detections?limit=100&offset=…&search=XX (2 characters)": asyncio.run(search_urls(
+            base, search_terms(db_path, args.requests, two, (2, 2)), two)),
+        "/detections?limit=100&offset=…&search=X (1 character)": asyncio.run(search_urls(
+            base, search_terms(db_path, args.requests // 4, one, (1, 1)), one)),
     }
 
 
