@@ -14,6 +14,11 @@ from alprd.messages import Box
 from alprd.packs import region_label
 
 
+def gate_label(location: str, location_type: str | None) -> str:
+    """'Gate 1 (Entry)' as the API shows a location when its type is known, else the name."""
+    return f"{location} ({location_type})" if location and location_type else location
+
+
 def parse_dt(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
@@ -87,9 +92,7 @@ class SessionRecord:
     @property
     def gate_label(self) -> str:
         """'Gate 1 (Entry)' when the location's type is known."""
-        if self.location and self.location_type:
-            return f"{self.location} ({self.location_type})"
-        return self.location
+        return gate_label(self.location, self.location_type)
 
 
 class DetectionRow(NamedTuple):

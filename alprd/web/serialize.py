@@ -14,6 +14,7 @@ from alprd.storage.records import (
     PlateRecord,
     SessionRecord,
     VehicleRecord,
+    gate_label,
     parse_dt,
 )
 from alprd.web import schemas as s
@@ -124,7 +125,6 @@ def detection_list_json(rows: list[DetectionRow], count: int) -> bytes:
 def detection_item(r: DetectionRow) -> dict:
     """One row of /detections as its JSON object (``s.DetectionItem``'s fields, in order)."""
     confidence = float(r.ocr_confidence)
-    location = f"{r.location} ({r.location_type})" if r.location and r.location_type else r.location
     return {
         "id": r.plate_id, "detection_type": "plate", "timestamp": stored_stamp(r.detected_at),
         "original_path": url(r.original_path), "file_path": url(r.plate_image_path),
@@ -134,7 +134,7 @@ def detection_item(r: DetectionRow) -> dict:
             "vehicle_type": r.vehicle_class, "vehicle_confidence": float(r.vehicle_confidence),
             "plate_text": r.plate_text, "ocr_confidence": confidence, "confidence": confidence,
             "region": region_label(r.region_code, r.region_name), "plate_status": r.plate_status,
-            "plate_type": r.plate_type, "location": location,
+            "plate_type": r.plate_type, "location": gate_label(r.location, r.location_type),
         },
         "session_id": r.session_id, "vehicle_id": r.vehicle_id,
     }
