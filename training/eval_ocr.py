@@ -20,7 +20,7 @@ from pathlib import Path
 
 import openvino as ov
 
-from alprd.inference.eval_metrics import load_errata
+from alprd.inference.eval_metrics import errata_fixes, load_errata
 from alprd.inference.ocr import OcrEngine
 from alprd.inference.ocr_plate import PlateOcr
 from alprd.inference.rerank import rerank
@@ -32,7 +32,7 @@ ERRATA = Path(__file__).resolve().parents[1] / "docs" / "openalpr-eu-errata.csv"
 
 def corrected(crops: list[data.Crop]) -> list[data.Crop]:
     """The crops with the labels of the openalpr-eu errata corrected."""
-    fixes = {(Path(e.file).stem, e.label): e.corrected for e in load_errata(ERRATA)}
+    fixes = errata_fixes(load_errata(ERRATA))
     return [replace(c, text=fixes.get((c.name, c.text), c.text)) for c in crops]
 
 

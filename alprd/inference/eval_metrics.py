@@ -213,16 +213,21 @@ def load_errata(csv_path: Path) -> list[Erratum]:
         raise BadInputError(f"{csv_path}: errata need the columns file,label,corrected,reason (missing {e})") from e
 
 
+def errata_fixes(errata: Sequence[Erratum]) -> dict[tuple[str, str], str]:
+    """(file stem, dataset label) -> corrected label."""
+    return {(Path(e.file).stem, e.label): e.corrected for e in errata}
+
+
 def apply_errata(samples: Sequence[Sample], errata: Sequence[Erratum]) -> tuple[list[Sample], int]:
     """The samples with each erratum's label corrected where file and label both match,
     and how many labels changed."""
-    fixes = {(e.file, e.label): e.corrected for e in errata}
+    fixes = errata_fixes(errata)
     changed = 0
     out = []
     for sample in samples:
         plates = []
         for plate in sample.plates:
-            corrected = fixes.get((sample.path.name, plate.text))
+            corrected = fixes.get((sample.path.stem, plate.text))
             if corrected is not None and corrected != plate.text:
                 plate = replace(plate, text=corrected)
                 changed += 1
