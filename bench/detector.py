@@ -112,10 +112,12 @@ def torch_detector(pt: Path, size: int, conf: float, iou: float, threads: int, r
     import torch
     from ultralytics import YOLO
 
-    torch.set_num_threads(threads)
     model = YOLO(str(pt))
 
     def detect(image: np.ndarray) -> list[Box]:
+        # ultralytics resets torch's thread count (to cpu_count - 1, i.e. 1 here) when
+        # it sets up a predictor: set it on every call so torch gets ``threads`` too
+        torch.set_num_threads(threads)
         result = model.predict(image, imgsz=size, conf=conf, iou=iou, device="cpu", verbose=False,
                                rect=rect)[0]
         return [Box(*map(float, b)) for b in result.boxes.xyxy.tolist()]
