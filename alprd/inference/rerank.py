@@ -95,9 +95,9 @@ def format_factor(text: str, pack: Pack) -> float:
 
 def swap_factor(read: str, fixed: str) -> float:
     """Score factor for turning ``read`` into ``fixed`` (same length) by confusable swaps:
-    ``SWAP_PENALTY`` per swap, halved again for each place a twin stands behind the
-    likeliest one (0 -> O costs 0.5, 0 -> D 0.35, 0 -> Q 0.245): a known region prefix
-    (a factor 2) outweighs the order of the twins."""
+    ``SWAP_PENALTY`` per swap, times ``TWIN_DECAY`` for each place a twin stands behind
+    the likeliest one (0 -> O costs 0.5, 0 -> D 0.35, 0 -> Q 0.245): a known region
+    prefix (a factor 2) outweighs the order of the twins."""
     twins = confusable_map()
     factor = 1.0
     for a, b in zip(read, fixed):
