@@ -13,6 +13,7 @@ default minimal rectangle (fewer pixels for non-square photos). torch + ultralyt
 nncf are needed here only.
 
     nice -n 5 python3 bench/detector.py --pt models/cache/plate-yolov8n/plate-yolov8n-ep3.pt
+    python3 bench/detector.py --pt OLD.pt NEW.pt --sizes 640   # two models side by side
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ IOU_MATCH = 0.5
 
 @dataclass(frozen=True)
 class Row:
+    model: str
     name: str
     size_px: int
     median_ms: float
@@ -77,13 +79,13 @@ def match_counts(found: list[Box], truth: list[Box]) -> tuple[int, int]:
 Detect = Callable[[np.ndarray], list[Box]]
 
 
-def measure(size: int, detectors: dict[str, Detect], data: list[tuple[np.ndarray, list[Box]]],
+def measure(size: int, detectors: dict[tuple[str, str], Detect], data: list[tuple[np.ndarray, list[Box]]],
             warmup: int = 3) -> list[Row]:
-    """Every detector on every photo, in turn per photo; one row per detector."""
+    """Every detector ((model, variant) -> detect) on every photo, in turn per photo; one row each."""
     for image, _ in data[:warmup]:
         for detect in detectors.values():
             detect(image)
-    times: dict[str, list[float]] = {name: [] for name in detectors}
+    times: dict[tuple[str, str], list[float]] = {name: [] for name in detectors}
     counts = {name: [0, 0, 0, 0] for name in detectors}  # hits, good, found, truth
     for image, truth in data:
         for name, detect in detectors.items():
@@ -95,9 +97,9 @@ def measure(size: int, detectors: dict[str, Detect], data: list[tuple[np.ndarray
             c[0], c[1], c[2], c[3] = c[0] + h, c[1] + g, c[2] + len(found), c[3] + len(truth)
     rows = []
     for name, (hits, good, found_n, truth_n) in counts.items():
-        row = Row(name, size, statistics.median(times[name]), statistics.fmean(times[name]),
+        row = Row(*name, size, statistics.median(times[name]), statistics.fmean(times[name]),
                   hits / truth_n, good / found_n if found_n else 0.0)
-        print(f"  {name:32} {size:4}  median {row.median_ms:7.1f} ms  mean {row.mean_ms:7.1f} ms  "
+        print(f"  {name[0]:24} {name[1]:32} {size:4}  median {row.median_ms:7.1f} ms  mean {row.mean_ms:7.1f} ms  "
               f"recall {row.recall:6.1%}  precision {row.precision:6.1%}", flush=True)
         rows.append(row)
     return rows
@@ -170,7 +172,8 @@ def load_average() -> str:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--pt", type=Path, help="ultralytics .pt of the plate detector")
+    p.add_argument("--pt", type=Path, nargs="*", default=[],
+                   help="ultralytics .pt of the plate detector; several are measured side by side")
     p.add_argument("--images", type=Path, default=DATASETS / "openalpr-eu")
     p.add_argument("--calib", type=Path, default=DATASETS / "openlpr-plates" / "images" / "train")
     p.add_argument("--subset", type=int, default=300, help="INT8 calibration images")
@@ -194,17 +197,21 @@ def main() -> int:
     core = make_core()
     rows: list[Row] = []
     for size in args.sizes if args.pt else []:
-        irs = build_irs(args.pt, size, args.work, args.calib, args.subset, args.presets)
-        detectors: dict[str, Detect] = {}
-        if not args.no_torch:
-            for rect, name in ((False, "torch CPU"), (True, "torch CPU, minimal rectangle")):
-                detectors[name] = torch_detector(args.pt, size, args.conf, args.iou, args.threads, rect)
-        for name, xml in irs.items():
-            # FP32 forced to f32 maths; the others run as OpenVINO chooses (bf16 on AMX CPUs).
-            hint = "f32" if name == "OV FP32" else None
-            det = PlateDetector(xml, core, "CPU", input_size=size, confidence=args.conf, iou=args.iou,
-                                requests=1, num_threads=args.threads, precision_hint=hint)
-            detectors[f"{name} ({det.execution_precision})"] = lambda im, d=det: [x.box for x in d.detect(im)]
+        detectors: dict[tuple[str, str], Detect] = {}
+        for pt in args.pt:
+            # one .pt keeps the old cache layout; several get a folder each
+            work = args.work if len(args.pt) == 1 else args.work / pt.stem
+            irs = build_irs(pt, size, work, args.calib, args.subset, args.presets)
+            if not args.no_torch:
+                for rect, name in ((False, "torch CPU"), (True, "torch CPU, minimal rectangle")):
+                    detectors[pt.stem, name] = torch_detector(pt, size, args.conf, args.iou, args.threads, rect)
+            for name, xml in irs.items():
+                # FP32 forced to f32 maths; the others run as OpenVINO chooses (bf16 on AMX CPUs).
+                hint = "f32" if name == "OV FP32" else None
+                det = PlateDetector(xml, core, "CPU", input_size=size, confidence=args.conf, iou=args.iou,
+                                    requests=1, num_threads=args.threads, precision_hint=hint)
+                label = f"{name} ({det.execution_precision})"
+                detectors[pt.stem, label] = lambda im, d=det: [x.box for x in d.detect(im)]
         rows += measure(size, detectors, data)
         print(f"  load average {load_average()}", flush=True)
     for spec in args.extra:
@@ -212,15 +219,15 @@ def main() -> int:
         det = PlateDetector(Path(path), core, "CPU", input_size=int(size_text), confidence=args.conf,
                             iou=args.iou, requests=1, num_threads=args.threads)
         label = f"{Path(path).name} ({det.execution_precision})"
-        rows += measure(int(size_text), {label: lambda im, d=det: [x.box for x in d.detect(im)]}, data)
+        rows += measure(int(size_text), {("extra", label): lambda im, d=det: [x.box for x in d.detect(im)]}, data)
     if args.vehicles:
         vehicle_rows(core, data)
-    print("\n| variant | input | median ms/frame | mean ms | recall@0.5 | precision | speed-up vs torch |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| model | variant | input | median ms/frame | mean ms | recall@0.5 | precision | speed-up vs its torch |")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
-        ref = next((r for r in rows if r.name == "torch CPU" and r.size_px == row.size_px), None)
-        ratio = f"{ref.median_ms / row.median_ms:.1f}x" if ref else "-"
-        print(f"| {row.name} | {row.size_px} | {row.median_ms:.1f} | {row.mean_ms:.1f} | "
+        ref = next((r for r in rows if (r.model, r.name, r.size_px) == (row.model, "torch CPU", row.size_px)), None)
+        ratio = f"{ref.median_ms / row.median_ms:.2f}x" if ref else "-"
+        print(f"| {row.model} | {row.name} | {row.size_px} | {row.median_ms:.1f} | {row.mean_ms:.1f} | "
               f"{row.recall:.1%} | {row.precision:.1%} | {ratio} |")
     return 0
 

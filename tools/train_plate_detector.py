@@ -22,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DATASET = REPO.parent / "shared" / "datasets" / "openlpr-plates"
 BASE = REPO / "models" / "cache" / "pyplatex" / "plate_detector_model_1.pt"
+ACTIVATIONS = {"silu": "nn.SiLU()", "hardswish": "nn.Hardswish()", "relu": "nn.ReLU()"}
 
 
 def dataset_yaml(work: Path, dataset: Path) -> Path:
@@ -49,6 +50,10 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--act", choices=sorted(ACTIVATIONS), default=None,
+                   help="replace the base model's activation (SiLU) before training, e.g. hardswish: "
+                        "OpenVINO runs SiLU's exp as a separate pass after every INT8/bf16 convolution, "
+                        "about half the detector's inference time (docs/benchmarks.md)")
     args = p.parse_args()
 
     import torch
@@ -58,6 +63,10 @@ def main() -> int:
     os.environ.setdefault("YOLO_OFFLINE", "1")
     data = dataset_yaml(args.work, args.dataset)
     model = YOLO(str(args.base))
+    if args.act:
+        # the trainer rebuilds the network from this yaml and loads the weights into it;
+        # activations have no weights, so only the yaml says which one to build
+        model.model.yaml["activation"] = ACTIVATIONS[args.act]
     model.train(
         data=str(data), epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
         workers=2, cache="ram", project=str(args.work / "runs"), name="plate", exist_ok=True,

@@ -21,19 +21,30 @@ from alprd.errors import ModelError
 from alprd.inference.ov_model import ImageInput, OvModel
 from alprd.inference.preprocess import letterbox
 
-FEATURE_NODES = ("/model.6/cv2/act/Mul", "/model.9/cv2/act/Mul")
+# the activations closing the C2f block 6 and the SPPF (block 9), whatever op the
+# activation is: "/model.6/cv2/act/Mul" for SiLU, ".../act/HardSwish" for Hardswish
+FEATURE_BLOCKS = ("/model.6/cv2/act/", "/model.9/cv2/act/")
 FEATURE_INPUT_PX = 224
 
 
 def cut_to_features(model: ov.Model, size_px: int = FEATURE_INPUT_PX) -> ov.Model:
-    """The YOLO backbone up to FEATURE_NODES, reshaped to a size x size input."""
-    ops = {op.get_friendly_name(): op for op in model.get_ordered_ops()}
-    missing = [n for n in FEATURE_NODES if n not in ops]
+    """The YOLO backbone up to FEATURE_BLOCKS, reshaped to a size x size input."""
+    outputs = [feature_output(model, block) for block in FEATURE_BLOCKS]
+    missing = [block for block, out in zip(FEATURE_BLOCKS, outputs) if out is None]
     if missing:
-        raise ModelError(f"not an ultralytics YOLOv8/11 export: no {', '.join(missing)}")
-    features = ov.Model([ops[n].output(0) for n in FEATURE_NODES], model.get_parameters(), "features")
+        raise ModelError(f"not an ultralytics YOLOv8/11 export: no {', '.join(b + '*' for b in missing)}")
+    features = ov.Model(outputs, model.get_parameters(), "features")
     features.reshape({features.input(0).get_any_name(): ov.PartialShape([1, 3, size_px, size_px])})
     return features
+
+
+def feature_output(model: ov.Model, block: str) -> ov.Output | None:
+    """The output of the last op named ``block``* (the activation, after its parts), or None."""
+    last = None
+    for op in model.get_ordered_ops():
+        if op.get_friendly_name().startswith(block):
+            last = op
+    return None if last is None else last.output(0)
 
 
 def pooled(outputs: Sequence[np.ndarray]) -> np.ndarray:

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import openvino as ov
 import pytest
 
 from alprd.errors import ModelError
-from alprd.inference.vehicle_type import LinearHead, VehicleTypeClassifier, label_from_probabilities, pooled
+from alprd.inference.vehicle_type import (
+    LinearHead, VehicleTypeClassifier, cut_to_features, feature_output, label_from_probabilities, pooled,
+)
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 HEAD = MODELS / "vehicle-type" / "vehicle-type-head.npz"
@@ -44,6 +47,45 @@ def test_pooled_takes_channel_means() -> None:
     a = np.arange(2 * 4, dtype=np.float32).reshape(1, 2, 2, 2)
     b = np.ones((1, 3, 1, 1), np.float32)
     assert pooled([a, b]).tolist() == [1.5, 5.5, 1.0, 1.0, 1.0]
+
+
+def toy_backbone(activation: str) -> ov.Model:
+    """conv -> activation named like ultralytics' export, for blocks 6 and 9, then a head."""
+    from openvino import opset13 as ops
+
+    x = ops.parameter([1, 3, 32, 32], ov.Type.f32, name="images")
+    out = x
+    for block in (6, 9):
+        w = ops.constant(np.full((3, 3, 1, 1), 0.1, np.float32))
+        conv = ops.convolution(out, w, [1, 1], [0, 0], [0, 0], [1, 1])
+        if activation == "Mul":  # SiLU: x * sigmoid(x), two ops, the Mul is the output
+            sig = ops.sigmoid(conv)
+            sig.set_friendly_name(f"/model.{block}/cv2/act/Sigmoid")
+            out = ops.multiply(conv, sig)
+        else:
+            out = ops.hswish(conv)
+        out.set_friendly_name(f"/model.{block}/cv2/act/{activation}")
+    head = ops.relu(out)
+    return ov.Model([head], [x], "toy")
+
+
+@pytest.mark.parametrize("activation", ["Mul", "HardSwish"])
+def test_features_are_cut_after_the_activation_whatever_it_is(activation: str) -> None:
+    model = toy_backbone(activation)
+    out = feature_output(model, "/model.9/cv2/act/")
+    assert out is not None and out.get_node().get_friendly_name() == f"/model.9/cv2/act/{activation}"
+    cut = cut_to_features(model, size_px=64)
+    assert [o.get_node().input_value(0).get_node().get_friendly_name() for o in cut.outputs] == [
+        f"/model.6/cv2/act/{activation}", f"/model.9/cv2/act/{activation}"]
+    assert list(cut.input(0).get_shape()) == [1, 3, 64, 64]
+
+
+def test_a_model_without_the_blocks_is_refused() -> None:
+    from openvino import opset13 as ops
+
+    x = ops.parameter([1, 3, 8, 8], ov.Type.f32)
+    with pytest.raises(ModelError, match="/model.6/cv2/act/"):
+        cut_to_features(ov.Model([ops.relu(x)], [x]))
 
 
 def test_classifies_real_vehicle_crops(ov_core, datasets_dir: Path) -> None:
