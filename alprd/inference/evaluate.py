@@ -42,6 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ocr", choices=("plate", "ppocr"), help="override inference.ocr.engine")
     p.add_argument("--ocr-model", type=Path, help="override inference.ocr.model")
     p.add_argument("--plate-model", type=Path, help="override inference.plate_detector.model")
+    p.add_argument("--plate-size", type=int, help="override inference.plate_detector.input_size")
     p.add_argument("--pack", help="override regions.pack; 'none' skips re-ranking and regions")
     p.add_argument("--device", choices=("AUTO", "CPU", "GPU"), help="override inference.device")
     p.add_argument("--threads", type=int, default=None, help="CPU inference threads (default: all)")
@@ -59,6 +60,8 @@ def _config(args: argparse.Namespace) -> Config:
     plate = inference.plate_detector
     if args.plate_model is not None:
         plate = plate.model_copy(update={"model": args.plate_model.resolve()})
+    if args.plate_size is not None:
+        plate = plate.model_copy(update={"input_size": args.plate_size})
     gemini = ocr.gemini.model_copy(update={"enabled": False})  # eval measures the local reader
     inference = inference.model_copy(update={
         "ocr": ocr.model_copy(update={"gemini": gemini}), "plate_detector": plate,

@@ -62,8 +62,13 @@ def read_model(core: ov.Core, model_path: Path) -> ov.Model:
         raise ModelError(f"{model_path}: cannot read model: {str(exc).splitlines()[0]}") from exc
 
 
-def check_input_shape(model: ov.Model, model_path: Path, expected_chw: tuple[int, int, int]) -> ov.Model:
-    """Fix a dynamic input to 1 x C x H x W; raise ModelError when a static one differs."""
+def check_input_shape(
+    model: ov.Model, model_path: Path, expected_chw: tuple[int, int | None, int | None]
+) -> ov.Model:
+    """Fix a dynamic input to 1 x C x H x W; raise ModelError when a static one differs.
+
+    An expected H or W of None accepts any size (a model the caller reshapes itself).
+    """
     if len(model.inputs) != 1:
         raise ModelError(f"{model_path}: expected one input, the model has {len(model.inputs)}")
     pshape = model.input(0).get_partial_shape()
@@ -71,14 +76,16 @@ def check_input_shape(model: ov.Model, model_path: Path, expected_chw: tuple[int
     if pshape.rank.is_dynamic or pshape.rank.get_length() != 4:
         raise ModelError(f"{model_path}: expected a 4-D image input, got {pshape}")
     dims = [d.get_length() if d.is_static else None for d in pshape]
-    if dims[0] not in (None, 1) or any(d is not None and d != w for d, w in zip(dims[1:], want[1:])):
+    if dims[0] not in (None, 1) or any(d is not None and w is not None and d != w
+                                       for d, w in zip(dims[1:], want[1:])):
         have = "x".join("?" if d is None else str(d) for d in dims)
-        raise ModelError(
-            f"{model_path}: input shape is {have} but {'x'.join(map(str, want))} is expected "
-            f"(input_size {expected_chw[1]}): export the model at that size "
-            f"('alprd models export --imgsz {expected_chw[1]}') or set input_size to match"
-        )
-    if any(d is None for d in dims):
+        shown = "x".join("?" if w is None else str(w) for w in want)
+        size = expected_chw[1]
+        hint = "" if size is None else (
+            f" (input_size {size}): export the model at that size "
+            f"('alprd models export --imgsz {size}') or set input_size to match")
+        raise ModelError(f"{model_path}: input shape is {have} but {shown} is expected{hint}")
+    if any(d is None for d in dims) and all(w is not None for w in want):
         model.reshape({model.input(0).get_any_name(): ov.PartialShape(list(want))})
     return model
 
@@ -109,7 +116,7 @@ class OvModel:
         core: ov.Core,
         device: str = "AUTO",
         *,
-        input_chw: tuple[int, int, int],
+        input_chw: tuple[int, int | None, int | None],
         image: ImageInput | None = ImageInput(),
         requests: int = 2,
         num_threads: int | None = None,

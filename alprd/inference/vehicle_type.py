@@ -93,7 +93,8 @@ class VehicleTypeClassifier:
                  min_confidence: float = 0.5, requests: int = 2) -> None:
         self.head = LinearHead.load(head_path)
         self.min_confidence = min_confidence
-        self._model = OvModel(backbone_path, core, device, input_chw=(3, 640, 640), image=ImageInput(),
+        # any square detector input: the backbone is cut and reshaped to FEATURE_INPUT_PX
+        self._model = OvModel(backbone_path, core, device, input_chw=(3, None, None), image=ImageInput(),
                               requests=requests, transform=cut_to_features)
 
     def features(self, crops: Sequence[np.ndarray]) -> np.ndarray:

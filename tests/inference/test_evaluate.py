@@ -149,3 +149,9 @@ def test_errata_without_the_columns_fail_cleanly(tmp_path: Path) -> None:
     bad.write_text("image,text\na.jpg,AB\n")
     with pytest.raises(BadInputError, match="file,label,corrected,reason"):
         load_errata(bad)
+
+
+def test_eval_plate_size_reaches_the_detector(five_eu: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    args = ["eval", str(five_eu), "--json", "--pack", "none", "--config", str(_config(tmp_path)), "--threads", "1"]
+    assert cli_main([*args, "--plate-size", "416"]) == 1  # the committed IR is fixed at 640: a clear error
+    assert "input shape is 1x3x640x640 but 1x3x416x416 is expected" in capsys.readouterr().err

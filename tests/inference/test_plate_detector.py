@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import openvino as ov
 import pytest
 
 from alprd.config import Config, InferenceConfig, PlateDetectorConfig
@@ -138,3 +139,18 @@ def test_recall_on_every_openalpr_eu_photo(detector: PlateDetector, datasets_dir
         for n in names
     )
     assert len(names) == 108 and hits / len(names) >= 0.97, f"{hits}/{len(names)}"
+
+
+def test_check_input_shape_accepts_any_size_where_told(ov_core) -> None:
+    from openvino import opset13 as ops
+
+    from alprd.inference.ov_model import check_input_shape
+
+    x = ops.parameter(ov.PartialShape([1, 3, -1, -1]), ov.Type.f32)
+    dynamic = ov.Model([ops.relu(x)], [x])
+    assert check_input_shape(dynamic, Path("m.xml"), (3, None, None)).input(0).get_partial_shape().is_dynamic
+    assert list(check_input_shape(dynamic, Path("m.xml"), (3, 320, 320)).input(0).get_shape()) == [1, 3, 320, 320]
+    static = ov_core.read_model(str(MODEL))
+    assert list(check_input_shape(static, MODEL, (3, None, None)).input(0).get_shape()) == [1, 3, 640, 640]
+    with pytest.raises(ModelError, match=r"input shape is 1x3x640x640 but 1x1x\?x\? is expected$"):
+        check_input_shape(static, MODEL, (1, None, None))

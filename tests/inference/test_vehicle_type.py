@@ -98,3 +98,18 @@ def test_classifies_real_vehicle_crops(ov_core, datasets_dir: Path) -> None:
     correct = sum(label == r["class"] for label, r in zip(labels, sample))
     assert correct >= 16, list(zip(labels, (r["class"] for r in sample)))  # seen in training: a sanity floor
     assert set(labels) <= set(CLASSES) and len(set(labels)) >= 3
+
+
+def test_the_backbone_may_come_at_any_detector_input_size(ov_core, datasets_dir: Path, tmp_path: Path) -> None:
+    """The classifier cuts and reshapes the backbone itself: a 416 export gives the 640 one's features."""
+    full = ov_core.read_model(str(BACKBONE))  # its head is fixed to 640; keep the backbone only
+    model = ov.Model([feature_output(full, "/model.6/cv2/act/"), feature_output(full, "/model.9/cv2/act/")],
+                     full.get_parameters(), "backbone")
+    model.reshape({model.input(0).get_any_name(): ov.PartialShape([1, 3, 416, 416])})
+    small = tmp_path / "plate-416.xml"
+    ov.save_model(model, str(small))
+    folder = datasets_dir / "vehicle-types"
+    with (folder / "labels.csv").open() as f:
+        crops = [cv2.imread(str(folder / row["file"])) for row in list(csv.DictReader(f))[:3]]
+    big = VehicleTypeClassifier(BACKBONE, HEAD, ov_core, "CPU").features(crops)
+    assert np.allclose(VehicleTypeClassifier(small, HEAD, ov_core, "CPU").features(crops), big, atol=1e-3)
