@@ -69,7 +69,8 @@ def main() -> int:
             request = compiled.create_infer_request()
             for _ in range(5):
                 request.infer({0: frame})
-            label = f"{ir.name} ({compiled.get_property('INFERENCE_PRECISION_HINT')}), {name}"
+            precision = str(compiled.get_property("INFERENCE_PRECISION_HINT")).split("'")[1::2] or ["?"]
+            label = f"{ir.parent.name}/{ir.name} ({precision[0]}), {name}"
             requests[label + (f" [{count} ops]" if count else "")] = (request, frame)
     times: dict[str, list[float]] = {label: [] for label in requests}
     for _ in range(args.frames):
