@@ -62,11 +62,13 @@ def percentile(values: list[float], q: float) -> float | None:
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def write_config(folder: Path, urls: list[str], api_port: int, detect_fps: float, ocr_engine: str) -> Path:
+def write_config(folder: Path, urls: list[str], api_port: int, detect_fps: float, ocr_engine: str,
+                 plate: dict | None = None) -> Path:
     config = {
         "server": {"host": "127.0.0.1", "port": api_port},
         "storage": {"database": str(folder / "data" / "alprd.db"), "outputs_dir": str(folder / "outputs")},
-        "inference": {"models_dir": str(REPO / "models"), "ocr": {"engine": ocr_engine}},
+        "inference": {"models_dir": str(REPO / "models"), "ocr": {"engine": ocr_engine},
+                      **({"plate_detector": plate} if plate else {})},
         "log_format": "json",
         "cameras_dir": None,
         "cameras": {
@@ -98,11 +100,12 @@ def try_get_json(port: int, path: str, stats: dict):
 
 
 def run_once(n: int, clip: Path, seconds: float, warmup_s: float, detect_fps: float, work: Path,
-             ocr_engine: str) -> dict:
+             ocr_engine: str, plate: dict | None = None) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"daemon{n}_", dir=work))
     server = RtspServer(free_port(), {f"cam{i + 1}": clip for i in range(n)}).start()
     api_port = free_port()
-    config = write_config(folder, [server.url(f"cam{i + 1}") for i in range(n)], api_port, detect_fps, ocr_engine)
+    config = write_config(folder, [server.url(f"cam{i + 1}") for i in range(n)], api_port, detect_fps, ocr_engine,
+                          plate)
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(folder / "notify.sock"))
     notify.settimeout(1.0)
@@ -206,14 +209,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=720)
     parser.add_argument("--ocr-engine", default="ppocr", help="inference.ocr.engine of the daemon")
+    parser.add_argument("--plate-model", type=Path, help="inference.plate_detector.model of the daemon")
+    parser.add_argument("--plate-size", type=int, help="inference.plate_detector.input_size of the daemon")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
+    plate = {k: v for k, v in (("model", args.plate_model and str(args.plate_model.resolve())),
+                               ("input_size", args.plate_size)) if v is not None}
     work = REPO / "bench" / "_work"
     work.mkdir(parents=True, exist_ok=True)
     clip = render_clip(work, args.width, args.height, args.warmup + args.seconds + 20)
     results = []
     for n in args.cameras:
-        result = run_once(n, clip, args.seconds, args.warmup, args.detect_fps, work, args.ocr_engine)
+        result = run_once(n, clip, args.seconds, args.warmup, args.detect_fps, work, args.ocr_engine, plate)
         results.append(result)
         print(json.dumps(result), flush=True)
     print("\n| cameras | analysed fps/cam (mean, min) | fps in/cam | dropped/cam/s | previews | "

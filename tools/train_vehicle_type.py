@@ -16,6 +16,7 @@ import argparse
 import csv
 import hashlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -26,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from alprd.inference.ov_model import make_core  # noqa: E402
-from alprd.inference.vehicle_type import LinearHead, VehicleTypeClassifier  # noqa: E402
+from alprd.inference.vehicle_type import LinearHead, VehicleTypeClassifier, backbone_digest  # noqa: E402
 
 DATASET = REPO.parent / "shared" / "datasets" / "vehicle-types"
 BACKBONE = REPO / "models" / "plate-detector" / "plate-yolov8n.xml"
@@ -64,13 +65,11 @@ def main() -> int:
     with (args.dataset / "labels.csv").open() as f:
         rows = list(csv.DictReader(f))
     core = make_core()
-    classifier_path = args.out if args.out.is_file() else None
-    if classifier_path is None:  # features only need the backbone; a dummy head to build it
-        dummy = args.out.with_suffix(".tmp.npz")
-        LinearHead(np.zeros(384, np.float32), np.ones(384, np.float32), np.zeros((384, 4), np.float32),
-                   np.zeros(4, np.float32), CLASSES).save(dummy)
-        classifier_path = dummy
-    extractor = VehicleTypeClassifier(args.backbone, classifier_path, core, "CPU", requests=1)
+    # features only need the backbone; a dummy head (no backbone recorded) to build it
+    dummy = args.out.with_suffix(".tmp.npz")
+    LinearHead(np.zeros(384, np.float32), np.ones(384, np.float32), np.zeros((384, 4), np.float32),
+               np.zeros(4, np.float32), CLASSES).save(dummy)
+    extractor = VehicleTypeClassifier(args.backbone, dummy, core, "CPU", requests=1)
     x = np.stack([extractor.features([cv2.imread(str(args.dataset / r["file"]))])[0]
                   for r in tqdm(rows, desc="features", unit="crop")]).astype(np.float64)
     y = np.array([CLASSES.index(r["class"]) for r in rows])
@@ -81,9 +80,9 @@ def main() -> int:
     for k, name in enumerate(CLASSES):
         sel = y[hold] == k
         print(f"  {name:10} {sel.sum():4}  {np.mean(pred[sel] == k):.3f}")
-    fit(x, y, args.l2).save(args.out)
-    if classifier_path != args.out:
-        classifier_path.unlink()
+    head = fit(x, y, args.l2)
+    replace(head, backbone_sha256=backbone_digest(args.backbone)).save(args.out)
+    dummy.unlink()
     print(f"saved {args.out}")
     return 0
 

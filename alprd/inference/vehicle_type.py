@@ -18,6 +18,7 @@ import numpy as np
 import openvino as ov
 
 from alprd.errors import ModelError
+from alprd.inference.model_fetch import file_digest
 from alprd.inference.ov_model import ImageInput, OvModel
 from alprd.inference.preprocess import letterbox
 
@@ -52,6 +53,12 @@ def pooled(outputs: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate([np.asarray(o, np.float32).reshape(o.shape[1], -1).mean(axis=1) for o in outputs])
 
 
+def backbone_digest(backbone_path: Path) -> str:
+    """sha256 of a backbone's weights: the IR's .bin (the .xml's twin), or the ONNX file."""
+    weights = backbone_path.with_suffix(".bin") if backbone_path.suffix == ".xml" else backbone_path
+    return file_digest(weights) if weights.is_file() else ""
+
+
 @dataclass(frozen=True)
 class LinearHead:
     mean: np.ndarray
@@ -59,19 +66,21 @@ class LinearHead:
     weights: np.ndarray  # features x classes
     bias: np.ndarray
     classes: tuple[str, ...]
+    backbone_sha256: str = ""  # the weights its features came from ("" = not recorded: not checked)
 
     @classmethod
     def load(cls, path: Path) -> LinearHead:
         if not path.is_file():
             raise ModelError(f"{path}: vehicle type head not found")
         with np.load(path) as data:
+            backbone = str(data["backbone_sha256"]) if "backbone_sha256" in data.files else ""
             return cls(data["mean"], data["std"], data["weights"], data["bias"],
-                       tuple(str(c) for c in data["classes"]))
+                       tuple(str(c) for c in data["classes"]), backbone)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, mean=self.mean, std=self.std, weights=self.weights, bias=self.bias,
-                 classes=np.array(self.classes))
+                 classes=np.array(self.classes), backbone_sha256=np.array(self.backbone_sha256))
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """N x F features -> N x classes probabilities (softmax)."""
@@ -92,6 +101,13 @@ class VehicleTypeClassifier:
     def __init__(self, backbone_path: Path, head_path: Path, core: ov.Core, device: str = "AUTO", *,
                  min_confidence: float = 0.5, requests: int = 2) -> None:
         self.head = LinearHead.load(head_path)
+        if self.head.backbone_sha256 and self.head.backbone_sha256 != backbone_digest(Path(backbone_path)):
+            raise ModelError(
+                f"{head_path}: this vehicle type head was trained on another plate detector's backbone "
+                f"(weights {self.head.backbone_sha256[:12]}…), not {backbone_path}: set "
+                f"inference.vehicle_detector.classifier to the head trained for this detector "
+                f"(models/README.md) or train one with tools/train_vehicle_type.py --backbone"
+            )
         self.min_confidence = min_confidence
         # any square detector input: the backbone is cut and reshaped to FEATURE_INPUT_PX
         self._model = OvModel(backbone_path, core, device, input_chw=(3, None, None), image=ImageInput(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -12,12 +13,15 @@ import pytest
 
 from alprd.errors import ModelError
 from alprd.inference.vehicle_type import (
-    LinearHead, VehicleTypeClassifier, cut_to_features, feature_output, label_from_probabilities, pooled,
+    LinearHead, VehicleTypeClassifier, backbone_digest, cut_to_features, feature_output, label_from_probabilities,
+    pooled,
 )
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 HEAD = MODELS / "vehicle-type" / "vehicle-type-head.npz"
 BACKBONE = MODELS / "plate-detector" / "plate-yolov8n.xml"
+FAST_BACKBONE = MODELS / "plate-detector" / "plate-yolov8n-hs416.xml"
+FAST_HEAD = MODELS / "vehicle-type" / "vehicle-type-head-hs416.npz"
 CLASSES = ("car", "motorcycle", "bus", "truck")
 
 
@@ -111,5 +115,26 @@ def test_the_backbone_may_come_at_any_detector_input_size(ov_core, datasets_dir:
     folder = datasets_dir / "vehicle-types"
     with (folder / "labels.csv").open() as f:
         crops = [cv2.imread(str(folder / row["file"])) for row in list(csv.DictReader(f))[:3]]
+    unpaired = tmp_path / "head.npz"  # a head that records no backbone is not checked
+    replace(LinearHead.load(HEAD), backbone_sha256="").save(unpaired)
     big = VehicleTypeClassifier(BACKBONE, HEAD, ov_core, "CPU").features(crops)
-    assert np.allclose(VehicleTypeClassifier(small, HEAD, ov_core, "CPU").features(crops), big, atol=1e-3)
+    assert np.allclose(VehicleTypeClassifier(small, unpaired, ov_core, "CPU").features(crops), big, atol=1e-3)
+
+
+def test_each_committed_head_records_its_backbone_and_refuses_the_other(ov_core) -> None:
+    assert LinearHead.load(HEAD).backbone_sha256 == backbone_digest(BACKBONE)
+    assert LinearHead.load(FAST_HEAD).backbone_sha256 == backbone_digest(FAST_BACKBONE) != backbone_digest(BACKBONE)
+    with pytest.raises(ModelError, match="trained on another plate detector's backbone"):
+        VehicleTypeClassifier(FAST_BACKBONE, HEAD, ov_core, "CPU")
+    with pytest.raises(ModelError, match="vehicle_detector.classifier"):
+        VehicleTypeClassifier(BACKBONE, FAST_HEAD, ov_core, "CPU")
+
+
+def test_the_fast_pair_classifies_real_vehicle_crops(ov_core, datasets_dir: Path) -> None:
+    folder = datasets_dir / "vehicle-types"
+    with (folder / "labels.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    sample = [r for c in CLASSES for r in [x for x in rows if x["class"] == c][::40][:6]]  # 24 crops
+    classifier = VehicleTypeClassifier(FAST_BACKBONE, FAST_HEAD, ov_core, "CPU", min_confidence=0.0)
+    labels = [label for label, _ in classifier.classify([cv2.imread(str(folder / r["file"])) for r in sample])]
+    assert sum(label == r["class"] for label, r in zip(labels, sample)) >= 16  # seen in training: a floor
