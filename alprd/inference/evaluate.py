@@ -43,6 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ocr-model", type=Path, help="override inference.ocr.model")
     p.add_argument("--plate-model", type=Path, help="override inference.plate_detector.model")
     p.add_argument("--plate-size", type=int, help="override inference.plate_detector.input_size")
+    p.add_argument("--vehicle-head", help="override inference.vehicle_detector.classifier (a type head "
+                   "trained on --plate-model's backbone); 'none': vehicles without a type")
     p.add_argument("--pack", help="override regions.pack; 'none' skips re-ranking and regions")
     p.add_argument("--device", choices=("AUTO", "CPU", "GPU"), help="override inference.device")
     p.add_argument("--threads", type=int, default=None, help="CPU inference threads (default: all)")
@@ -62,9 +64,13 @@ def _config(args: argparse.Namespace) -> Config:
         plate = plate.model_copy(update={"model": args.plate_model.resolve()})
     if args.plate_size is not None:
         plate = plate.model_copy(update={"input_size": args.plate_size})
+    vehicle = inference.vehicle_detector
+    if args.vehicle_head is not None:
+        head = None if args.vehicle_head == "none" else Path(args.vehicle_head).resolve()
+        vehicle = vehicle.model_copy(update={"classifier": head})
     gemini = ocr.gemini.model_copy(update={"enabled": False})  # eval measures the local reader
     inference = inference.model_copy(update={
-        "ocr": ocr.model_copy(update={"gemini": gemini}), "plate_detector": plate,
+        "ocr": ocr.model_copy(update={"gemini": gemini}), "plate_detector": plate, "vehicle_detector": vehicle,
         "device": args.device or inference.device,
     })
     return config.model_copy(update={"inference": inference})

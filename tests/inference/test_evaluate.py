@@ -155,3 +155,17 @@ def test_eval_plate_size_reaches_the_detector(five_eu: Path, tmp_path: Path, cap
     args = ["eval", str(five_eu), "--json", "--pack", "none", "--config", str(_config(tmp_path)), "--threads", "1"]
     assert cli_main([*args, "--plate-size", "416"]) == 1  # the committed IR is fixed at 640: a clear error
     assert "input shape is 1x3x640x640 but 1x3x416x416 is expected" in capsys.readouterr().err
+
+
+def test_eval_pairs_the_fast_detector_with_its_own_type_head(
+    five_eu: Path, tmp_path: Path, capsys: pytest.CaptureFixture,
+) -> None:
+    models = REPO / "models"
+    args = ["eval", str(five_eu), "--json", "--pack", "none", "--config", str(_config(tmp_path)), "--threads", "1",
+            "--plate-model", str(models / "plate-detector" / "plate-yolov8n-hs416.xml"), "--plate-size", "416"]
+    assert cli_main(args) == 1  # the default type head was trained on the default detector
+    assert "trained on another plate detector's backbone" in capsys.readouterr().err
+    for head in ("none", str(models / "vehicle-type" / "vehicle-type-head-hs416.npz")):
+        assert cli_main([*args, "--vehicle-head", head]) == 0
+        rep = json.loads(capsys.readouterr().out)
+        assert rep["images"] == 5 and rep["detection_recall"] >= 0.8
