@@ -92,12 +92,14 @@ def test_a_model_without_the_blocks_is_refused() -> None:
         cut_to_features(ov.Model([ops.relu(x)], [x]))
 
 
-def test_classifies_real_vehicle_crops(ov_core, datasets_dir: Path) -> None:
+@pytest.mark.parametrize("pair", ["default", "fast"])
+def test_classifies_real_vehicle_crops(pair: str, ov_core, datasets_dir: Path) -> None:
+    backbone, head = (BACKBONE, HEAD) if pair == "default" else (FAST_BACKBONE, FAST_HEAD)
     folder = datasets_dir / "vehicle-types"
     with (folder / "labels.csv").open() as f:
         rows = list(csv.DictReader(f))
     sample = [r for c in CLASSES for r in [x for x in rows if x["class"] == c][::40][:6]]  # 24 crops
-    classifier = VehicleTypeClassifier(BACKBONE, HEAD, ov_core, "CPU", min_confidence=0.0)
+    classifier = VehicleTypeClassifier(backbone, head, ov_core, "CPU", min_confidence=0.0)
     labels = [label for label, _ in classifier.classify([cv2.imread(str(folder / r["file"])) for r in sample])]
     correct = sum(label == r["class"] for label, r in zip(labels, sample))
     assert correct >= 16, list(zip(labels, (r["class"] for r in sample)))  # seen in training: a sanity floor
@@ -128,13 +130,3 @@ def test_each_committed_head_records_its_backbone_and_refuses_the_other(ov_core)
         VehicleTypeClassifier(FAST_BACKBONE, HEAD, ov_core, "CPU")
     with pytest.raises(ModelError, match="vehicle_detector.classifier"):
         VehicleTypeClassifier(BACKBONE, FAST_HEAD, ov_core, "CPU")
-
-
-def test_the_fast_pair_classifies_real_vehicle_crops(ov_core, datasets_dir: Path) -> None:
-    folder = datasets_dir / "vehicle-types"
-    with (folder / "labels.csv").open() as f:
-        rows = list(csv.DictReader(f))
-    sample = [r for c in CLASSES for r in [x for x in rows if x["class"] == c][::40][:6]]  # 24 crops
-    classifier = VehicleTypeClassifier(FAST_BACKBONE, FAST_HEAD, ov_core, "CPU", min_confidence=0.0)
-    labels = [label for label, _ in classifier.classify([cv2.imread(str(folder / r["file"])) for r in sample])]
-    assert sum(label == r["class"] for label, r in zip(labels, sample)) >= 16  # seen in training: a floor
