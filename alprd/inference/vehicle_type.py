@@ -101,6 +101,11 @@ class VehicleTypeClassifier:
     def __init__(self, backbone_path: Path, head_path: Path, core: ov.Core, device: str = "AUTO", *,
                  min_confidence: float = 0.5, requests: int = 2) -> None:
         self.head = LinearHead.load(head_path)
+        self.min_confidence = min_confidence
+        # any square detector input: the backbone is cut and reshaped to FEATURE_INPUT_PX
+        self._model = OvModel(backbone_path, core, device, input_chw=(3, None, None), image=ImageInput(),
+                              requests=requests, transform=cut_to_features)
+        # after loading: a missing backbone gets OvModel's 'not found' error, not a mismatch
         if self.head.backbone_sha256 and self.head.backbone_sha256 != backbone_digest(Path(backbone_path)):
             raise ModelError(
                 f"{head_path}: this vehicle type head was trained on another plate detector's backbone "
@@ -108,10 +113,6 @@ class VehicleTypeClassifier:
                 f"inference.vehicle_detector.classifier to the head trained for this detector "
                 f"(models/README.md) or train one with tools/train_vehicle_type.py --backbone"
             )
-        self.min_confidence = min_confidence
-        # any square detector input: the backbone is cut and reshaped to FEATURE_INPUT_PX
-        self._model = OvModel(backbone_path, core, device, input_chw=(3, None, None), image=ImageInput(),
-                              requests=requests, transform=cut_to_features)
 
     def features(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         tensors = [letterbox(c, FEATURE_INPUT_PX)[0][None] for c in crops]
