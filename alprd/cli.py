@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the config and exit (78 when invalid)")
     _add_config_arg(check)
 
-    from alprd.inference import modelcmd, evaluate
+    from alprd.ops import modelcmd, evaluate
 
     modelcmd.add_parser(sub)
     evaluate.add_parser(sub)
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.config}: OK ({len(config.cameras)} camera(s))")
             return 0
         if args.command == "run":
-            from alprd.app import run_daemon
+            from alprd.daemon import run_daemon
 
             return run_daemon(load_config(args.config), config_path=args.config)
         return args.func(args)

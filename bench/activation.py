@@ -26,7 +26,7 @@ from openvino import opset13 as ops
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from alprd.inference.ov_model import ImageInput, add_image_preprocessing  # noqa: E402
+from alprd.vision.ov_model import ImageInput, add_image_preprocessing  # noqa: E402
 
 SWAPS = {"as trained": None, "Swish -> HSwish": ops.hswish, "Swish -> ReLU": ops.relu}
 

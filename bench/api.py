@@ -57,7 +57,7 @@ WORK = REPO / "bench" / "_work"
 sys.path.insert(0, str(REPO))
 
 from alprd.config import Config, StorageConfig  # noqa: E402
-from alprd.packs import load_pack  # noqa: E402
+from alprd.domain.packs import load_pack  # noqa: E402
 from alprd.storage.db import open_database  # noqa: E402
 
 CLASSES = (("car", 70), ("motorcycle", 15), ("truck", 8), ("bus", 4), ("vehicle", 3))

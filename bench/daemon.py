@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "daemon"))
 from conftest import RtspServer, free_port, render_h264  # noqa: E402
 
-from alprd.capture.sample import VehiclePass  # noqa: E402
+from alprd.ops.sample_clip import VehiclePass  # noqa: E402
 
 PLATES = ["B1234XYZ", "D4321AB", "AB77CD", "F1010GH", "L8080KM", "N5150PQ", "H2468RS", "AD1357TU",
           "E9001VW", "AG4242ZZ", "K3003AA", "W7007BB"]

@@ -33,10 +33,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from alprd.inference.model_export import export_ir, quantize_ir  # noqa: E402
-from alprd.inference.ov_model import make_core  # noqa: E402
-from alprd.inference.plate_detector import PlateDetector  # noqa: E402
-from alprd.messages import Box  # noqa: E402
+from alprd.ops.model_export import export_ir, quantize_ir  # noqa: E402
+from alprd.vision.ov_model import make_core  # noqa: E402
+from alprd.vision.plate_detector import PlateDetector  # noqa: E402
+from alprd.domain.messages import Box  # noqa: E402
 
 DATASETS = REPO.parent / "shared" / "datasets"
 IOU_MATCH = 0.5
@@ -129,7 +129,7 @@ def torch_detector(pt: Path, size: int, conf: float, iou: float, threads: int, r
 
 def vehicle_rows(core, data: list[tuple[np.ndarray, list[Box]]]) -> None:
     """Vehicle stage latency (OpenVINO's default threads); hit: a vehicle box holds the plate's centre."""
-    from alprd.inference.vehicle_detector import VehicleDetector
+    from alprd.vision.vehicle_detector import VehicleDetector
 
     omz = REPO.parent / "shared" / "models" / "intel-omz"
     models = REPO / "models"

@@ -24,12 +24,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from alprd.errors import ModelError  # noqa: E402
-from alprd.inference.ocr_plate import PlateOcr  # noqa: E402
+from alprd.vision.ocr_plate import PlateOcr  # noqa: E402
 from training import data  # noqa: E402
 
 
 def engines(core: ov.Core, device: str) -> dict[str, Callable[[], object]]:
-    from alprd.inference.ocr_ppocr import PpOcr
+    from alprd.vision.ocr_ppocr import PpOcr
 
     plate_dir = REPO / "models" / "plate-ocr"
     return {

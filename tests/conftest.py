@@ -23,6 +23,6 @@ def datasets_dir() -> Path:
 @pytest.fixture(scope="session")
 def ov_core():
     """One OpenVINO Core for the whole test session (as the daemon has one per process)."""
-    from alprd.inference.ov_model import make_core
+    from alprd.vision.ov_model import make_core
 
     return make_core()

@@ -13,5 +13,5 @@ python3 -m alprd models fetch plate-detector ppocr-rec vehicle-type
 if [ -d ../shared/models/intel-omz ]; then MIRROR=(--mirror ../shared/models/intel-omz); else MIRROR=(); fi
 python3 -m alprd models fetch "${MIRROR[@]}" vehicle-detection-0200 \
   || echo "alprd: vehicle detector not fetched: the daemon runs without the vehicle stage" >&2
-[ -f data/sample-gate.avi ] || python3 -m alprd.capture.sample data/sample-gate.avi
+[ -f data/sample-gate.avi ] || python3 -m alprd.ops.sample_clip data/sample-gate.avi
 exec python3 -m alprd run --config "${ALPRD_CONFIG:-config/alprd.yaml}"

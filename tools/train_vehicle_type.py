@@ -2,7 +2,7 @@
 """Train alprd's vehicle type head on ../shared/datasets/vehicle-types (numpy only).
 
 Features come from the committed plate detector's backbone (see
-alprd/inference/vehicle_type.py); a multinomial logistic regression (L2, full-batch
+alprd/vision/vehicle_type.py); a multinomial logistic regression (L2, full-batch
 gradient descent) is fitted on the crops whose source image hashes outside the hold-out
 fifth (the dataset asks for a split by source image), reported on the hold-out, then
 refitted on everything and saved:
@@ -26,8 +26,8 @@ from tqdm import tqdm
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from alprd.inference.ov_model import make_core  # noqa: E402
-from alprd.inference.vehicle_type import LinearHead, VehicleTypeClassifier, backbone_digest  # noqa: E402
+from alprd.vision.ov_model import make_core  # noqa: E402
+from alprd.vision.vehicle_type import LinearHead, VehicleTypeClassifier, backbone_digest  # noqa: E402
 
 DATASET = REPO.parent / "shared" / "datasets" / "vehicle-types"
 BACKBONE = REPO / "models" / "plate-detector" / "plate-yolov8n.xml"

@@ -19,7 +19,7 @@ from alprd.capture.sources import CaptureError, VideoSource, open_source, parse_
 from alprd.capture.timing import FpsMeter, RateGate, backoff_delay_s
 from alprd.config import CameraConfig
 from alprd.log import get_logger
-from alprd.messages import Frame
+from alprd.domain.messages import Frame
 
 Opener = Callable[[CameraConfig], VideoSource]
 _STALL_SHARE = 0.9  # a read this close to the read timeout means the stream is frozen

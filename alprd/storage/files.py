@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from alprd.errors import BadInputError, StorageFullError
-from alprd.messages import Box, ImageResult
+from alprd.domain.messages import Box, ImageResult
 
 URL_PREFIX = "outputs"
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from alprd.messages import Box
-from alprd.packs import region_label
+from alprd.domain.messages import Box
+from alprd.domain.packs import region_label
 
 
 def gate_label(location: str, location_type: str | None) -> str:

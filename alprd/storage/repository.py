@@ -18,11 +18,11 @@ from peewee import OperationalError as PeeweeOperationalError
 
 from alprd.config import Config
 from alprd.errors import BadInputError, NotFoundError, StorageFullError
-from alprd.messages import Box, Detection, ImageResult, PlateEvent, PlateRead
-from alprd.packs import Pack
+from alprd.domain.messages import Box, Detection, ImageResult, PlateEvent, PlateRead
+from alprd.domain.packs import Pack
 from alprd.storage import queries
 from alprd.storage.files import StoredImages
-from alprd.storage.lists import compile_lists, match_list_status, normalise_plate_text
+from alprd.domain.lists import compile_lists, match_list_status, normalise_plate_text
 from alprd.storage.models import DetectionSession, Location, Plate, PlateStatus, Vehicle
 from alprd.storage.records import (
     DeleteOutcome,
@@ -422,7 +422,7 @@ def _as_dt(value) -> datetime:
 
 def open_repository(config: Config) -> Repository:
     """Open the configured database (migrating it) and its repository."""
-    from alprd.packs import load_pack
+    from alprd.domain.packs import load_pack
     from alprd.storage.db import open_database
 
     db = open_database(config.resolve(config.storage.database), busy_timeout_ms=config.storage.busy_timeout_ms)

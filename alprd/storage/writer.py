@@ -16,7 +16,7 @@ from datetime import datetime
 import numpy as np
 
 from alprd.log import get_logger
-from alprd.messages import ImageResult, PlateEvent
+from alprd.domain.messages import ImageResult, PlateEvent
 from alprd.storage.files import ImageStore
 from alprd.storage.repository import Repository
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from alprd.config import Config
-from alprd.packs import Pack
+from alprd.domain.packs import Pack
 from alprd.storage.files import ImageStore
 from alprd.storage.repository import Repository
 from alprd.web.ports import ImagePipeline, LinesProvider

@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from alprd.messages import CameraState, ImageResult
+from alprd.domain.messages import CameraState, ImageResult
 
 
 @runtime_checkable

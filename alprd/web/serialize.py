@@ -7,7 +7,7 @@ from datetime import datetime
 
 import orjson
 
-from alprd.packs import region_label
+from alprd.domain.packs import region_label
 from alprd.storage.records import (
     DetectionRow,
     LocationRecord,

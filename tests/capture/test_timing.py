@@ -6,9 +6,9 @@ import threading
 import pytest
 
 from alprd.capture.latest import LatestQueue
-from alprd.capture.roi import plate_counts, point_in_polygon
+from alprd.gate.roi import plate_counts, point_in_polygon
 from alprd.capture.timing import FpsMeter, RateGate, backoff_delay_s
-from alprd.messages import Box
+from alprd.domain.messages import Box
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from alprd.capture.sample import VehiclePass, render_clip
+from alprd.ops.sample_clip import VehiclePass, render_clip
 
 SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
 DEBIAN_PYTHON = "/usr/bin/python3"  # has python3-gi; the project's Python need not

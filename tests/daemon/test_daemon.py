@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alprd.capture.sample import VehiclePass
+from alprd.ops.sample_clip import VehiclePass
 
 from conftest import free_port, render_h264
 

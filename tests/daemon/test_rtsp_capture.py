@@ -8,7 +8,7 @@ from structlog.testing import capture_logs
 
 from alprd.capture.latest import LatestQueue
 from alprd.capture.reader import CameraReader, default_opener
-from alprd.capture.sample import VehiclePass
+from alprd.ops.sample_clip import VehiclePass
 from alprd.config import CameraConfig
 
 from conftest import render_h264

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from alprd.messages import Box, Detection, Frame, OcrResult, PlateEvent, PlateRead
-from alprd.packs import load_pack
+from alprd.domain.messages import Box, Detection, Frame, OcrResult, PlateEvent, PlateRead
+from alprd.domain.packs import load_pack
 from alprd.storage.db import open_database
 from alprd.storage.files import ImageStore
 from alprd.storage.repository import Repository

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from alprd.errors import NotFoundError
-from alprd.messages import Box, Detection, Frame, ImageResult, OcrResult, PlateEvent, PlateRead
-from alprd.packs import load_pack
+from alprd.domain.messages import Box, Detection, Frame, ImageResult, OcrResult, PlateEvent, PlateRead
+from alprd.domain.packs import load_pack
 from alprd.storage.db import apply_migrations, open_database, schema_version
 from alprd.storage.files import ImageStore, StoredImages, crop
 from alprd.storage.migrations import MIGRATIONS

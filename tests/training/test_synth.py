@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from alprd.packs import available_packs, load_pack
+from alprd.domain.packs import available_packs, load_pack
 from training.synth import STYLES, make_sample, render_clean
 from training.synth.fonts import plate_fonts
 from training.synth.render import render_id

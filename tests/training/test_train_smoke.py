@@ -12,7 +12,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="training needs torch (tools/test.sh installs it)")
 
-from alprd.inference.ocr_plate import PlateOcr  # noqa: E402
+from alprd.vision.ocr_plate import PlateOcr  # noqa: E402
 from training import data  # noqa: E402
 from training.export_ocr import load_model, to_ir, to_onnx  # noqa: E402
 from training.ocr_model import FRAMES, INPUT_HW, MAX_TEXT, VOCAB, PlateOcrNet, decode, encode  # noqa: E402

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from alprd.config import Config, ServerConfig, StorageConfig
-from alprd.messages import ImageResult
+from alprd.domain.messages import ImageResult
 from alprd.storage.files import ImageStore
 from alprd.storage.repository import Repository, open_repository
 from alprd.web.app import create_app

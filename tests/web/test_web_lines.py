@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from alprd.errors import NotFoundError
-from alprd.messages import Box, CameraState, Detection, Frame, ImageResult, OcrResult, PlateEvent, PlateRead
+from alprd.domain.messages import Box, CameraState, Detection, Frame, ImageResult, OcrResult, PlateEvent, PlateRead
 from alprd.web.app import create_app
 from alprd.web.ports import LinesProvider
 

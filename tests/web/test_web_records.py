@@ -114,7 +114,7 @@ async def test_delete_plate_cascade_rules(client, seed):
 async def test_plate_with_sibling_keeps_vehicle(client, seed, repository, image_store):
     from datetime import datetime
 
-    from alprd.messages import Box, Detection, ImageResult
+    from alprd.domain.messages import Box, Detection, ImageResult
     from web_factories import make_read
 
     car = Detection(Box(0, 0, 100, 100), 0.9, "car")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from alprd.messages import Box, Detection, ImageResult, OcrResult, PlateRead
+from alprd.domain.messages import Box, Detection, ImageResult, OcrResult, PlateRead
 
 
 def make_read(text: str, box: Box, vehicle: Detection | None, confidence: float = 0.9,

@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 
 from alprd.errors import InferenceUnavailableError, NotFoundError
-from alprd.messages import CameraState, ImageResult
+from alprd.domain.messages import CameraState, ImageResult
 from alprd.storage.files import file_stamp
 from alprd.storage.repository import Repository
 from alprd.web import keys, schemas as s, serialize

@@ -1,0 +1,219 @@
+"""The composition root: the one place that builds and wires every part of the daemon.
+
+Start order: logging -> database -> models (compiled) -> event writer -> cameras ->
+retention job -> REST API socket -> ``READY=1``. Stop order is the reverse: ``STOPPING=1``,
+API closed, retention stopped, cameras stopped (workers flush live tracks as final
+events), writer drained, database closed; exit 0. SIGHUP reloads the camera configs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from aiohttp import web
+
+from alprd.capture.reader import default_opener
+from alprd.capture.sources import quiet_native_logs
+from alprd.config import Config, load_config
+from alprd.errors import AlprdError
+from alprd.gate.lines import GateLines
+from alprd.log import configure_logging, get_logger
+from alprd.domain.messages import PlateEvent
+from alprd.domain.packs import load_pack
+from alprd.sdnotify import Notifier, watchdog_interval_s
+from alprd.storage.files import ImageStore
+from alprd.domain.lists import match_list_status
+from alprd.storage.repository import Repository, open_repository
+from alprd.storage.retention import start_retention
+from alprd.storage.writer import EventWriter
+
+log = get_logger("alprd.daemon")
+LIST_REFRESH_S = 5.0
+WORKER_STALE_S = 60.0  # a worker that has not looped for this long is hung
+STATS_LOG_S = 60.0  # every camera's state is logged this often
+
+
+class EventRouter:
+    """Decides each event's list status, logs it, and hands finals to the writer.
+
+    Called from the inference threads; never blocks (the access lists are a cached
+    dict refreshed from the database by the health loop).
+    """
+
+    def __init__(self, writer: EventWriter, max_confusions: int) -> None:
+        self._writer = writer
+        self._max_confusions = max_confusions
+        self._lists: dict[str, str] = {}
+        self.previews = 0
+        self.finals = 0
+
+    def set_lists(self, lists: dict[str, str]) -> None:
+        self._lists = lists
+
+    def __call__(self, event: PlateEvent) -> PlateEvent:
+        status = match_list_status(event.text, self._lists, self._max_confusions)
+        event = replace(event, list_status=status)
+        now = time.time()
+        log.info(
+            "event.final" if event.kind == "final" else "event.preview", camera=event.camera_id, plate=event.text, track=event.track_id,
+            confidence=event.confidence, list_status=status, direction=event.direction,
+            location=event.location, reads=event.reads_count,
+            latency_ms=round((now - event.last_seen_s) * 1000, 1),
+        )
+        if event.kind == "final":
+            self.finals += 1
+            self._writer.submit(event)
+        else:
+            self.previews += 1
+        return event
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    repository: Repository
+    writer: EventWriter
+    router: EventRouter
+    lines: GateLines
+
+
+class Daemon:
+    def __init__(self, config: Config, config_path: Path | None) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.notifier = Notifier()
+        self._stop = asyncio.Event()
+        self._reload = asyncio.Event()
+
+    async def run(self) -> int:
+        async with AsyncExitStack() as stack:  # parts stop in reverse order of start
+            stack.callback(self.notifier.close)
+            parts = await self._start(stack)
+            self._install_signals()
+            cameras = len(parts.lines.states())
+            self.notifier.ready(f"{cameras} camera(s), API on {self.config.server.host}:{self.config.server.port}")
+            log.info("daemon.ready", cameras=cameras, port=self.config.server.port)
+            try:
+                await self._supervise(parts)
+            finally:
+                self.notifier.stopping("stopping")
+                log.info("daemon.stopping")
+        log.info("daemon.stopped", finals=parts.router.finals, stored=parts.writer.stored,
+                 failed=parts.writer.failed)
+        return 0
+
+    async def _start(self, stack: AsyncExitStack) -> _Parts:
+        config = self.config
+        self.notifier.status("opening database")
+        repository = await asyncio.to_thread(open_repository, config)
+        stack.callback(repository.db.close)
+        store = ImageStore(config.resolve(config.storage.outputs_dir))
+        self.notifier.status("compiling models")
+        pipeline = await asyncio.to_thread(_build_pipeline, config)
+        writer = EventWriter(repository, store, pipeline.annotate).start()
+        stack.push_async_callback(asyncio.to_thread, writer.close)
+        router = EventRouter(writer, config.lists.max_confusions)
+        router.set_lists(await asyncio.to_thread(repository.list_statuses))
+        pack = load_pack(config.regions.pack)
+        lines = GateLines(pipeline, router, default_opener(str(config.base_dir)), pack.matches_format)
+        lines.start(config.cameras)
+        stack.push_async_callback(asyncio.to_thread, lines.stop)
+        retention = start_retention(
+            repository, store, retention_days=config.storage.retention_days,
+            outputs_max_mb=config.storage.outputs_max_mb,
+        )
+        stack.callback(retention.shutdown, wait=False)
+        runner = await self._serve(repository, pipeline, lines)
+        stack.push_async_callback(runner.cleanup)
+        return _Parts(repository, writer, router, lines)
+
+    async def _serve(self, repository: Repository, pipeline, lines: GateLines) -> web.AppRunner:
+        from alprd.web.app import create_app
+
+        app = create_app(self.config, repository=repository, pipeline=pipeline, lines=lines)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.config.server.host, self.config.server.port)
+        await site.start()
+        return runner
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self._stop.set)
+        loop.add_signal_handler(signal.SIGINT, self._stop.set)
+        loop.add_signal_handler(signal.SIGHUP, self._reload.set)
+
+    async def _supervise(self, parts: _Parts) -> None:
+        """Health loop: watchdog pings while every part is alive; list refresh; reloads."""
+        lines, writer, router, repository = parts.lines, parts.writer, parts.router, parts.repository
+        interval_s = min(watchdog_interval_s(default_s=5.0), LIST_REFRESH_S)
+        next_stats_s = time.monotonic() + STATS_LOG_S
+        while not self._stop.is_set():
+            if self._reload.is_set():
+                self._reload.clear()
+                await self._reload_cameras(lines)
+            unhealthy = lines.healthy(WORKER_STALE_S)
+            if not unhealthy and writer.alive:
+                self.notifier.watchdog()
+            else:
+                log.error("daemon.unhealthy", cameras=unhealthy, writer_alive=writer.alive)
+            try:
+                router.set_lists(await asyncio.to_thread(repository.list_statuses))
+            except Exception as exc:  # boundary: keep the last lists if the database is busy
+                log.warning("lists.refresh_failed", error=str(exc))
+            states = lines.states()
+            if time.monotonic() >= next_stats_s:
+                next_stats_s += STATS_LOG_S
+                for st in states:
+                    log.info("camera.stats", camera=st.camera_id, connected=st.connected, fps_in=st.fps_in,
+                             fps_analysed=st.fps_analysed, frames_dropped=st.frames_dropped,
+                             last_error=st.last_error)
+            self.notifier.status(
+                f"{sum(s.connected for s in states)}/{len(states)} cameras connected, "
+                f"{router.finals} events, {writer.pending} pending"
+            )
+            await _wait_any(self._stop, self._reload, timeout_s=interval_s)
+
+    async def _reload_cameras(self, lines: GateLines) -> None:
+        if self.config_path is None:
+            log.warning("daemon.reload_skipped", reason="config path unknown")
+            return
+        self.notifier.notify("RELOADING=1")
+        try:
+            config = await asyncio.to_thread(load_config, self.config_path)
+        except AlprdError as exc:
+            log.error("daemon.reload_failed", error=str(exc))
+        else:
+            report = await asyncio.to_thread(lines.reload, config.cameras)
+            log.info("daemon.reloaded", added=report.added, removed=report.removed,
+                     restarted=report.restarted, unchanged=report.unchanged)
+        self.notifier.notify("READY=1")
+
+
+async def _wait_any(*events: asyncio.Event, timeout_s: float) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+
+
+def _build_pipeline(config: Config):
+    from alprd.vision.ov_model import make_core
+    from alprd.vision.pipeline import ImagePipeline
+
+    cache_dir = config.resolve(config.storage.database).parent / "ov-cache"
+    return ImagePipeline.from_config(config, make_core(cache_dir))
+
+
+def run_daemon(config: Config, config_path: Path | None = None) -> int:
+    """Run until SIGTERM/SIGINT; returns the exit code (0 after a clean stop)."""
+    configure_logging(config.log_format)
+    quiet_native_logs()
+    log.info("daemon.starting", cameras=len(config.cameras), config=str(config_path or ""))
+    return asyncio.run(Daemon(config, config_path).run())

@@ -1,0 +1,1 @@
+"""Gate: per-camera state over time (track -> vote -> decide -> plate event)."""

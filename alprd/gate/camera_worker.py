@@ -1,0 +1,149 @@
+"""One inference worker per camera: newest frame -> pipeline -> ROI -> tracker -> events.
+
+The worker thread takes frames from the camera's :class:`LatestQueue` (so it always
+works on the newest one), reads plates with the shared pipeline (blocking OpenVINO
+calls that release the GIL), keeps the plates inside the ROI and wide enough, and feeds
+the camera's :class:`EventBuilder`. Events go to ``sink``, which must not block.
+On stop, live tracks are flushed as final events, so nothing in flight is lost.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Protocol
+
+import numpy as np
+
+from alprd.capture.latest import LatestQueue
+from alprd.capture.reader import CaptureStats
+from alprd.gate.roi import plate_counts
+from alprd.capture.sources import redact_url
+from alprd.capture.timing import FpsMeter
+from alprd.config import CameraConfig
+from alprd.gate.events import EventBuilder
+from alprd.log import get_logger
+from alprd.domain.messages import Box, CameraState, Frame, ImageResult, PlateEvent
+
+# Takes each event; returns it as acted on (e.g. with its list status) for the line state.
+EventSink = Callable[[PlateEvent], PlateEvent | None]
+
+
+class PlateReader(Protocol):
+    def read_image(self, image: np.ndarray) -> ImageResult: ...
+
+
+EDGE_MARGIN_PX = 2.0  # a plate touching the frame border is cut off: its read is partial
+
+
+def inside_frame(box: Box, width: int, height: int, margin_px: float = EDGE_MARGIN_PX) -> bool:
+    return box.x1 > margin_px and box.y1 > margin_px and box.x2 < width - margin_px and box.y2 < height - margin_px
+
+
+def keep_counting_reads(result: ImageResult, camera: CameraConfig) -> ImageResult:
+    """Only whole plates (not cut by the frame border), inside the ROI, wide enough."""
+    reads = tuple(
+        r for r in result.reads
+        if inside_frame(r.plate.box, result.width, result.height)
+        and plate_counts(r.plate.box, camera.roi, camera.min_plate_width_px)
+    )
+    return result if len(reads) == len(result.reads) else replace(result, reads=reads)
+
+
+class CameraWorker:
+    def __init__(
+        self,
+        camera_id: str,
+        camera: CameraConfig,
+        frames: LatestQueue[Frame],
+        reader: PlateReader,
+        builder: EventBuilder,
+        sink: EventSink,
+    ) -> None:
+        self.camera_id = camera_id
+        self.camera = camera
+        self._frames = frames
+        self._reader = reader
+        self._builder = builder
+        self._sink = sink
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._fps = FpsMeter()
+        self._latest: Frame | None = None
+        self._last_event: PlateEvent | None = None
+        self._last_error = ""
+        self._heartbeat_s = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name=f"infer-{camera_id}", daemon=True)
+        self._log = get_logger("alprd.gate").bind(camera=camera_id)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Finish the frame in hand, flush live tracks as final events, and end the thread."""
+        self._stop.set()
+        self._frames.close()
+        self._thread.join(timeout_s)
+
+    def healthy(self, stale_s: float) -> bool:
+        """Alive and looped within ``stale_s`` (a hung inference call makes it stale)."""
+        with self._lock:
+            return self._thread.is_alive() and time.monotonic() - self._heartbeat_s < stale_s
+
+    def latest_frame(self) -> Frame | None:
+        with self._lock:
+            return self._latest
+
+    def state(self, capture: CaptureStats) -> CameraState:
+        with self._lock:
+            return CameraState(
+                camera_id=self.camera_id,
+                name=self.camera.name or self.camera_id,
+                location=self.camera.location,
+                source=redact_url(self.camera.source),
+                connected=capture.connected,
+                fps_in=capture.fps_in,
+                fps_analysed=round(self._fps.fps(time.time()), 2),
+                frames_dropped=capture.frames_dropped,
+                last_error=capture.last_error or self._last_error,
+                last_frame_s=capture.last_frame_s,
+                last_event=self._last_event,
+            )
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._beat()
+            frame = self._frames.get(timeout_s=0.5)
+            if frame is not None:
+                self._analyse(frame)
+        self._emit(self._builder.flush(time.time()))
+        self._log.info("inference.stopped")
+
+    def _beat(self) -> None:
+        with self._lock:
+            self._heartbeat_s = time.monotonic()
+
+    def _analyse(self, frame: Frame) -> None:
+        try:
+            result = keep_counting_reads(self._reader.read_image(frame.image), self.camera)
+        except Exception as exc:  # boundary: one bad frame must not end the camera
+            self._log.exception("inference.failed", error=str(exc))
+            with self._lock:
+                self._last_error = f"inference failed: {exc}"
+            return
+        with self._lock:
+            self._latest = frame
+            self._fps.tick(time.time())
+            self._last_error = ""
+        self._emit(self._builder.on_frame(frame, result.reads))
+
+    def _emit(self, events: list[PlateEvent]) -> None:
+        for event in events:
+            try:
+                event = self._sink(event) or event
+            except Exception as exc:  # boundary: the sink's failure is logged, capture goes on
+                self._log.exception("event.sink_failed", error=str(exc), plate=event.text)
+            with self._lock:
+                self._last_event = event

@@ -1,0 +1,143 @@
+"""The gate lines: every configured camera as capture thread + inference worker.
+
+:class:`GateLines` starts, stops and reloads cameras one by one (a SIGHUP reload
+touches only the cameras whose config changed), reports their state, checks their
+health for the watchdog, and serves the web layer's ``LinesProvider`` protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from alprd.capture.latest import LatestQueue
+from alprd.capture.reader import CameraReader, Opener
+from alprd.config import CameraConfig
+from alprd.errors import InferenceUnavailableError, NotFoundError
+from alprd.gate.camera_worker import CameraWorker, EventSink, PlateReader
+from alprd.gate.events import EventBuilder, EventPolicy
+from alprd.log import get_logger
+from alprd.domain.messages import CameraState, ImageResult
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadReport:
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    restarted: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+def plan_reload(current: Mapping[str, CameraConfig], cameras: Mapping[str, CameraConfig]) -> ReloadReport:
+    """Which cameras a reload adds, removes, restarts (settings changed) or leaves alone."""
+    wanted = {cid: cam for cid, cam in cameras.items() if cam.enabled}
+    removed = tuple(sorted(set(current) - set(wanted)))
+    added = tuple(sorted(set(wanted) - set(current)))
+    restarted = tuple(sorted(c for c in set(wanted) & set(current) if current[c] != wanted[c]))
+    unchanged = tuple(sorted(set(current) - set(removed) - set(restarted)))
+    return ReloadReport(added, removed, restarted, unchanged)
+
+
+class CameraLine:
+    """One camera: its capture thread, frame queue and inference worker."""
+
+    def __init__(
+        self, camera_id: str, camera: CameraConfig, reader: PlateReader, sink: EventSink,
+        opener: Opener, fits: Callable[[str], bool] | None,
+    ) -> None:
+        self.camera_id = camera_id
+        self.camera = camera
+        frames = LatestQueue(maxsize=1)
+        self.capture = CameraReader(camera_id, camera, frames, opener=opener)
+        builder = EventBuilder(camera_id, EventPolicy.from_camera(camera), fits)
+        self.worker = CameraWorker(camera_id, camera, frames, reader, builder, sink)
+
+    def start(self) -> None:
+        self.worker.start()
+        self.capture.start()
+
+    def stop(self) -> None:
+        self.capture.stop(timeout_s=max(5.0, self.camera.read_timeout_s + 1))
+        self.worker.stop()
+
+    def state(self) -> CameraState:
+        return self.worker.state(self.capture.stats())
+
+
+class GateLines:
+    def __init__(
+        self, reader: PlateReader, sink: EventSink, opener: Opener, fits: Callable[[str], bool] | None = None
+    ) -> None:
+        self._reader = reader
+        self._sink = sink
+        self._opener = opener
+        self._fits = fits
+        self._lines: dict[str, CameraLine] = {}
+        self._lock = threading.Lock()
+        self._log = get_logger("alprd.lines")
+
+    def start(self, cameras: Mapping[str, CameraConfig]) -> None:
+        for camera_id, camera in cameras.items():
+            if camera.enabled:
+                self._start_one(camera_id, camera)
+
+    def stop(self) -> None:
+        """Stop every camera; each worker flushes its live tracks as final events."""
+        with self._lock:
+            lines, self._lines = list(self._lines.values()), {}
+        for line in lines:
+            line.capture.request_stop()  # stop all captures at once, then wait for each
+        for line in lines:
+            line.stop()
+
+    def reload(self, cameras: Mapping[str, CameraConfig]) -> ReloadReport:
+        """Apply a new camera set, touching only the cameras that changed."""
+        with self._lock:
+            current = {cid: line.camera for cid, line in self._lines.items()}
+        plan = plan_reload(current, cameras)
+        for cid in plan.removed + plan.restarted:
+            self._stop_one(cid)
+        for cid in plan.added + plan.restarted:
+            self._start_one(cid, cameras[cid])
+        return plan
+
+    def healthy(self, stale_s: float) -> list[str]:
+        """Ids of cameras whose threads died or hung (empty when all is well)."""
+        with self._lock:
+            lines = list(self._lines.values())
+        return [
+            line.camera_id for line in lines
+            if not line.capture.alive or not line.worker.healthy(stale_s)
+        ]
+
+    def states(self) -> list[CameraState]:
+        with self._lock:
+            lines = list(self._lines.values())
+        return [line.state() for line in lines]
+
+    async def test_line(self, line_id: str) -> tuple[CameraState, ImageResult]:
+        with self._lock:
+            line = self._lines.get(line_id)
+        if line is None:
+            raise NotFoundError(f"Line {line_id} not found")
+        frame = line.worker.latest_frame()
+        if frame is None:
+            raise InferenceUnavailableError(f"Line {line_id} has no frame yet (camera not connected)")
+        result = await asyncio.to_thread(self._reader.read_image, frame.image)
+        return line.state(), result
+
+    def _start_one(self, camera_id: str, camera: CameraConfig) -> None:
+        line = CameraLine(camera_id, camera, self._reader, self._sink, self._opener, self._fits)
+        with self._lock:
+            self._lines[camera_id] = line
+        line.start()
+        self._log.info("camera.started", camera=camera_id, location=camera.location)
+
+    def _stop_one(self, camera_id: str) -> None:
+        with self._lock:
+            line = self._lines.pop(camera_id, None)
+        if line is not None:
+            line.stop()
+            self._log.info("camera.stopped", camera=camera_id)

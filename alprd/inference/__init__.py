@@ -1,1 +1,0 @@
-"""alprd.inference stage."""

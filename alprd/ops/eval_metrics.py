@@ -1,0 +1,236 @@
+"""Labelled folders and the accuracy measures of ``alprd eval``: pure functions.
+
+Two folder layouts:
+* openalpr benchmark (``openalpr-eu``): ``name.jpg`` + ``name.txt`` holding one line per
+  plate, ``image<TAB>x<TAB>y<TAB>w<TAB>h<TAB>TEXT`` (pixels, top-left origin);
+* crops with a CSV (``openalpr-us-crops/groundtruth.csv``: ``file,state,TEXT``;
+  ``indonesia-plate-crops/labels.csv``: ``file,plate`` with a header): the first
+  column names the crop, the last holds the text. OCR-only.
+
+Third-party labels hold mistakes; an errata CSV (``file,label,corrected,reason``)
+replaces a label only where file and label both match, so a fixed or re-labelled
+dataset is never silently changed (``apply_errata``).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Sequence
+
+from alprd.errors import BadInputError
+from alprd.vision.ocr import normalise_text
+from alprd.domain.messages import Box
+
+IOU_MATCH = 0.5
+CSV_NAMES = ("groundtruth.csv", "labels.csv")
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledPlate:
+    box: Box | None  # None for a crop (the whole file is the plate)
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    path: Path
+    plates: tuple[LabelledPlate, ...]
+
+
+def parse_openalpr_line(line: str) -> tuple[str, LabelledPlate]:
+    """``image x y w h TEXT`` (tabs, or any whitespace) -> (image name, plate)."""
+    parts = line.strip().split("\t") if "\t" in line else line.split()
+    if len(parts) < 6:
+        raise BadInputError(f"expected 'image x y w h TEXT', got {line!r}")
+    name, (x, y, w, h), text = parts[0], (float(v) for v in parts[1:5]), parts[5]
+    return name, LabelledPlate(Box(x, y, x + w, y + h), normalise_text(text))
+
+
+def load_openalpr(folder: Path) -> list[Sample]:
+    samples = []
+    for txt in sorted(folder.glob("*.txt")):
+        lines = [ln for ln in txt.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        if not lines:
+            continue
+        parsed = [parse_openalpr_line(ln) for ln in lines]
+        image = folder / parsed[0][0]
+        if not image.is_file():
+            raise BadInputError(f"{txt}: image {image.name} not found")
+        samples.append(Sample(image, tuple(p for _, p in parsed)))
+    return samples
+
+
+def load_crops_csv(csv_path: Path) -> list[Sample]:
+    folder = csv_path.parent
+    with csv_path.open(newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.reader(f) if r and r[0].strip()]
+    if rows and not (folder / rows[0][0]).is_file() and rows[0][0].lower() in ("file", "filename", "image"):
+        rows = rows[1:]  # header
+    return [Sample(folder / r[0], (LabelledPlate(None, normalise_text(r[-1])),)) for r in rows]
+
+
+def load_folder(folder: Path) -> list[Sample]:
+    """The samples of a labelled folder, either layout; BadInputError when neither."""
+    if not folder.is_dir():
+        raise BadInputError(f"{folder}: not a folder")
+    if any(folder.glob("*.txt")):
+        return load_openalpr(folder)
+    for name in CSV_NAMES:
+        if (folder / name).is_file():
+            return load_crops_csv(folder / name)
+    csvs = sorted(folder.glob("*.csv"))
+    if csvs:
+        return load_crops_csv(csvs[0])
+    raise BadInputError(f"{folder}: no openalpr .txt labels and no CSV of crops")
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        cur = [i]
+        for j, cb in enumerate(b, start=1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def char_accuracy(predicted: str, truth: str) -> float:
+    """1 - edit distance / the longer length (1.0 for two empty strings)."""
+    longest = max(len(predicted), len(truth))
+    return 1.0 if longest == 0 else 1.0 - edit_distance(predicted, truth) / longest
+
+
+def match_boxes(truth: Sequence[Box], found: Sequence[Box], min_iou: float = IOU_MATCH) -> dict[int, int]:
+    """Greedy one-to-one matching by IoU: {truth index: found index} for pairs >= ``min_iou``."""
+    pairs = sorted(
+        ((t.iou(f), i, j) for i, t in enumerate(truth) for j, f in enumerate(found)),
+        reverse=True,
+    )
+    matched: dict[int, int] = {}
+    used: set[int] = set()
+    for iou, i, j in pairs:
+        if iou < min_iou:
+            break
+        if i not in matched and j not in used:
+            matched[i] = j
+            used.add(j)
+    return matched
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Counts summed over a run; ratios as properties."""
+
+    plates: int = 0  # labelled plates
+    found: int = 0  # plate detections
+    matched: int = 0  # detections matching a labelled plate
+    exact: int = 0  # labelled plates read exactly
+    char_sum: float = 0.0  # sum of char_accuracy over labelled plates
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(*(a + b for a, b in zip(self.astuple(), other.astuple())))
+
+    def astuple(self) -> tuple[int, int, int, int, float]:
+        return (self.plates, self.found, self.matched, self.exact, self.char_sum)
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.plates if self.plates else 0.0
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.found if self.found else 0.0
+
+    @property
+    def exact_rate(self) -> float:
+        return self.exact / self.plates if self.plates else 0.0
+
+    @property
+    def char_accuracy(self) -> float:
+        return self.char_sum / self.plates if self.plates else 0.0
+
+
+def tally_image(truth: Sequence[LabelledPlate], found: Sequence[Box], texts: Sequence[str]) -> Tally:
+    """One image: ``found[k]`` was read as ``texts[k]`` ("" when its read was dropped).
+
+    Detection counts IoU >= 0.5 matches only; reads use ``read_association``.
+    """
+    boxes = [p.box for p in truth if p.box is not None]
+    matched = match_boxes(boxes, found)
+    readers = read_association(boxes, found, matched)
+    exact, char_sum = 0, 0.0
+    for i, plate in enumerate(truth):
+        read = texts[readers[i]] if i in readers else ""
+        exact += read == plate.text
+        char_sum += char_accuracy(read, plate.text)
+    return Tally(len(truth), len(found), len(matched), exact, char_sum)
+
+
+def read_association(truth: Sequence[Box], found: Sequence[Box], matched: dict[int, int]) -> dict[int, int]:
+    """Which detection's read counts for each labelled plate: its IoU match, else an
+    unmatched detection holding the label's centre (a looser box still reads the plate)."""
+    readers = dict(matched)
+    used = set(matched.values())
+    for i, box in enumerate(truth):
+        if i in readers:
+            continue
+        holding = [j for j, f in enumerate(found) if j not in used and f.contains_point(*box.center)]
+        if holding:
+            j = max(holding, key=lambda k: found[k].iou(box))
+            readers[i] = j
+            used.add(j)
+    return readers
+
+
+def tally_reads(truth: Sequence[str], reads: Sequence[str]) -> Tally:
+    """OCR only (crops): one read per labelled text."""
+    return Tally(
+        plates=len(truth), found=len(reads), matched=len(reads),
+        exact=sum(r == t for r, t in zip(reads, truth)),
+        char_sum=sum(char_accuracy(r, t) for r, t in zip(reads, truth)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Erratum:
+    file: str  # image or crop file name
+    label: str  # the dataset's text
+    corrected: str  # what the plate shows
+    reason: str
+
+
+def load_errata(csv_path: Path) -> list[Erratum]:
+    """An errata CSV with the header ``file,label,corrected,reason``."""
+    with csv_path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    try:
+        return [Erratum(r["file"], normalise_text(r["label"]), normalise_text(r["corrected"]), r["reason"])
+                for r in rows]
+    except KeyError as e:
+        raise BadInputError(f"{csv_path}: errata need the columns file,label,corrected,reason (missing {e})") from e
+
+
+def errata_fixes(errata: Sequence[Erratum]) -> dict[tuple[str, str], str]:
+    """(file stem, dataset label) -> corrected label."""
+    return {(Path(e.file).stem, e.label): e.corrected for e in errata}
+
+
+def apply_errata(samples: Sequence[Sample], errata: Sequence[Erratum]) -> tuple[list[Sample], int]:
+    """The samples with each erratum's label corrected where file and label both match,
+    and how many labels changed."""
+    fixes = errata_fixes(errata)
+    changed = 0
+    out = []
+    for sample in samples:
+        plates = []
+        for plate in sample.plates:
+            corrected = fixes.get((sample.path.stem, plate.text))
+            if corrected is not None and corrected != plate.text:
+                plate = replace(plate, text=corrected)
+                changed += 1
+            plates.append(plate)
+        out.append(replace(sample, plates=tuple(plates)))
+    return out, changed

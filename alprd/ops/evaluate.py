@@ -1,0 +1,227 @@
+"""``alprd eval DIR``: detection and reading accuracy, and latency, on a labelled folder.
+
+An openalpr benchmark folder (``image x y w h TEXT`` per .txt) is run end to end
+through the pipeline: plate detection recall/precision at IoU 0.5, exact plate reads,
+character accuracy (1 - normalised edit distance) and per-stage latency. ``--gt-crops``
+also reads the labelled boxes (OCR alone). A folder of crops with a CSV is read by the
+OCR alone. A progress bar goes to stderr; ``--json`` prints one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import cv2
+from tqdm import tqdm
+
+from alprd.config import DEFAULT_CONFIG_PATH, Config, load_config
+from alprd.errors import BadInputError
+from alprd.ops.eval_metrics import (
+    Sample, Tally, apply_errata, load_errata, load_folder, tally_image, tally_reads,
+)
+from alprd.vision.pipeline import ImagePipeline, crop_box
+from alprd.log import configure_logging
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="measure detection and reading accuracy on a labelled folder")
+    p.add_argument("dir", type=Path, help="openalpr benchmark folder, or a folder of crops with a CSV")
+    p.add_argument("--config", "-c", type=Path, default=DEFAULT_CONFIG_PATH,
+                   help=f"main YAML config for the models (default: {DEFAULT_CONFIG_PATH})")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--limit", type=int, default=None, help="first N samples only")
+    p.add_argument("--gt-crops", action="store_true", help="also read the labelled boxes (OCR alone)")
+    p.add_argument("--ocr", choices=("plate", "ppocr"), help="override inference.ocr.engine")
+    p.add_argument("--ocr-model", type=Path, help="override inference.ocr.model")
+    p.add_argument("--plate-model", type=Path, help="override inference.plate_detector.model")
+    p.add_argument("--plate-size", type=int, help="override inference.plate_detector.input_size")
+    p.add_argument("--vehicle-head", help="override inference.vehicle_detector.classifier (a type head "
+                   "trained on --plate-model's backbone); 'none': vehicles without a type")
+    p.add_argument("--pack", help="override regions.pack; 'none' skips re-ranking and regions")
+    p.add_argument("--device", choices=("AUTO", "CPU", "GPU"), help="override inference.device")
+    p.add_argument("--threads", type=int, default=None, help="CPU inference threads (default: all)")
+    p.add_argument("--errata", type=Path, help="CSV of label corrections (file,label,corrected,reason), "
+                   "e.g. docs/openalpr-eu-errata.csv; the report counts the labels changed")
+    p.set_defaults(func=main)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = load_config(args.config) if args.config.is_file() else Config(base_dir=Path("config").resolve())
+    inference = config.inference
+    ocr = inference.ocr.model_copy(update={
+        k: v for k, v in (("engine", args.ocr), ("model", args.ocr_model)) if v is not None
+    })
+    plate = inference.plate_detector
+    if args.plate_model is not None:
+        plate = plate.model_copy(update={"model": args.plate_model.resolve()})
+    if args.plate_size is not None:
+        plate = plate.model_copy(update={"input_size": args.plate_size})
+    vehicle = inference.vehicle_detector
+    if args.vehicle_head is not None:
+        head = None if args.vehicle_head == "none" else Path(args.vehicle_head).resolve()
+        vehicle = vehicle.model_copy(update={"classifier": head})
+    gemini = ocr.gemini.model_copy(update={"enabled": False})  # eval measures the local reader
+    inference = inference.model_copy(update={
+        "ocr": ocr.model_copy(update={"gemini": gemini}), "plate_detector": plate, "vehicle_detector": vehicle,
+        "device": args.device or inference.device,
+    })
+    return config.model_copy(update={"inference": inference})
+
+
+def _pipeline(config: Config, args: argparse.Namespace) -> ImagePipeline:
+    from dataclasses import replace
+
+    from alprd.vision.ov_model import make_core
+
+    core = make_core()
+    if args.threads:
+        core.set_property("CPU", {"INFERENCE_NUM_THREADS": args.threads})
+    pipeline = ImagePipeline.from_config(config, core)
+    if args.pack == "none":
+        pipeline = replace(pipeline, pack=None)
+    elif args.pack:
+        from alprd.domain.packs import load_pack
+
+        pipeline = replace(pipeline, pack=load_pack(args.pack))
+    return pipeline
+
+
+@dataclass
+class Run:
+    """Accumulates one evaluation (local to ``evaluate``)."""
+
+    end_to_end: Tally = Tally()
+    gt_crops: Tally = Tally()
+    stage_ms: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    total_ms: float = 0.0
+    crop_ocr_ms: float = 0.0
+    images: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+
+def _read(path: Path):
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise BadInputError(f"{path}: cannot decode image")
+    return image
+
+
+def _end_to_end(pipeline: ImagePipeline, sample: Sample, run: Run, gt_crops: bool) -> None:
+    image = _read(sample.path)
+    t0 = time.perf_counter()
+    out = pipeline.run(image)
+    run.total_ms += (time.perf_counter() - t0) * 1000.0
+    for stage, ms in out.result.timings_ms:
+        run.stage_ms[stage] += ms
+    texts_by_plate = {id(r.plate): r.ocr.text for r in out.result.reads}
+    texts = [texts_by_plate.get(id(p), "") for p in out.plates]
+    tally = tally_image(sample.plates, [p.box for p in out.plates], texts)
+    run.end_to_end += tally
+    if tally.exact < tally.plates:
+        run.failures.append({"image": sample.path.name, "truth": " ".join(p.text for p in sample.plates),
+                             "read": " ".join(t for t in texts if t)})
+    if gt_crops:
+        crops = [crop_box(image, p.box) for p in sample.plates if p.box is not None]
+        t0 = time.perf_counter()
+        reads = pipeline.read_crops(crops)
+        run.crop_ocr_ms += (time.perf_counter() - t0) * 1000.0
+        run.gt_crops += tally_reads([p.text for p in sample.plates], [r.text for r in reads])
+
+
+def _crop_only(pipeline: ImagePipeline, sample: Sample, run: Run) -> None:
+    crop = _read(sample.path)
+    t0 = time.perf_counter()
+    reads = pipeline.read_crops([crop])
+    run.crop_ocr_ms += (time.perf_counter() - t0) * 1000.0
+    tally = tally_reads([sample.plates[0].text], [reads[0].text])
+    run.gt_crops += tally
+    if not tally.exact:
+        run.failures.append({"image": sample.path.name, "truth": sample.plates[0].text, "read": reads[0].text})
+
+
+def evaluate(pipeline: ImagePipeline, samples: Sequence[Sample], gt_crops: bool = False,
+             progress: bool = True) -> dict[str, Any]:
+    """Run every sample and return the report (the ``--json`` object)."""
+    run = Run()
+    crops_only = bool(samples) and samples[0].plates[0].box is None
+    for sample in tqdm(samples, desc="eval", unit="img", file=sys.stderr, disable=not progress):
+        if crops_only:
+            _crop_only(pipeline, sample, run)
+        else:
+            _end_to_end(pipeline, sample, run, gt_crops)
+        run.images += 1
+    return report(run, crops_only, gt_crops, pipeline)
+
+
+def _ratio(x: float) -> float:
+    return round(x, 4)
+
+
+def report(run: Run, crops_only: bool, gt_crops: bool, pipeline: ImagePipeline) -> dict[str, Any]:
+    n = max(1, run.images)
+    out: dict[str, Any] = {
+        "images": run.images,
+        "mode": "crops" if crops_only else "end-to-end",
+        "ocr_engine": pipeline.ocr.name,
+        "pack": pipeline.pack.code if pipeline.pack else None,
+    }
+    if crops_only:
+        out.update(plates=run.gt_crops.plates, detection_recall=None, detection_precision=None,
+                   exact_read_rate=_ratio(run.gt_crops.exact_rate),
+                   char_accuracy=_ratio(run.gt_crops.char_accuracy),
+                   ms_per_image=round(run.crop_ocr_ms / n, 2), stage_ms={"ocr": round(run.crop_ocr_ms / n, 2)})
+    else:
+        e2e = run.end_to_end
+        out.update(plates=e2e.plates, detections=e2e.found, detection_recall=_ratio(e2e.recall),
+                   detection_precision=_ratio(e2e.precision), exact_read_rate=_ratio(e2e.exact_rate),
+                   char_accuracy=_ratio(e2e.char_accuracy), ms_per_image=round(run.total_ms / n, 2),
+                   stage_ms={k: round(v / n, 2) for k, v in run.stage_ms.items()})
+        if gt_crops:
+            out.update(gt_crops_exact_read_rate=_ratio(run.gt_crops.exact_rate),
+                       gt_crops_char_accuracy=_ratio(run.gt_crops.char_accuracy),
+                       gt_crops_ocr_ms_per_crop=round(run.crop_ocr_ms / max(1, run.gt_crops.plates), 2))
+    out["failures"] = run.failures
+    return out
+
+
+def format_text(rep: dict[str, Any]) -> str:
+    pct = lambda v: "n/a" if v is None else f"{100 * v:.1f} %"  # noqa: E731
+    lines = [f"images: {rep['images']} ({rep['mode']}), plates: {rep['plates']}, "
+             f"OCR: {rep['ocr_engine']}, pack: {rep['pack'] or 'none'}"]
+    if rep["mode"] == "end-to-end":
+        lines += [f"detection recall @IoU0.5: {pct(rep['detection_recall'])}",
+                  f"detection precision @IoU0.5: {pct(rep['detection_precision'])}"]
+    lines += [f"exact plate reads: {pct(rep['exact_read_rate'])}",
+              f"character accuracy: {pct(rep['char_accuracy'])}"]
+    if "gt_crops_exact_read_rate" in rep:
+        lines += [f"exact reads on labelled crops (OCR alone): {pct(rep['gt_crops_exact_read_rate'])}"
+                  f" ({rep['gt_crops_ocr_ms_per_crop']} ms per crop)"]
+    stages = ", ".join(f"{k} {v} ms" for k, v in rep["stage_ms"].items())
+    lines += [f"latency: {rep['ms_per_image']} ms per image ({stages})"]
+    if rep.get("labels_corrected") is not None:
+        lines += [f"labels corrected by errata: {rep['labels_corrected']}"]
+    return "\n".join(lines)
+
+
+def main(args: argparse.Namespace) -> int:
+    configure_logging("auto", logging.WARNING)  # stdout is for the report
+    samples = load_folder(args.dir)
+    if args.limit is not None:
+        samples = samples[: args.limit]
+    if not samples:
+        raise BadInputError(f"{args.dir}: no labelled samples")
+    changed = None
+    if args.errata is not None:
+        samples, changed = apply_errata(samples, load_errata(args.errata))
+    rep = evaluate(_pipeline(_config(args), args), samples, gt_crops=args.gt_crops)
+    rep["labels_corrected"] = changed
+    print(json.dumps(rep) if args.json else format_text(rep))
+    return 0

@@ -1,0 +1,1 @@
+"""Vision: stateless, one image at a time (detect -> crop -> OCR -> re-rank)."""

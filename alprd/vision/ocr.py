@@ -1,0 +1,78 @@
+"""The OCR interface every plate reader implements, and text normalisation.
+
+Engines: ``plate`` (alprd's own plate OCR model, ``ocr_plate.py``) and ``ppocr``
+(general PP-OCR recognition, ``ocr_ppocr.py``); ``make_ocr_engine`` picks one from
+the config. An engine takes BGR crops of plates (any size) and returns one
+:class:`~alprd.domain.messages.OcrResult` per crop, text normalised, candidates best first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
+
+import numpy as np
+
+from alprd.errors import ModelError
+from alprd.domain.messages import OcrResult
+from alprd.domain.packs import normalise_text  # noqa: F401  (the engines' text normalisation)
+
+if TYPE_CHECKING:
+    import openvino as ov
+
+    from alprd.config import OcrConfig
+
+
+
+class OcrEngine(Protocol):
+    name: str
+
+    def read_batch(self, crops: Sequence[np.ndarray]) -> list[OcrResult]:
+        """Read each BGR crop; blocking, thread-safe; one result per crop, same order."""
+        ...
+
+
+def _plate_engine(model: Path | None, core: ov.Core, device: str) -> OcrEngine:
+    from alprd.vision.ocr_plate import PlateOcr
+
+    return PlateOcr(model, core, device)
+
+
+def _ppocr_engine(model: Path | None, core: ov.Core, device: str) -> OcrEngine:
+    from alprd.vision.ocr_ppocr import PpOcr
+
+    return PpOcr(model, core, device)
+
+
+# Engine name (``inference.ocr.engine``) -> factory(model path, core, device).
+ENGINES: dict[str, Callable[[Path | None, "ov.Core", str], OcrEngine]] = {
+    "plate": _plate_engine,
+    "ppocr": _ppocr_engine,
+}
+# The model each engine loads when ``inference.ocr.model`` is not set, in models_dir.
+DEFAULT_MODELS: dict[str, Path] = {
+    "plate": Path("plate-ocr/plate_ocr.xml"),
+    "ppocr": Path("ppocr/ch_PP-OCRv4_rec_infer.onnx"),
+}
+
+
+def make_ocr_engine(config: OcrConfig, core: ov.Core, device: str, base_dir: Path) -> OcrEngine:
+    """The OCR engine the config names; raises :class:`ModelError` when it cannot load.
+
+    ``base_dir`` is the models folder (``Config.model_path(Path("."))``): a relative
+    ``config.model``, or the engine's default model when it is ``None``, lies in it.
+    """
+    factory = ENGINES.get(config.engine)
+    if factory is None:
+        raise ModelError(f"unknown OCR engine '{config.engine}' (known: {', '.join(sorted(ENGINES))})")
+    model = config.model or DEFAULT_MODELS[config.engine]
+    model = model if model.is_absolute() else base_dir / model
+    if not model.is_file():
+        raise ModelError(
+            f"OCR model for engine '{config.engine}' not found: {model} "
+            "(run 'alprd models fetch', or set inference.ocr.model)"
+        )
+    try:
+        return factory(model, core, device)
+    except ImportError as exc:
+        raise ModelError(f"OCR engine '{config.engine}' is not available: {exc}") from exc

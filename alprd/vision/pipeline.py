@@ -1,0 +1,199 @@
+"""One image -> every vehicle and plate in it, read: the path of a still image or a frame.
+
+vehicles -> plates -> crops (small margin) -> OCR batch -> re-rank by the country pack
+-> optional cloud verification of unsure reads -> region, plate type, colours -> each
+plate tied to the vehicle box holding it -> :class:`~alprd.domain.messages.PlateRead`.
+``ImagePipeline.read_image`` blocks and is thread-safe (the models are, and the
+pipeline keeps no state between calls); the web handler and the camera workers share
+one instance. The steps are pure functions, tested on their own.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
+
+import numpy as np
+
+from alprd.vision import annotate as annotate_mod
+from alprd.errors import ModelError
+from alprd.vision.colors import PlateColors, plate_colors
+from alprd.vision.rerank import rerank
+from alprd.log import get_logger
+from alprd.domain.messages import Box, Detection, ImageResult, OcrResult, PlateRead
+from alprd.domain.packs import Pack, load_pack
+
+if TYPE_CHECKING:
+    import openvino as ov
+
+    from alprd.config import Config
+    from alprd.vision.ocr import OcrEngine
+
+log = get_logger(__name__)
+
+CROP_MARGIN_X = 0.02  # of the plate box width, each side
+CROP_MARGIN_Y = 0.05  # of the plate box height, each side
+MAX_PLATES_PER_IMAGE = 16
+
+
+class Detector(Protocol):
+    def detect(self, image: np.ndarray) -> list[Detection]: ...
+
+
+# (plate crop, local read) -> a verified read (or the local one, unchanged).
+Verifier = Callable[[np.ndarray, OcrResult], OcrResult]
+Reranker = Callable[[OcrResult, Pack], OcrResult]
+
+
+def crop_box(image: np.ndarray, box: Box, margin_x: float = CROP_MARGIN_X,
+             margin_y: float = CROP_MARGIN_Y) -> np.ndarray:
+    """The box's pixels plus a margin, clipped to the image (may be empty)."""
+    h, w = image.shape[:2]
+    dx, dy = box.width * margin_x, box.height * margin_y
+    x1, y1 = max(0, int(box.x1 - dx)), max(0, int(box.y1 - dy))
+    x2, y2 = min(w, int(round(box.x2 + dx))), min(h, int(round(box.y2 + dy)))
+    return image[y1:y2, x1:x2]
+
+
+def vehicle_for(plate: Box, vehicles: Sequence[Detection]) -> Detection | None:
+    """The vehicle whose box holds the plate's centre; the smallest such box wins."""
+    cx, cy = plate.center
+    holding = [v for v in vehicles if v.box.contains_point(cx, cy)]
+    return min(holding, key=lambda v: v.box.area) if holding else None
+
+
+def plate_read(plate: Detection, ocr: OcrResult, vehicle: Detection | None, pack: Pack | None,
+               colors: PlateColors) -> PlateRead:
+    """Assemble a read with the pack's region and plate type."""
+    region_code, region_name = pack.region_for(ocr.text) if pack else ("", "")
+    plate_type = pack.plate_type_for(colors.background) if pack else "Regular"
+    return PlateRead(
+        plate=plate, ocr=ocr, vehicle=vehicle, region_code=region_code, region_name=region_name,
+        plate_type=plate_type, text_color=colors.text, background_color=colors.background,
+    )
+
+
+def keep_read(ocr: OcrResult, min_confidence: float) -> bool:
+    return bool(ocr.text) and ocr.confidence >= min_confidence
+
+
+class _Timer:
+    """Collects (stage, ms) in order; local to one call."""
+
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, float]] = []
+        self._t = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages.append((stage, round((now - self._t) * 1000.0, 2)))
+        self._t = now
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOutput:
+    result: ImageResult
+    plates: tuple[Detection, ...]  # every plate detection, also those whose read was dropped
+
+
+@dataclass(frozen=True)
+class ImagePipeline:
+    plates: Detector
+    ocr: OcrEngine
+    vehicles: Detector | None = None
+    pack: Pack | None = None
+    rerank: Reranker | None = None
+    verifier: Verifier | None = None
+    verify_below: float = 0.0
+    min_confidence: float = 0.3
+
+    @classmethod
+    def from_config(cls, config: Config, core: ov.Core) -> ImagePipeline:
+        """Load every model the config names; a missing plate or OCR model raises ModelError."""
+        from alprd.vision.plate_detector import PlateDetector
+        from alprd.vision.vehicle_detector import VehicleDetector
+
+        inference = config.inference
+        ocr_cfg = inference.ocr
+        pipeline = cls(
+            plates=PlateDetector.from_config(config, core),
+            ocr=load_ocr(config, core),
+            vehicles=VehicleDetector.from_config(config, core),
+            pack=load_pack(config.regions.pack),
+            rerank=rerank,
+            verifier=_load_verifier(config),
+            verify_below=ocr_cfg.gemini.verify_below,
+            min_confidence=ocr_cfg.min_confidence,
+        )
+        log.info("inference.pipeline_ready", ocr=pipeline.ocr.name, vehicles=pipeline.vehicles is not None,
+                 pack=config.regions.pack, verifier=pipeline.verifier is not None)
+        return pipeline
+
+    def read_image(self, image: np.ndarray) -> ImageResult:
+        """Every vehicle and read plate of one BGR image, with per-stage timings."""
+        return self.run(image).result
+
+    def run(self, image: np.ndarray) -> PipelineOutput:
+        """``read_image`` plus what evaluation needs: every plate found, read or not."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"expected an HxWx3 uint8 BGR image, got {image.shape} {image.dtype}")
+        timer = _Timer()
+        vehicles = tuple(self.vehicles.detect(image)) if self.vehicles else ()
+        timer.lap("vehicles")
+        plates = [p for p in self.plates.detect(image)[:MAX_PLATES_PER_IMAGE] if p.box.area >= 4]
+        timer.lap("plates")
+        crops = [crop_box(image, p.box) for p in plates]
+        engine_reads = self.ocr.read_batch(crops) if crops else []
+        results = self.reranked(engine_reads)
+        timer.lap("ocr")
+        if self.verifier:
+            results = [self.verifier(c, r) if r.confidence < self.verify_below else r
+                       for c, r in zip(crops, results)]
+            timer.lap("verify")
+        reads = tuple(
+            plate_read(p, r, vehicle_for(p.box, vehicles), self.pack, plate_colors(c))
+            for p, r, c, engine_read in zip(plates, results, crops, engine_reads)
+            if r.text and keep_read(engine_read, self.min_confidence)  # the engine's certainty decides
+        )
+        timer.lap("regions")
+        height, width = image.shape[:2]
+        return PipelineOutput(ImageResult(width, height, vehicles, reads, tuple(timer.stages)), tuple(plates))
+
+    def read_crops(self, crops: Sequence[np.ndarray]) -> list[OcrResult]:
+        """OCR and re-ranking of plate crops (no verification, nothing dropped)."""
+        return self.reranked(self.ocr.read_batch(crops) if crops else [])
+
+    def reranked(self, results: Sequence[OcrResult]) -> list[OcrResult]:
+        """The engine's reads re-ranked by the country pack (unchanged without one)."""
+        if self.rerank and self.pack:
+            return [self.rerank(r, self.pack) for r in results]
+        return list(results)
+
+    def annotate(self, image: np.ndarray, result: ImageResult) -> np.ndarray:
+        return annotate_mod.annotate(image, result)
+
+
+def load_ocr(config: Config, core: ov.Core) -> OcrEngine:
+    """The configured OCR engine; when the plate model is missing and no model path was
+    set, the general 'ppocr' engine instead (logged), so a machine without it still reads."""
+    from alprd.vision.ocr import make_ocr_engine
+
+    ocr_cfg, device = config.inference.ocr, config.inference.device
+    models_dir = config.model_path(Path("."))
+    try:
+        return make_ocr_engine(ocr_cfg, core, device, models_dir)
+    except ModelError as exc:
+        if ocr_cfg.engine != "plate" or ocr_cfg.model is not None:
+            raise
+        log.warning("inference.ocr_fallback", engine="ppocr", reason=str(exc))
+        return make_ocr_engine(ocr_cfg.model_copy(update={"engine": "ppocr"}), core, device, models_dir)
+
+
+def _load_verifier(config: Config) -> Verifier | None:
+    if not config.inference.ocr.gemini.enabled:
+        return None
+    from alprd.vision.gemini import GeminiVerifier
+
+    return GeminiVerifier.from_config(config.inference.ocr.gemini)

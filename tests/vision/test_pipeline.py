@@ -1,0 +1,195 @@
+"""ImagePipeline: pure steps table-driven, then real OpenVINO models on real photos."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import openvino as ov
+import pytest
+
+from alprd.config import Config, InferenceConfig, OcrConfig
+from alprd.vision.colors import PlateColors
+from alprd.vision.ocr import make_ocr_engine
+from alprd.errors import ModelError
+from alprd.vision.pipeline import ImagePipeline, crop_box, keep_read, load_ocr, plate_read, vehicle_for
+from alprd.domain.messages import Box, Detection, OcrResult
+from alprd.domain.packs import load_pack
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+@pytest.mark.parametrize(("box", "shape"), [
+    (Box(100, 50, 200, 70), (20 + 2, 100 + 4)),  # 2 % of width and 5 % of height each side
+    (Box(0, 0, 50, 20), (21, 51)),  # clipped at the top-left corner
+    (Box(600, 460, 640, 480), (21, 41)),  # and at the bottom-right
+])
+def test_crop_box_margin_and_clipping(box: Box, shape: tuple[int, int]) -> None:
+    image = np.zeros((480, 640, 3), np.uint8)
+    assert crop_box(image, box).shape[:2] == shape
+
+
+def det(x1: float, y1: float, x2: float, y2: float, label: str = "car", conf: float = 0.9) -> Detection:
+    return Detection(Box(x1, y1, x2, y2), conf, label)
+
+
+def test_vehicle_for_picks_the_smallest_box_holding_the_plate_centre() -> None:
+    big, small, far = det(0, 0, 600, 400, "bus"), det(100, 100, 300, 300), det(400, 0, 600, 100, "truck")
+    plate = Box(150, 200, 250, 230)
+    assert vehicle_for(plate, [big, small, far]) is small
+    assert vehicle_for(Box(610, 410, 630, 420), [big, small, far]) is None
+
+
+def test_plate_read_uses_the_pack() -> None:
+    pack = load_pack("id")
+    read = plate_read(det(1, 1, 9, 5, "plate"), OcrResult("B1234XYZ", 0.9), None, pack,
+                      PlateColors("Yellow", "Black"))
+    assert (read.region_code, read.region_name, read.plate_type) == ("B", "Jakarta", "Public")
+    assert (read.background_color, read.text_color) == ("Yellow", "Black")
+    assert read.region_label == "B (Jakarta)"
+    bare = plate_read(det(1, 1, 9, 5, "plate"), OcrResult("XY12", 0.9), None, None, PlateColors("", ""))
+    assert (bare.region_code, bare.plate_type) == ("", "Regular")
+
+
+@pytest.mark.parametrize(("text", "conf", "keep"), [
+    ("B1234XY", 0.5, True), ("B1234XY", 0.29, False), ("", 0.99, False),
+])
+def test_keep_read(text: str, conf: float, keep: bool) -> None:
+    assert keep_read(OcrResult(text, conf), 0.3) is keep
+
+
+class Fixed:
+    """A detector that always finds the same boxes (to test the steps after detection)."""
+
+    def __init__(self, *found: Detection) -> None:
+        self.found = list(found)
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        return list(self.found)
+
+
+def scene() -> tuple[np.ndarray, Box]:
+    image = np.full((480, 640, 3), 90, np.uint8)
+    plate = np.full((70, 300, 3), (20, 210, 235), np.uint8)  # yellow plate, black text
+    cv2.putText(plate, "B 1234 XY", (14, 52), cv2.FONT_HERSHEY_DUPLEX, 1.5, (0, 0, 0), 4, cv2.LINE_AA)
+    image[300:370, 170:470] = plate
+    return image, Box(170, 300, 470, 370)
+
+
+@pytest.fixture(scope="module")
+def ppocr():
+    return make_ocr_engine(OcrConfig(engine="ppocr"), ov.Core(), "CPU", MODELS_DIR)
+
+
+def test_steps_after_detection_with_real_ocr(ppocr) -> None:
+    image, box = scene()
+    car, other = det(100, 100, 540, 470), det(0, 0, 90, 90, "truck")
+    pipeline = ImagePipeline(plates=Fixed(Detection(box, 0.8, "plate")), ocr=ppocr,
+                             vehicles=Fixed(car, other), pack=load_pack("id"), min_confidence=0.3)
+    result = pipeline.read_image(image)
+    assert (result.width, result.height) == (640, 480) and result.vehicles == (car, other)
+    (read,) = result.reads
+    assert read.ocr.text == "B1234XY" and read.vehicle is car
+    assert (read.region_code, read.background_color, read.text_color, read.plate_type) == (
+        "B", "Yellow", "Black", "Public")
+    assert [s for s, _ in result.timings_ms] == ["vehicles", "plates", "ocr", "regions"]
+    assert all(ms >= 0 for _, ms in result.timings_ms) and result.total_ms > 0
+
+    strict = replace(pipeline, min_confidence=0.9999)
+    assert strict.read_image(image).reads == ()
+
+
+def test_the_engines_certainty_decides_what_is_dropped(ppocr) -> None:
+    # a pack correction lowers the reported confidence but does not drop a sure read
+    image, box = scene()
+
+    def unsure_correction(result: OcrResult, pack) -> OcrResult:
+        return replace(result, text=result.text[:-1] + "Z", confidence=0.01)
+
+    pipeline = ImagePipeline(plates=Fixed(Detection(box, 0.8, "plate")), ocr=ppocr, pack=load_pack("id"),
+                             rerank=unsure_correction, min_confidence=0.3)
+    (read,) = pipeline.read_image(image).reads
+    assert read.ocr.text == "B1234XZ" and read.ocr.confidence == 0.01
+    assert replace(pipeline, min_confidence=0.9999).read_image(image).reads == ()
+
+
+def test_only_unsure_reads_go_to_the_verifier(ppocr) -> None:
+    image, box = scene()
+    asked: list[tuple[int, int]] = []
+
+    def verifier(crop: np.ndarray, local: OcrResult) -> OcrResult:
+        asked.append(crop.shape[:2])
+        return OcrResult("B1234XZ", 0.99, engine="gemini")
+
+    base = ImagePipeline(plates=Fixed(Detection(box, 0.8, "plate")), ocr=ppocr, verifier=verifier)
+    sure = replace(base, verify_below=0.01).read_image(image)
+    assert asked == [] and sure.reads[0].ocr.engine == "ppocr"
+    unsure = replace(base, verify_below=1.0).read_image(image)
+    assert len(asked) == 1 and unsure.reads[0].ocr.text == "B1234XZ"
+    assert [s for s, _ in unsure.timings_ms] == ["vehicles", "plates", "ocr", "verify", "regions"]
+
+
+@pytest.fixture(scope="module")
+def real_pipeline() -> ImagePipeline:
+    config = Config(inference=InferenceConfig(device="CPU", models_dir=MODELS_DIR, ocr=OcrConfig(engine="ppocr")))
+    pipeline = ImagePipeline.from_config(config, ov.Core())
+    assert pipeline.pack is not None and pipeline.pack.code == "id"
+    return replace(pipeline, pack=None)  # European plates: no Indonesian re-ranking
+
+
+def _truth(datasets_dir: Path, name: str) -> tuple[np.ndarray, Box, str]:
+    f, x, y, w, h, text = (datasets_dir / "openalpr-eu" / f"{name}.txt").read_text().split("\t")[:6]
+    x, y, w, h = map(float, (x, y, w, h))
+    return cv2.imread(str(datasets_dir / "openalpr-eu" / f)), Box(x, y, x + w, y + h), text.strip()
+
+
+def test_reads_real_photos_end_to_end(real_pipeline: ImagePipeline, datasets_dir: Path) -> None:
+    names = ["eu1", "eu2", "eu7", "test_002", "test_004"]
+    hits = 0
+    for name in names:
+        image, box, text = _truth(datasets_dir, name)
+        result = real_pipeline.read_image(image)
+        near = [r for r in result.reads if r.plate.box.contains_point(*box.center)]
+        assert near, f"{name}: no plate read over the labelled plate"
+        hits += near[0].ocr.text == text
+        assert near[0].vehicle is not None and near[0].vehicle.box.contains_point(*box.center)
+        assert near[0].background_color and near[0].text_color
+    assert hits >= 4
+
+
+def test_annotate_draws_on_a_copy(real_pipeline: ImagePipeline, datasets_dir: Path) -> None:
+    image, _, _ = _truth(datasets_dir, "eu1")
+    before = image.copy()
+    result = real_pipeline.read_image(image)
+    drawn = real_pipeline.annotate(image, result)
+    assert np.array_equal(image, before) and drawn.shape == image.shape
+    x1, y1, x2, y2 = result.reads[0].plate.box.as_int_list()
+    assert not np.array_equal(drawn[y1 - 30:y2 + 3, x1 - 3:x2 + 3], image[y1 - 30:y2 + 3, x1 - 3:x2 + 3])
+
+
+def test_read_image_is_thread_safe(real_pipeline: ImagePipeline, datasets_dir: Path) -> None:
+    images = [_truth(datasets_dir, n)[0] for n in ("eu1", "eu2", "eu1", "eu2")]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        texts = [tuple(r.ocr.text for r in res.reads) for res in pool.map(real_pipeline.read_image, images)]
+    assert texts[0] == texts[2] and texts[1] == texts[3] and texts[0]
+
+
+def test_rejects_a_non_image(real_pipeline: ImagePipeline) -> None:
+    with pytest.raises(ValueError, match="HxWx3"):
+        real_pipeline.read_image(np.zeros((10, 10), np.uint8))
+
+
+def test_missing_plate_ocr_model_falls_back_to_ppocr(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    (models / "ppocr").mkdir(parents=True)
+    for name in ("ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"):
+        (models / "ppocr" / name).symlink_to(MODELS_DIR / "ppocr" / name)
+    config = Config(inference=InferenceConfig(device="CPU", models_dir=models))  # engine "plate", no model
+    assert load_ocr(config, ov.Core()).name == "ppocr"
+    explicit = Config(inference=InferenceConfig(device="CPU", models_dir=models,
+                                                ocr=OcrConfig(engine="plate", model=Path("mine.xml"))))
+    with pytest.raises(ModelError, match="not found"):
+        load_ocr(explicit, ov.Core())

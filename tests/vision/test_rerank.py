@@ -1,0 +1,151 @@
+"""Re-ranking OCR candidates with a country pack: table-driven, no model."""
+
+from __future__ import annotations
+
+import pytest
+
+from alprd.vision.rerank import corrections, deletions, rerank, swap_factor
+from alprd.domain.packs import confusable_map
+from alprd.domain.messages import OcrResult
+from alprd.domain.packs import Pack, load_pack
+
+ID = load_pack("id")
+
+
+@pytest.mark.parametrize(
+    ("read", "fixed"),
+    [
+        ("B1234ABC", "B1234ABC"),  # fits: unchanged
+        ("8123ABC", "B123ABC"),  # prefix must be letters: 8 -> B
+        ("B1Z34ABC", "B1234ABC"),  # middle must be digits: Z -> 2
+        ("B12O4AB", "B1204AB"),  # O -> 0 in the number block
+        ("B1234A8C", "B1234ABC"),  # suffix must be letters: 8 -> B
+        ("D8701UF", "D8701UF"),  # fits as read (D region, digits 8701)
+        ("0B1234", "DB1234"),  # 0 -> D, O or Q: DB is a known region, OB and QB are not
+        ("AB12345", "AB1234S"),  # five digits cannot be: the last one is a letter
+    ],
+)
+def test_position_rules_fix_confusables(read, fixed):
+    result = rerank(OcrResult(read, 0.8, candidates=((read, 0.8),)), ID)
+    assert result.text == fixed
+    assert ID.matches_format(result.text)
+
+
+@pytest.mark.parametrize(
+    ("candidates", "best"),
+    [
+        # the best read fits no format and cannot be fixed: a fitting runner-up wins
+        ((("B1234ABCD", 0.6), ("B1234ABC", 0.3)), "B1234ABC"),
+        # a fitting read beats a fixed read of similar score
+        ((("8123ABC", 0.5), ("B123ABC", 0.4)), "B123ABC"),
+        # a known region prefix beats an unknown one at equal scores
+        ((("C1234AB", 0.5), ("G1234AB", 0.4)), "G1234AB"),
+    ],
+)
+def test_candidates_are_reranked(candidates, best):
+    result = rerank(OcrResult(candidates[0][0], candidates[0][1], candidates=candidates), ID)
+    assert result.text == best
+    assert result.candidates[0][0] == best
+    scores = [s for _, s in result.candidates]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_unfixable_read_is_kept_with_a_lower_score():
+    result = rerank(OcrResult("12345678", 0.9, candidates=(("12345678", 0.9),)), ID)
+    assert result.text == "12345678"
+    assert result.candidates[0][1] < 0.9
+
+
+def test_pack_without_formats_leaves_the_result_alone():
+    result = OcrResult("8123ABC", 0.7, (0.9,) * 7, (("8123ABC", 0.7),), "plate")
+    assert rerank(result, Pack(code="xx", name="none", formats=())) == result
+
+
+def test_char_confidences_kept_when_length_unchanged():
+    result = rerank(OcrResult("8123ABC", 0.7, (0.4, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9), (("8123ABC", 0.7),), "plate"), ID)
+    assert result.text == "B123ABC"
+    # the engine's confidence times the corrected text's share of the re-ranked scores
+    share = result.candidates[0][1] / sum(score for _, score in result.candidates)
+    assert result.confidence == pytest.approx(0.7 * share, rel=1e-4)
+    assert 0.7 * 0.5 < result.confidence < 0.7
+    assert result.char_confidences == (0.4, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9)
+    assert result.engine == "plate"
+
+
+def test_confusable_map_is_symmetric():
+    m = confusable_map()
+    for ch, others in m.items():
+        for other in others:
+            assert ch in m[other]
+    assert set(m["0"]) == {"O", "D", "Q"}
+
+
+def test_corrections_prefer_fewest_swaps():
+    assert corrections("B1Z3SABC", ID) == [("B1235ABC", 2)]
+    assert corrections("B1234ABC", ID) == [("B1234ABC", 0)]
+    assert corrections("########", ID) == []
+
+
+SK = load_pack("sk")
+
+
+@pytest.mark.parametrize(
+    ("read", "fixed"),
+    [
+        ("RK099AN", "RK099AN"),  # fits the Slovak format: unchanged
+        ("PP587A0", "PP587AO"),  # the last two are letters: 0 -> O
+        ("BA3020Z", "BA302OZ"),
+        ("RKB92AE", "RK892AE"),  # a Slovak read beats the Polish format it fits as read
+        ("NO45OAM", "NO450AM"),  # a Slovak read of a known district beats the British format
+        ("WA56660", "WA56660"),  # a Polish plate fits its own format: left alone
+        ("4B40262", "4B40262"),  # a Czech plate: left alone
+        ("0Y09FEU", "OY09FEU"),  # a British plate: 0 -> O where letters go
+        ("PRK884AL", "RK884AL"),  # one character too many (the frame read as P): dropped
+        ("GWAGEN", "GWAGEN"),  # a vanity plate fits nothing and nothing fits: kept
+    ],
+)
+def test_slovak_pack_with_foreign_formats(read, fixed):
+    assert rerank(OcrResult(read, 0.8, candidates=((read, 0.8),)), SK).text == fixed
+
+
+def test_yaml_reads_every_region_code_as_text():
+    # YAML 1.1 reads a bare NO/YES/ON/OFF as a boolean: every key must stay a plate prefix
+    for code in ("id", "sk"):
+        pack = load_pack(code)
+        assert all(k.isalpha() and k.isupper() for k in pack.regions), code
+    assert SK.region_for("NO450AM") == ("NO", "Námestovo")
+
+
+@pytest.mark.parametrize(
+    ("confidences", "best"),
+    [
+        ((0.99, 0.99, 0.3, 0.99, 0.99, 0.99, 0.99, 0.99), "BY649AG"),  # the unsure H goes
+        ((0.3, 0.99, 0.99, 0.99, 0.99, 0.99, 0.99, 0.99), "YH649AG"),  # the unsure B goes
+        ((0.99,) * 8, "BYH649AG"),  # every character sure: nothing is dropped
+    ],
+)
+def test_deletion_drops_the_least_sure_character(confidences, best):
+    result = rerank(OcrResult("BYH649AG", 0.8, confidences, (("BYH649AG", 0.8),), "plate"), SK)
+    assert result.text == best
+
+
+def test_deletions_fit_the_format_and_prefer_unsure_characters():
+    out = deletions("4B480262", SK, (0.9, 0.9, 0.9, 0.2, 0.9, 0.9, 0.9, 0.9))
+    assert out[0][0] == "4B40262"
+    assert all(SK.matches_format(text) for text, _ in out)
+    assert [f for _, f in out] == sorted((f for _, f in out), reverse=True)
+    assert deletions("B1234ABC", ID) and deletions("", SK) == []
+
+
+def test_swap_factor_prefers_the_likelier_twin():
+    assert swap_factor("AB0", "AB0") == 1.0
+    assert swap_factor("PP587A0", "PP587AO") == pytest.approx(0.5)
+    assert swap_factor("PP587A0", "PP587AO") > swap_factor("PP587A0", "PP587AD") > swap_factor("PP587A0", "PP587AQ")
+    assert swap_factor("B1Z3SABC", "B1235ABC") == pytest.approx(0.25)
+
+
+def test_a_clear_correction_keeps_a_usable_confidence():
+    # the engine's runner-up already fits: the correction is clear, the read is not dropped
+    result = rerank(OcrResult("BRK019AF", 0.96, (0.77,) + (1.0,) * 7,
+                              (("BRK019AF", 0.74), ("RK019AF", 0.16)), "plate"), SK)
+    assert result.text == "RK019AF" and result.confidence > 0.6
