@@ -13,7 +13,10 @@ from alprd.errors import EXIT_CONFIG, AlprdError, ConfigError
 
 def _add_config_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--config", "-c", type=Path, default=DEFAULT_CONFIG_PATH,
+        "--config",
+        "-c",
+        type=Path,
+        default=DEFAULT_CONFIG_PATH,
         help=f"main YAML config (default: {DEFAULT_CONFIG_PATH})",
     )
 
@@ -29,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the config and exit (78 when invalid)")
     _add_config_arg(check)
 
-    from alprd.ops import modelcmd, evaluate
+    from alprd.ops import evaluate, modelcmd
 
     modelcmd.add_parser(sub)
     evaluate.add_parser(sub)

@@ -28,9 +28,7 @@ class _Strict(BaseModel):
 class ServerConfig(_Strict):
     host: str = Field("0.0.0.0", description="Address the REST API binds to.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port of the REST API.")
-    cors_origins: tuple[str, ...] = Field(
-        ("*",), description="Dashboard origins allowed by CORS ('*' allows any)."
-    )
+    cors_origins: tuple[str, ...] = Field(("*",), description="Dashboard origins allowed by CORS ('*' allows any).")
     api_key: str | None = Field(
         None,
         min_length=8,
@@ -45,16 +43,12 @@ class StorageConfig(_Strict):
     database: Path = Field(Path("data/alprd.db"), description="SQLite database file.")
     outputs_dir: Path = Field(Path("outputs"), description="Images: originals, crops, annotated.")
     retention_days: int = Field(90, ge=1, le=3650, description="Rows and images older are deleted.")
-    outputs_max_mb: int = Field(
-        10_000, ge=10, le=10_000_000, description="Oldest images are deleted above this size."
-    )
+    outputs_max_mb: int = Field(10_000, ge=10, le=10_000_000, description="Oldest images are deleted above this size.")
     busy_timeout_ms: int = Field(5000, ge=100, le=60_000, description="SQLite busy timeout.")
 
 
 class PlateDetectorConfig(_Strict):
-    model: Path = Field(
-        Path("plate-detector/plate-yolov8n.xml"), description="OpenVINO IR or ONNX (in models_dir)."
-    )
+    model: Path = Field(Path("plate-detector/plate-yolov8n.xml"), description="OpenVINO IR or ONNX (in models_dir).")
     input_size: int = Field(640, ge=160, le=1280, multiple_of=32, description="Square model input.")
     confidence: float = Field(0.25, gt=0, lt=1, description="Minimum plate confidence.")
     iou: float = Field(0.45, gt=0, lt=1, description="NMS IoU threshold.")
@@ -63,8 +57,9 @@ class PlateDetectorConfig(_Strict):
 class VehicleDetectorConfig(_Strict):
     enabled: bool = Field(True, description="Run the vehicle stage when its model exists.")
     type: Literal["ssd", "yolo"] = Field(
-        "ssd", description="'ssd': Intel vehicle-detection-0200 (+ attributes type hint); "
-        "'yolo': a COCO YOLO IR (e.g. yolo11n) with car/motorcycle/bus/truck classes."
+        "ssd",
+        description="'ssd': Intel vehicle-detection-0200 (+ attributes type hint); "
+        "'yolo': a COCO YOLO IR (e.g. yolo11n) with car/motorcycle/bus/truck classes.",
     )
     model: Path = Field(
         Path("vehicle/vehicle-detection-0200.xml"),
@@ -98,7 +93,9 @@ class OcrConfig(_Strict):
     )
     model: Path | None = Field(None, description="Model file; default: the engine's bundled model.")
     min_confidence: float = Field(
-        0.3, ge=0, le=1,
+        0.3,
+        ge=0,
+        le=1,
         description="Reads the OCR engine is less sure of are dropped (judged before the country pack's corrections).",
     )
     gemini: GeminiConfig = GeminiConfig()
@@ -107,9 +104,10 @@ class OcrConfig(_Strict):
 class InferenceConfig(_Strict):
     device: Literal["AUTO", "CPU", "GPU"] = Field("AUTO", description="OpenVINO device.")
     models_dir: Path = Field(
-        Path("../models"), description="Folder of model files ('alprd models fetch' fills it); "
+        Path("../models"),
+        description="Folder of model files ('alprd models fetch' fills it); "
         "relative model paths below are inside it. Default: the repository's models/ "
-        "seen from config/."
+        "seen from config/.",
     )
     plate_detector: PlateDetectorConfig = PlateDetectorConfig()
     vehicle_detector: VehicleDetectorConfig = VehicleDetectorConfig()
@@ -132,7 +130,8 @@ Point = tuple[float, float]
 
 class CameraConfig(_Strict):
     source: str = Field(
-        ..., min_length=1,
+        ...,
+        min_length=1,
         description="rtsp://..., usb:0, /dev/video0, or a video file path (looped).",
     )
     name: str = Field("", description="Display name; defaults to the camera id.")
@@ -211,7 +210,7 @@ def _format_errors(err: ValidationError, path: Path, root: yaml.Node | None, pre
     lines = []
     for e in err.errors():
         loc = tuple(e["loc"])
-        node = _node_at(root, loc[len(prefix):] if loc[: len(prefix)] == prefix else loc)
+        node = _node_at(root, loc[len(prefix) :] if loc[: len(prefix)] == prefix else loc)
         line = f"line {node.start_mark.line + 1}" if node is not None else "line ?"
         field = ".".join(str(p) for p in loc) or "(root)"
         lines.append(f"{path}: {line}: {field}: {e['msg']}")

@@ -20,14 +20,14 @@ from aiohttp import web
 from alprd.capture.reader import default_opener
 from alprd.capture.sources import quiet_native_logs
 from alprd.config import Config, load_config
+from alprd.domain.lists import match_list_status
+from alprd.domain.messages import PlateEvent
+from alprd.domain.packs import load_pack
 from alprd.errors import AlprdError
 from alprd.gate.lines import GateLines
 from alprd.log import configure_logging, get_logger
-from alprd.domain.messages import PlateEvent
-from alprd.domain.packs import load_pack
 from alprd.sdnotify import Notifier, watchdog_interval_s
 from alprd.storage.files import ImageStore
-from alprd.domain.lists import match_list_status
 from alprd.storage.repository import Repository, open_repository
 from alprd.storage.retention import start_retention
 from alprd.storage.writer import EventWriter
@@ -60,9 +60,15 @@ class EventRouter:
         event = replace(event, list_status=status)
         now = time.time()
         log.info(
-            "event.final" if event.kind == "final" else "event.preview", camera=event.camera_id, plate=event.text, track=event.track_id,
-            confidence=event.confidence, list_status=status, direction=event.direction,
-            location=event.location, reads=event.reads_count,
+            "event.final" if event.kind == "final" else "event.preview",
+            camera=event.camera_id,
+            plate=event.text,
+            track=event.track_id,
+            confidence=event.confidence,
+            list_status=status,
+            direction=event.direction,
+            location=event.location,
+            reads=event.reads_count,
             latency_ms=round((now - event.last_seen_s) * 1000, 1),
         )
         if event.kind == "final":
@@ -102,8 +108,7 @@ class Daemon:
             finally:
                 self.notifier.stopping("stopping")
                 log.info("daemon.stopping")
-        log.info("daemon.stopped", finals=parts.router.finals, stored=parts.writer.stored,
-                 failed=parts.writer.failed)
+        log.info("daemon.stopped", finals=parts.router.finals, stored=parts.writer.stored, failed=parts.writer.failed)
         return 0
 
     async def _start(self, stack: AsyncExitStack) -> _Parts:
@@ -123,7 +128,9 @@ class Daemon:
         lines.start(config.cameras)
         stack.push_async_callback(asyncio.to_thread, lines.stop)
         retention = start_retention(
-            repository, store, retention_days=config.storage.retention_days,
+            repository,
+            store,
+            retention_days=config.storage.retention_days,
             outputs_max_mb=config.storage.outputs_max_mb,
         )
         stack.callback(retention.shutdown, wait=False)
@@ -169,9 +176,15 @@ class Daemon:
             if time.monotonic() >= next_stats_s:
                 next_stats_s += STATS_LOG_S
                 for st in states:
-                    log.info("camera.stats", camera=st.camera_id, connected=st.connected, fps_in=st.fps_in,
-                             fps_analysed=st.fps_analysed, frames_dropped=st.frames_dropped,
-                             last_error=st.last_error)
+                    log.info(
+                        "camera.stats",
+                        camera=st.camera_id,
+                        connected=st.connected,
+                        fps_in=st.fps_in,
+                        fps_analysed=st.fps_analysed,
+                        frames_dropped=st.frames_dropped,
+                        last_error=st.last_error,
+                    )
             self.notifier.status(
                 f"{sum(s.connected for s in states)}/{len(states)} cameras connected, "
                 f"{router.finals} events, {writer.pending} pending"
@@ -189,8 +202,13 @@ class Daemon:
             log.error("daemon.reload_failed", error=str(exc))
         else:
             report = await asyncio.to_thread(lines.reload, config.cameras)
-            log.info("daemon.reloaded", added=report.added, removed=report.removed,
-                     restarted=report.restarted, unchanged=report.unchanged)
+            log.info(
+                "daemon.reloaded",
+                added=report.added,
+                removed=report.removed,
+                restarted=report.restarted,
+                unchanged=report.unchanged,
+            )
         self.notifier.notify("READY=1")
 
 

@@ -12,9 +12,7 @@ import structlog
 
 def configure_logging(fmt: Literal["auto", "json", "console"] = "auto", level: int = logging.INFO) -> None:
     """Configure structlog once, from the composition root or the CLI."""
-    use_json = fmt == "json" or (
-        fmt == "auto" and (os.environ.get("JOURNAL_STREAM") or not sys.stderr.isatty())
-    )
+    use_json = fmt == "json" or (fmt == "auto" and (os.environ.get("JOURNAL_STREAM") or not sys.stderr.isatty()))
     renderer = structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[

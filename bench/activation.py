@@ -63,8 +63,11 @@ def main() -> int:
                     print(f"{ir.name}: no Swish op, '{name}' skipped")
                     continue
             size = model.input(0).get_partial_shape()[2].get_length()
-            compiled = core.compile_model(add_image_preprocessing(model, ImageInput()), "CPU",
-                                          {"INFERENCE_NUM_THREADS": args.threads, "PERFORMANCE_HINT": "LATENCY"})
+            compiled = core.compile_model(
+                add_image_preprocessing(model, ImageInput()),
+                "CPU",
+                {"INFERENCE_NUM_THREADS": args.threads, "PERFORMANCE_HINT": "LATENCY"},
+            )
             frame = np.random.default_rng(0).integers(0, 256, (1, size, size, 3), dtype=np.uint8)
             request = compiled.create_infer_request()
             for _ in range(5):

@@ -97,26 +97,63 @@ def seed(db_path: Path, events: int) -> float:
             text = plate_text(rng, prefixes)
             code, name = pack.region_for(text)
             stamp = at.replace(" ", "_").replace(":", "-")
-            sessions.append((i, at, rng.choice(LOCATIONS), "gate1", "camera", f"outputs/uploaded/{stamp}_{i}_uploaded-image.jpg",
-                             f"outputs/plates/{stamp}_{i}_plate.jpg", 0.04, 1280, 720))
+            sessions.append(
+                (
+                    i,
+                    at,
+                    rng.choice(LOCATIONS),
+                    "gate1",
+                    "camera",
+                    f"outputs/uploaded/{stamp}_{i}_uploaded-image.jpg",
+                    f"outputs/plates/{stamp}_{i}_plate.jpg",
+                    0.04,
+                    1280,
+                    720,
+                )
+            )
             vehicles.append((i, i, 1, classes[k], 0.9, 100, 100, 600, 500, f"outputs/vehicles/crops/{i}_v1.jpg", at))
             status = "whitelist" if i % 50 == 0 else ("blacklist" if i % 997 == 0 else "unknown")
-            plates.append((i, i, i, 1, text, round(rng.uniform(0.6, 0.99), 3), 300, 400, 420, 440,
-                           pack.plate_type_for(backgrounds[k]), status, code, name, "White", backgrounds[k],
-                           f"outputs/plates/crops/{i}_p1.jpg", at, classes[k], 0.9))
+            plates.append(
+                (
+                    i,
+                    i,
+                    i,
+                    1,
+                    text,
+                    round(rng.uniform(0.6, 0.99), 3),
+                    300,
+                    400,
+                    420,
+                    440,
+                    pack.plate_type_for(backgrounds[k]),
+                    status,
+                    code,
+                    name,
+                    "White",
+                    backgrounds[k],
+                    f"outputs/plates/crops/{i}_p1.jpg",
+                    at,
+                    classes[k],
+                    0.9,
+                )
+            )
         with db.atomic():
             conn.executemany(
                 "INSERT INTO detection_session (id, detected_at, location, camera_id, source, original_path, "
                 "annotated_path, processing_time_s, image_width_px, image_height_px) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                sessions)
+                sessions,
+            )
             conn.executemany(
                 "INSERT INTO vehicle (id, session_id, vehicle_index, vehicle_class, confidence, x1, y1, x2, y2, "
-                "image_path, detected_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", vehicles)
+                "image_path, detected_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                vehicles,
+            )
             conn.executemany(
                 "INSERT INTO plate (id, session_id, vehicle_id, plate_index, plate_text, ocr_confidence, x1, y1, x2, "
                 "y2, plate_type, plate_status, region_code, region_name, text_color, background_color, image_path, "
                 "detected_at, vehicle_class, vehicle_confidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                plates)
+                plates,
+            )
         done = start + n
         rate = done / (time.perf_counter() - started)
         print(f"  seeded {done:>9,} events ({rate:,.0f}/s)", flush=True)
@@ -153,8 +190,9 @@ def resident_mb(db_path: Path) -> str:
     """How much of the database file is in the OS page cache (util-linux ``fincore``), or '?'."""
     if not shutil.which("fincore"):
         return "?"
-    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", str(db_path)],
-                         capture_output=True, text=True).stdout.strip()
+    out = subprocess.run(
+        ["fincore", "--bytes", "--noheadings", "--output", "RES", str(db_path)], capture_output=True, text=True
+    ).stdout.strip()
     return f"{int(out) / 1e6:,.0f} MB" if out.isdigit() else "?"
 
 
@@ -224,7 +262,7 @@ def search_terms(db_path: Path, count: int, rng: random.Random, lengths: tuple[i
         low, high = lengths
         n = rng.randint(low, min(high, len(t))) if len(t) >= low else len(t)
         start = rng.randint(0, len(t) - n)
-        terms.append(t[start:start + n])
+        terms.append(t[start : start + n])
     return terms
 
 
@@ -261,7 +299,7 @@ async def search_urls(base: str, terms: list[str], rng: random.Random) -> list[s
 
 
 def report(name: str, urls: list[str], ms: list[float], slowest: int = 3) -> str:
-    line = (f"| `{name}` | {len(ms)} | {statistics.median(ms):.1f} | {pct(ms, 0.99):.1f} | {max(ms):.1f} |")
+    line = f"| `{name}` | {len(ms)} | {statistics.median(ms):.1f} | {pct(ms, 0.99):.1f} | {max(ms):.1f} |"
     print(line, flush=True)
     for t, i in sorted(((t, i) for i, t in enumerate(ms)), reverse=True)[:slowest]:
         print(f"    {t:7.1f} ms  #{i:<4} {urls[i]}", flush=True)
@@ -293,13 +331,18 @@ def throughput(url: str, seconds: int, concurrency: int, server_pid: int) -> str
     server_before, client_before = cpu_s(server_pid), _children_cpu_s()
     t0 = time.perf_counter()
     if wrk:
-        out = subprocess.run([wrk, "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", url],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [wrk, "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         rps = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
         p99 = next((line.split()[1] for line in out.splitlines() if line.strip().startswith("99%")), "?")
         errors = "Non-2xx" in out or "Socket errors" in out
         result = f"wrk -t2 -c{concurrency} -d{seconds}s: {float(rps):,.0f} req/s, p99 {p99}" + (
-            " (errors reported)" if errors else "")
+            " (errors reported)" if errors else ""
+        )
         client = _children_cpu_s() - client_before
     else:
         process_before = time.process_time()
@@ -336,32 +379,43 @@ def latency_urls(args: argparse.Namespace, db_path: Path, base: str) -> dict[str
     terms = search_terms(db_path, args.requests, rng)
     return {
         "/detections?limit=100&offset=…&search=…": asyncio.run(search_urls(base, terms, rng)),
-        "/detections?limit=100&offset=0..10000":
-            [f"/detections?limit=100&offset={rng.randint(0, 10_000)}" for _ in range(args.requests)],
-        "/detections?limit=100&offset=…&vehicleType=truck&plateType=Public":
-            [f"/detections?limit=100&offset={rng.randint(0, 5_000)}&vehicleType=truck&plateType=Public"
-             for _ in range(args.requests)],
+        "/detections?limit=100&offset=0..10000": [
+            f"/detections?limit=100&offset={rng.randint(0, 10_000)}" for _ in range(args.requests)
+        ],
+        "/detections?limit=100&offset=…&vehicleType=truck&plateType=Public": [
+            f"/detections?limit=100&offset={rng.randint(0, 5_000)}&vehicleType=truck&plateType=Public"
+            for _ in range(args.requests)
+        ],
         "/api/statistics/dashboard": ["/api/statistics/dashboard"] * args.requests,
-        "/detections?limit=100&offset=0..N (deep pages)":
-            [f"/detections?limit=100&offset={rng.randint(0, args.events - 100)}" for _ in range(args.requests // 4)],
-        "/detections?limit=100&offset=…&search=XX (2 characters)": asyncio.run(search_urls(
-            base, search_terms(db_path, args.requests, two, (2, 2)), two)),
-        "/detections?limit=100&offset=…&search=X (1 character)": asyncio.run(search_urls(
-            base, search_terms(db_path, args.requests // 4, one, (1, 1)), one)),
+        "/detections?limit=100&offset=0..N (deep pages)": [
+            f"/detections?limit=100&offset={rng.randint(0, args.events - 100)}" for _ in range(args.requests // 4)
+        ],
+        "/detections?limit=100&offset=…&search=XX (2 characters)": asyncio.run(
+            search_urls(base, search_terms(db_path, args.requests, two, (2, 2)), two)
+        ),
+        "/detections?limit=100&offset=…&search=X (1 character)": asyncio.run(
+            search_urls(base, search_terms(db_path, args.requests // 4, one, (1, 1)), one)
+        ),
     }
 
 
-def measure(args: argparse.Namespace, db_path: Path, servers: dict[str, tuple[subprocess.Popen, str]],
-            endpoints: dict[str, list[str]]) -> None:
+def measure(
+    args: argparse.Namespace,
+    db_path: Path,
+    servers: dict[str, tuple[subprocess.Popen, str]],
+    endpoints: dict[str, list[str]],
+) -> None:
     base = servers["this tree"][1]
     passes = [("cold", name) for name in servers] if args.cold else []
     passes += [("warm", name) for name in servers]
     for state, name in passes:
         if state == "cold":  # each server's cold pass starts from an evicted file
             evict(db_path)
-        print(f"\n{name}, {state}: {args.events:,} events; one request at a time; ms; load average "
-              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; database resident in the page cache: "
-              f"{resident_mb(db_path)}")
+        print(
+            f"\n{name}, {state}: {args.events:,} events; one request at a time; ms; load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; database resident in the page cache: "
+            f"{resident_mb(db_path)}"
+        )
         print("| request | n | p50 | p99 | max |\n|---|---|---|---|---|")
         for endpoint, urls in endpoints.items():
             ms = asyncio.run(latencies(servers[name][1], urls, warm_up=0 if state == "cold" else 5))
@@ -369,8 +423,11 @@ def measure(args: argparse.Namespace, db_path: Path, servers: dict[str, tuple[su
             if state == "cold":
                 print(f"    (database resident after it: {resident_mb(db_path)})", flush=True)
     if "baseline" in servers:
-        checked = [*(u for urls in endpoints.values() for u in dict.fromkeys(urls)), "/detections?limit=10",
-                   "/detections?limit=1000"]
+        checked = [
+            *(u for urls in endpoints.values() for u in dict.fromkeys(urls)),
+            "/detections?limit=10",
+            "/detections?limit=1000",
+        ]
         same = asyncio.run(compare_bodies(base, servers["baseline"][1], checked))
         print(f"\nbaseline {args.baseline}: {same} of {len(checked)} answers byte-identical", flush=True)
     print()
@@ -380,8 +437,11 @@ def measure(args: argparse.Namespace, db_path: Path, servers: dict[str, tuple[su
     for path in ("/detections?limit=10", "/api/plate/regions"):
         for _ in range(rounds):
             for name, (proc, url) in servers.items():
-                print(f"throughput {path} ({name}): {throughput(url + path, args.seconds, args.concurrency, proc.pid)}; "
-                      f"load average {os.getloadavg()[0]:.1f}", flush=True)
+                print(
+                    f"throughput {path} ({name}): {throughput(url + path, args.seconds, args.concurrency, proc.pid)}; "
+                    f"load average {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
 
 
 def main() -> int:
@@ -392,10 +452,15 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--latency-only", action="store_true", help="skip the throughput part")
-    parser.add_argument("--cold", action="store_true",
-                        help="a latency pass over a database evicted from the OS page cache first")
-    parser.add_argument("--baseline", type=Path, metavar="DIR",
-                        help="another alprd source tree to compare with (byte-identical answers, throughput)")
+    parser.add_argument(
+        "--cold", action="store_true", help="a latency pass over a database evicted from the OS page cache first"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="another alprd source tree to compare with (byte-identical answers, throughput)",
+    )
     parser.add_argument("--serve", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -409,8 +474,10 @@ def main() -> int:
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
         print(f"seeding {args.events:,} events into {db_path}")
         took = seed(db_path, args.events)
-        print(f"seeded {args.events:,} events in {took:.1f} s ({args.events / took:,.0f} events/s); "
-              f"database {db_path.stat().st_size / 1e6:,.0f} MB")
+        print(
+            f"seeded {args.events:,} events in {took:.1f} s ({args.events / took:,.0f} events/s); "
+            f"database {db_path.stat().st_size / 1e6:,.0f} MB"
+        )
     servers = start_servers(args, db_path)
     try:
         endpoints = latency_urls(args, db_path, servers["this tree"][1])

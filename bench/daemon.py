@@ -40,8 +40,20 @@ from conftest import RtspServer, free_port, render_h264  # noqa: E402
 
 from alprd.ops.sample_clip import VehiclePass  # noqa: E402
 
-PLATES = ["B1234XYZ", "D4321AB", "AB77CD", "F1010GH", "L8080KM", "N5150PQ", "H2468RS", "AD1357TU",
-          "E9001VW", "AG4242ZZ", "K3003AA", "W7007BB"]
+PLATES = [
+    "B1234XYZ",
+    "D4321AB",
+    "AB77CD",
+    "F1010GH",
+    "L8080KM",
+    "N5150PQ",
+    "H2468RS",
+    "AD1357TU",
+    "E9001VW",
+    "AG4242ZZ",
+    "K3003AA",
+    "W7007BB",
+]
 
 
 def render_clip(folder: Path, width: int, height: int, duration_s: float) -> Path:
@@ -62,18 +74,27 @@ def percentile(values: list[float], q: float) -> float | None:
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def write_config(folder: Path, urls: list[str], api_port: int, detect_fps: float, ocr_engine: str,
-                 plate: dict | None = None) -> Path:
+def write_config(
+    folder: Path, urls: list[str], api_port: int, detect_fps: float, ocr_engine: str, plate: dict | None = None
+) -> Path:
     config = {
         "server": {"host": "127.0.0.1", "port": api_port},
         "storage": {"database": str(folder / "data" / "alprd.db"), "outputs_dir": str(folder / "outputs")},
-        "inference": {"models_dir": str(REPO / "models"), "ocr": {"engine": ocr_engine},
-                      **({"plate_detector": plate} if plate else {})},
+        "inference": {
+            "models_dir": str(REPO / "models"),
+            "ocr": {"engine": ocr_engine},
+            **({"plate_detector": plate} if plate else {}),
+        },
         "log_format": "json",
         "cameras_dir": None,
         "cameras": {
-            f"cam{i + 1}": {"source": url, "location": f"Gate {i + 1}", "detect_fps": detect_fps,
-                            "dedupe_window_s": 60, "track_timeout_s": 1.0}
+            f"cam{i + 1}": {
+                "source": url,
+                "location": f"Gate {i + 1}",
+                "detect_fps": detect_fps,
+                "dedupe_window_s": 60,
+                "track_timeout_s": 1.0,
+            }
             for i, url in enumerate(urls)
         },
     }
@@ -99,19 +120,34 @@ def try_get_json(port: int, path: str, stats: dict):
     return body
 
 
-def run_once(n: int, clip: Path, seconds: float, warmup_s: float, detect_fps: float, work: Path,
-             ocr_engine: str, plate: dict | None = None) -> dict:
+def run_once(
+    n: int,
+    clip: Path,
+    seconds: float,
+    warmup_s: float,
+    detect_fps: float,
+    work: Path,
+    ocr_engine: str,
+    plate: dict | None = None,
+) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"daemon{n}_", dir=work))
     server = RtspServer(free_port(), {f"cam{i + 1}": clip for i in range(n)}).start()
     api_port = free_port()
-    config = write_config(folder, [server.url(f"cam{i + 1}") for i in range(n)], api_port, detect_fps, ocr_engine,
-                          plate)
+    config = write_config(
+        folder, [server.url(f"cam{i + 1}") for i in range(n)], api_port, detect_fps, ocr_engine, plate
+    )
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(folder / "notify.sock"))
     notify.settimeout(1.0)
     env = dict(os.environ, NOTIFY_SOCKET=str(folder / "notify.sock"))
-    proc = subprocess.Popen([sys.executable, "-m", "alprd", "run", "--config", str(config)], cwd=folder,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alprd", "run", "--config", str(config)],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     logs: list[dict] = []
     reader = threading.Thread(target=_read_logs, args=(proc.stderr, logs), daemon=True)
     reader.start()
@@ -183,7 +219,7 @@ def _wait_ready(notify: socket.socket, proc: subprocess.Popen, timeout_s: float 
         try:
             if b"READY=1" in notify.recv(4096):
                 return
-        except socket.timeout:
+        except TimeoutError:
             continue
     raise RuntimeError("no READY=1")
 
@@ -213,8 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plate-size", type=int, help="inference.plate_detector.input_size of the daemon")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    plate = {k: v for k, v in (("model", args.plate_model and str(args.plate_model.resolve())),
-                               ("input_size", args.plate_size)) if v is not None}
+    plate = {
+        k: v
+        for k, v in (("model", args.plate_model and str(args.plate_model.resolve())), ("input_size", args.plate_size))
+        if v is not None
+    }
     work = REPO / "bench" / "_work"
     work.mkdir(parents=True, exist_ok=True)
     clip = render_clip(work, args.width, args.height, args.warmup + args.seconds + 20)
@@ -223,14 +262,18 @@ def main(argv: list[str] | None = None) -> int:
         result = run_once(n, clip, args.seconds, args.warmup, args.detect_fps, work, args.ocr_engine, plate)
         results.append(result)
         print(json.dumps(result), flush=True)
-    print("\n| cameras | analysed fps/cam (mean, min) | fps in/cam | dropped/cam/s | previews | "
-          "preview p50 / p95 ms | CPU % (1 core = 100) | peak RSS MB |")
+    print(
+        "\n| cameras | analysed fps/cam (mean, min) | fps in/cam | dropped/cam/s | previews | "
+        "preview p50 / p95 ms | CPU % (1 core = 100) | peak RSS MB |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['cameras']} | {r['analysed_fps_per_camera_mean']}, {r['analysed_fps_per_camera_min']} | "
-              f"{r['fps_in_per_camera_mean']} | {r['dropped_per_camera_per_s']} | {r['previews']} | "
-              f"{r['preview_latency_ms_p50']} / {r['preview_latency_ms_p95']} | "
-              f"{r['cpu_percent_of_one_core']} | {r['rss_peak_mb']} |")
+        print(
+            f"| {r['cameras']} | {r['analysed_fps_per_camera_mean']}, {r['analysed_fps_per_camera_min']} | "
+            f"{r['fps_in_per_camera_mean']} | {r['dropped_per_camera_per_s']} | {r['previews']} | "
+            f"{r['preview_latency_ms_p50']} / {r['preview_latency_ms_p95']} | "
+            f"{r['cpu_percent_of_one_core']} | {r['rss_peak_mb']} |"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

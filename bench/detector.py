@@ -23,9 +23,9 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -33,10 +33,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from alprd.domain.messages import Box  # noqa: E402
 from alprd.ops.model_export import export_ir, quantize_ir  # noqa: E402
 from alprd.vision.ov_model import make_core  # noqa: E402
 from alprd.vision.plate_detector import PlateDetector  # noqa: E402
-from alprd.domain.messages import Box  # noqa: E402
 
 DATASETS = REPO.parent / "shared" / "datasets"
 IOU_MATCH = 0.5
@@ -79,8 +79,9 @@ def match_counts(found: list[Box], truth: list[Box]) -> tuple[int, int]:
 Detect = Callable[[np.ndarray], list[Box]]
 
 
-def measure(size: int, detectors: dict[tuple[str, str], Detect], data: list[tuple[np.ndarray, list[Box]]],
-            warmup: int = 3) -> list[Row]:
+def measure(
+    size: int, detectors: dict[tuple[str, str], Detect], data: list[tuple[np.ndarray, list[Box]]], warmup: int = 3
+) -> list[Row]:
     """Every detector ((model, variant) -> detect) on every photo, in turn per photo; one row each."""
     for image, _ in data[:warmup]:
         for detect in detectors.values():
@@ -97,10 +98,19 @@ def measure(size: int, detectors: dict[tuple[str, str], Detect], data: list[tupl
             c[0], c[1], c[2], c[3] = c[0] + h, c[1] + g, c[2] + len(found), c[3] + len(truth)
     rows = []
     for name, (hits, good, found_n, truth_n) in counts.items():
-        row = Row(*name, size, statistics.median(times[name]), statistics.fmean(times[name]),
-                  hits / truth_n, good / found_n if found_n else 0.0)
-        print(f"  {name[0]:24} {name[1]:32} {size:4}  median {row.median_ms:7.1f} ms  mean {row.mean_ms:7.1f} ms  "
-              f"recall {row.recall:6.1%}  precision {row.precision:6.1%}", flush=True)
+        row = Row(
+            *name,
+            size,
+            statistics.median(times[name]),
+            statistics.fmean(times[name]),
+            hits / truth_n,
+            good / found_n if found_n else 0.0,
+        )
+        print(
+            f"  {name[0]:24} {name[1]:32} {size:4}  median {row.median_ms:7.1f} ms  mean {row.mean_ms:7.1f} ms  "
+            f"recall {row.recall:6.1%}  precision {row.precision:6.1%}",
+            flush=True,
+        )
         rows.append(row)
     return rows
 
@@ -120,8 +130,7 @@ def torch_detector(pt: Path, size: int, conf: float, iou: float, threads: int, r
         # ultralytics resets torch's thread count (to cpu_count - 1, i.e. 1 here) when
         # it sets up a predictor: set it on every call so torch gets ``threads`` too
         torch.set_num_threads(threads)
-        result = model.predict(image, imgsz=size, conf=conf, iou=iou, device="cpu", verbose=False,
-                               rect=rect)[0]
+        result = model.predict(image, imgsz=size, conf=conf, iou=iou, device="cpu", verbose=False, rect=rect)[0]
         return [Box(*map(float, b)) for b in result.boxes.xyxy.tolist()]
 
     return detect
@@ -135,8 +144,10 @@ def vehicle_rows(core, data: list[tuple[np.ndarray, list[Box]]]) -> None:
     models = REPO / "models"
     variants = {
         "vehicle SSD only": {},
-        "SSD + alprd type head": {"classifier_path": models / "vehicle-type" / "vehicle-type-head.npz",
-                                  "backbone_path": models / "plate-detector" / "plate-yolov8n.xml"},
+        "SSD + alprd type head": {
+            "classifier_path": models / "vehicle-type" / "vehicle-type-head.npz",
+            "backbone_path": models / "plate-detector" / "plate-yolov8n.xml",
+        },
         "SSD + Intel attributes": {"classifier_path": omz / "vehicle-attributes-recognition-barrier-0039.xml"},
     }
     for name, extra in variants.items():
@@ -149,8 +160,11 @@ def vehicle_rows(core, data: list[tuple[np.ndarray, list[Box]]]) -> None:
             found = det.detect(image)
             times.append((time.perf_counter() - start) * 1000.0)
             hits += all(any(v.box.contains_point(*t.center) for v in found) for t in truth)
-        print(f"  {name:24} median {statistics.median(times):6.1f} ms  mean {statistics.fmean(times):6.1f} ms  "
-              f"plate inside a vehicle box {hits}/{len(data)}", flush=True)
+        print(
+            f"  {name:24} median {statistics.median(times):6.1f} ms  mean {statistics.fmean(times):6.1f} ms  "
+            f"plate inside a vehicle box {hits}/{len(data)}",
+            flush=True,
+        )
 
 
 def build_irs(pt: Path, size: int, work: Path, calib: Path, subset: int, presets: list[str]) -> dict[str, Path]:
@@ -172,28 +186,48 @@ def load_average() -> str:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--pt", type=Path, nargs="*", default=[],
-                   help="ultralytics .pt of the plate detector; several are measured side by side")
+    p.add_argument(
+        "--pt",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="ultralytics .pt of the plate detector; several are measured side by side",
+    )
     p.add_argument("--images", type=Path, default=DATASETS / "openalpr-eu")
     p.add_argument("--calib", type=Path, default=DATASETS / "openlpr-plates" / "images" / "train")
     p.add_argument("--subset", type=int, default=300, help="INT8 calibration images")
-    p.add_argument("--presets", nargs="+", default=["performance"], choices=("performance", "mixed"),
-                   help="NNCF presets of the INT8 IRs measured")
+    p.add_argument(
+        "--presets",
+        nargs="+",
+        default=["performance"],
+        choices=("performance", "mixed"),
+        help="NNCF presets of the INT8 IRs measured",
+    )
     p.add_argument("--sizes", type=int, nargs="+", default=[640, 416])
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch and OpenVINO alike")
     p.add_argument("--conf", type=float, default=0.25)
     p.add_argument("--iou", type=float, default=0.45)
     p.add_argument("--no-torch", action="store_true")
-    p.add_argument("--extra", nargs="*", default=[], metavar="PATH@SIZE",
-                   help="other IR/ONNX plate models measured alongside, e.g. platedet.onnx@640")
-    p.add_argument("--vehicles", action="store_true",
-                   help="also time the vehicle stage (SSD box, + alprd's type head, + Intel's attributes)")
+    p.add_argument(
+        "--extra",
+        nargs="*",
+        default=[],
+        metavar="PATH@SIZE",
+        help="other IR/ONNX plate models measured alongside, e.g. platedet.onnx@640",
+    )
+    p.add_argument(
+        "--vehicles",
+        action="store_true",
+        help="also time the vehicle stage (SSD box, + alprd's type head, + Intel's attributes)",
+    )
     p.add_argument("--work", type=Path, default=REPO / "bench" / "_work" / "detector")
     args = p.parse_args()
 
     data = [(cv2.imread(str(path)), boxes) for path, boxes in ground_truth(args.images)]
-    print(f"{len(data)} images from {args.images}, {args.threads} thread(s), conf {args.conf}, "
-          f"load average {load_average()}")
+    print(
+        f"{len(data)} images from {args.images}, {args.threads} thread(s), conf {args.conf}, "
+        f"load average {load_average()}"
+    )
     core = make_core()
     rows: list[Row] = []
     for size in args.sizes if args.pt else []:
@@ -208,16 +242,33 @@ def main() -> int:
             for name, xml in irs.items():
                 # FP32 forced to f32 maths; the others run as OpenVINO chooses (bf16 on AMX CPUs).
                 hint = "f32" if name == "OV FP32" else None
-                det = PlateDetector(xml, core, "CPU", input_size=size, confidence=args.conf, iou=args.iou,
-                                    requests=1, num_threads=args.threads, precision_hint=hint)
+                det = PlateDetector(
+                    xml,
+                    core,
+                    "CPU",
+                    input_size=size,
+                    confidence=args.conf,
+                    iou=args.iou,
+                    requests=1,
+                    num_threads=args.threads,
+                    precision_hint=hint,
+                )
                 label = f"{name} ({det.execution_precision})"
                 detectors[pt.stem, label] = lambda im, d=det: [x.box for x in d.detect(im)]
         rows += measure(size, detectors, data)
         print(f"  load average {load_average()}", flush=True)
     for spec in args.extra:
         path, _, size_text = spec.rpartition("@")
-        det = PlateDetector(Path(path), core, "CPU", input_size=int(size_text), confidence=args.conf,
-                            iou=args.iou, requests=1, num_threads=args.threads)
+        det = PlateDetector(
+            Path(path),
+            core,
+            "CPU",
+            input_size=int(size_text),
+            confidence=args.conf,
+            iou=args.iou,
+            requests=1,
+            num_threads=args.threads,
+        )
         label = f"{Path(path).name} ({det.execution_precision})"
         rows += measure(int(size_text), {("extra", label): lambda im, d=det: [x.box for x in d.detect(im)]}, data)
     if args.vehicles:
@@ -227,8 +278,10 @@ def main() -> int:
     for row in rows:
         ref = next((r for r in rows if (r.model, r.name, r.size_px) == (row.model, "torch CPU", row.size_px)), None)
         ratio = f"{ref.median_ms / row.median_ms:.2f}x" if ref else "-"
-        print(f"| {row.model} | {row.name} | {row.size_px} | {row.median_ms:.1f} | {row.mean_ms:.1f} | "
-              f"{row.recall:.1%} | {row.precision:.1%} | {ratio} |")
+        print(
+            f"| {row.model} | {row.name} | {row.size_px} | {row.median_ms:.1f} | {row.mean_ms:.1f} | "
+            f"{row.recall:.1%} | {row.precision:.1%} | {ratio} |"
+        )
     return 0
 
 

@@ -50,10 +50,14 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--act", choices=sorted(ACTIVATIONS), default=None,
-                   help="replace the base model's activation (SiLU) before training, e.g. hardswish: "
-                        "OpenVINO runs SiLU's exp as a separate pass after every INT8/bf16 convolution, "
-                        "about half the detector's inference time (docs/benchmarks.md)")
+    p.add_argument(
+        "--act",
+        choices=sorted(ACTIVATIONS),
+        default=None,
+        help="replace the base model's activation (SiLU) before training, e.g. hardswish: "
+        "OpenVINO runs SiLU's exp as a separate pass after every INT8/bf16 convolution, "
+        "about half the detector's inference time (docs/benchmarks.md)",
+    )
     args = p.parse_args()
 
     import torch
@@ -68,10 +72,24 @@ def main() -> int:
         # activations have no weights, so only the yaml says which one to build
         model.model.yaml["activation"] = ACTIVATIONS[args.act]
     model.train(
-        data=str(data), epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
-        workers=2, cache="ram", project=str(args.work / "runs"), name="plate", exist_ok=True,
-        seed=args.seed, deterministic=True, close_mosaic=max(1, args.epochs // 4), warmup_epochs=1,
-        patience=args.epochs, plots=False, amp=False, val=True,
+        data=str(data),
+        epochs=args.epochs,
+        imgsz=args.imgsz,
+        batch=args.batch,
+        device=args.device,
+        workers=2,
+        cache="ram",
+        project=str(args.work / "runs"),
+        name="plate",
+        exist_ok=True,
+        seed=args.seed,
+        deterministic=True,
+        close_mosaic=max(1, args.epochs // 4),
+        warmup_epochs=1,
+        patience=args.epochs,
+        plots=False,
+        amp=False,
+        val=True,
     )
     print(f"best weights: {args.work / 'runs' / 'plate' / 'weights' / 'best.pt'}")
     return 0

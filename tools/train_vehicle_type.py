@@ -50,8 +50,9 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 2000, lr: float = 
         p[np.arange(len(y)), y] -= 1.0
         w -= lr * (z.T @ p / len(y) + l2 * w)
         b -= lr * p.mean(axis=0)
-    return LinearHead(mean.astype(np.float32), std.astype(np.float32), w.astype(np.float32),
-                      b.astype(np.float32), CLASSES)
+    return LinearHead(
+        mean.astype(np.float32), std.astype(np.float32), w.astype(np.float32), b.astype(np.float32), CLASSES
+    )
 
 
 def main() -> int:
@@ -67,11 +68,20 @@ def main() -> int:
     core = make_core()
     # features only need the backbone; a dummy head (no backbone recorded) to build it
     dummy = args.out.with_suffix(".tmp.npz")
-    LinearHead(np.zeros(384, np.float32), np.ones(384, np.float32), np.zeros((384, 4), np.float32),
-               np.zeros(4, np.float32), CLASSES).save(dummy)
+    LinearHead(
+        np.zeros(384, np.float32),
+        np.ones(384, np.float32),
+        np.zeros((384, 4), np.float32),
+        np.zeros(4, np.float32),
+        CLASSES,
+    ).save(dummy)
     extractor = VehicleTypeClassifier(args.backbone, dummy, core, "CPU", requests=1)
-    x = np.stack([extractor.features([cv2.imread(str(args.dataset / r["file"]))])[0]
-                  for r in tqdm(rows, desc="features", unit="crop")]).astype(np.float64)
+    x = np.stack(
+        [
+            extractor.features([cv2.imread(str(args.dataset / r["file"]))])[0]
+            for r in tqdm(rows, desc="features", unit="crop")
+        ]
+    ).astype(np.float64)
     y = np.array([CLASSES.index(r["class"]) for r in rows])
     hold = np.array([is_holdout(r["source"]) for r in rows])
     head = fit(x[~hold], y[~hold], args.l2)

@@ -18,8 +18,8 @@ from alprd.capture.latest import LatestQueue
 from alprd.capture.sources import CaptureError, VideoSource, open_source, parse_source, redact_url
 from alprd.capture.timing import FpsMeter, RateGate, backoff_delay_s
 from alprd.config import CameraConfig
-from alprd.log import get_logger
 from alprd.domain.messages import Frame
+from alprd.log import get_logger
 
 Opener = Callable[[CameraConfig], VideoSource]
 _STALL_SHARE = 0.9  # a read this close to the read timeout means the stream is frozen

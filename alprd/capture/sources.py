@@ -80,9 +80,11 @@ class VideoSource(Protocol):
     def grab(self) -> bool:
         """Read and decode the next frame without converting it (cheap)."""
         ...
+
     def retrieve(self) -> np.ndarray | None:
         """The grabbed frame as a BGR image (colour conversion: only for frames analysed)."""
         ...
+
     def release(self) -> None: ...
     @property
     def nominal_fps(self) -> float: ...
@@ -142,8 +144,10 @@ def open_source(camera: CameraConfig, base_dir: str | os.PathLike[str] = ".") ->
 
 def _open_rtsp(url: str, camera: CameraConfig) -> cv2.VideoCapture:
     params = [
-        cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(camera.open_timeout_s * 1000),
-        cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(camera.read_timeout_s * 1000),
+        cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+        int(camera.open_timeout_s * 1000),
+        cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+        int(camera.read_timeout_s * 1000),
     ]
     with _OPEN_LOCK:
         previous = os.environ.get(_FFMPEG_OPTIONS_ENV)

@@ -13,9 +13,7 @@ from itertools import combinations, product
 from alprd.domain.packs import CONFUSABLE_PAIRS, confusable_map, normalise_text
 
 UNKNOWN = "unknown"
-_CONFUSABLE: frozenset[tuple[str, str]] = frozenset(
-    pair for a, b in CONFUSABLE_PAIRS for pair in ((a, b), (b, a))
-)
+_CONFUSABLE: frozenset[tuple[str, str]] = frozenset(pair for a, b in CONFUSABLE_PAIRS for pair in ((a, b), (b, a)))
 _PARTNERS: dict[str, tuple[str, ...]] = confusable_map()
 _STATUS_RANK = {"blacklist": 0, "whitelist": 1}
 # Stored plate text and list entries are normalised exactly as the OCR engines' output.
@@ -79,4 +77,3 @@ def compile_lists(lists: dict[str, str], max_confusions: int) -> dict[str, str]:
                     if variant not in best or key < best[variant]:
                         best[variant] = key
     return {text: key[2] for text, key in best.items()}
-

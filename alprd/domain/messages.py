@@ -107,7 +107,7 @@ class PlateRead:
 
     @property
     def region_label(self) -> str:
-        """"B (Jakarta)" as the API shows it, or "" when unknown."""
+        """ "B (Jakarta)" as the API shows it, or "" when unknown."""
         return region_label(self.region_code, self.region_name)
 
 

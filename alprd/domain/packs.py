@@ -21,8 +21,17 @@ PACKS_DIR = Path(str(resources.files("alprd") / "data" / "packs"))
 # Characters OCR confuses on plates, as (letter, digit) pairs. Shared by the OCR
 # re-ranking (position rules) and by tolerant white/blacklist matching.
 CONFUSABLE_PAIRS: tuple[tuple[str, str], ...] = (
-    ("O", "0"), ("D", "0"), ("Q", "0"), ("I", "1"), ("L", "1"), ("Z", "2"),
-    ("S", "5"), ("B", "8"), ("G", "6"), ("T", "7"), ("A", "4"),
+    ("O", "0"),
+    ("D", "0"),
+    ("Q", "0"),
+    ("I", "1"),
+    ("L", "1"),
+    ("Z", "2"),
+    ("S", "5"),
+    ("B", "8"),
+    ("G", "6"),
+    ("T", "7"),
+    ("A", "4"),
 )
 
 
@@ -84,7 +93,7 @@ def normalise_text(text: str) -> str:
 
 
 def region_label(code: str, name: str) -> str:
-    """"B (Jakarta)" as the API shows a region; the bare code when unnamed; "" when unknown."""
+    """ "B (Jakarta)" as the API shows a region; the bare code when unnamed; "" when unknown."""
     if not code:
         return ""
     return f"{code} ({name})" if name else code

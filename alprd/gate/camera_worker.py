@@ -19,13 +19,13 @@ import numpy as np
 
 from alprd.capture.latest import LatestQueue
 from alprd.capture.reader import CaptureStats
-from alprd.gate.roi import plate_counts
 from alprd.capture.sources import redact_url
 from alprd.capture.timing import FpsMeter
 from alprd.config import CameraConfig
-from alprd.gate.events import EventBuilder
-from alprd.log import get_logger
 from alprd.domain.messages import Box, CameraState, Frame, ImageResult, PlateEvent
+from alprd.gate.events import EventBuilder
+from alprd.gate.roi import plate_counts
+from alprd.log import get_logger
 
 # Takes each event; returns it as acted on (e.g. with its list status) for the line state.
 EventSink = Callable[[PlateEvent], PlateEvent | None]
@@ -45,7 +45,8 @@ def inside_frame(box: Box, width: int, height: int, margin_px: float = EDGE_MARG
 def keep_counting_reads(result: ImageResult, camera: CameraConfig) -> ImageResult:
     """Only whole plates (not cut by the frame border), inside the ROI, wide enough."""
     reads = tuple(
-        r for r in result.reads
+        r
+        for r in result.reads
         if inside_frame(r.plate.box, result.width, result.height)
         and plate_counts(r.plate.box, camera.roi, camera.min_plate_width_px)
     )

@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from alprd.config import CameraConfig
+from alprd.domain.messages import Direction, EventKind, Frame, PlateEvent, PlateRead
 from alprd.gate.tracker import PlateTracker, Track
 from alprd.gate.vote import Vote, vote
-from alprd.domain.messages import Direction, EventKind, Frame, PlateEvent, PlateRead
 
 _AXIS = {"down": (1, 1), "up": (1, -1), "right": (0, 1), "left": (0, -1)}  # (axis, sign)
 
@@ -70,9 +70,7 @@ def is_duplicate(last_final_s: Mapping[str, float], text: str, t_s: float, windo
 class EventBuilder:
     """The tracker and event decisions of one camera."""
 
-    def __init__(
-        self, camera_id: str, policy: EventPolicy, fits: Callable[[str], bool] | None = None
-    ) -> None:
+    def __init__(self, camera_id: str, policy: EventPolicy, fits: Callable[[str], bool] | None = None) -> None:
         self.camera_id = camera_id
         self.policy = policy
         self._fits = fits

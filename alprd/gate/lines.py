@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from alprd.capture.latest import LatestQueue
 from alprd.capture.reader import CameraReader, Opener
 from alprd.config import CameraConfig
+from alprd.domain.messages import CameraState, ImageResult
 from alprd.errors import InferenceUnavailableError, NotFoundError
 from alprd.gate.camera_worker import CameraWorker, EventSink, PlateReader
 from alprd.gate.events import EventBuilder, EventPolicy
 from alprd.log import get_logger
-from alprd.domain.messages import CameraState, ImageResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +44,13 @@ class CameraLine:
     """One camera: its capture thread, frame queue and inference worker."""
 
     def __init__(
-        self, camera_id: str, camera: CameraConfig, reader: PlateReader, sink: EventSink,
-        opener: Opener, fits: Callable[[str], bool] | None,
+        self,
+        camera_id: str,
+        camera: CameraConfig,
+        reader: PlateReader,
+        sink: EventSink,
+        opener: Opener,
+        fits: Callable[[str], bool] | None,
     ) -> None:
         self.camera_id = camera_id
         self.camera = camera
@@ -107,10 +112,7 @@ class GateLines:
         """Ids of cameras whose threads died or hung (empty when all is well)."""
         with self._lock:
             lines = list(self._lines.values())
-        return [
-            line.camera_id for line in lines
-            if not line.capture.alive or not line.worker.healthy(stale_s)
-        ]
+        return [line.camera_id for line in lines if not line.capture.alive or not line.worker.healthy(stale_s)]
 
     def states(self) -> list[CameraState]:
         with self._lock:

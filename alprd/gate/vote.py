@@ -87,7 +87,7 @@ def _repair(text: str, tables: Sequence[dict[str, float]], fits: Callable[[str],
         rank = {c: twins.index(c) if c in twins else len(twins) for c in alts}
         options += [(table[cur] - w, i, rank[c], c) for c, w in alts.items()]
     for _cost, i, _rank, c in sorted(options):
-        candidate = text[:i] + c + text[i + 1:]
+        candidate = text[:i] + c + text[i + 1 :]
         if fits(candidate):
             return candidate
     return None

@@ -15,13 +15,13 @@ dataset is never silently changed (``apply_errata``).
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
 
+from alprd.domain.messages import Box
 from alprd.errors import BadInputError
 from alprd.vision.ocr import normalise_text
-from alprd.domain.messages import Box
 
 IOU_MATCH = 0.5
 CSV_NAMES = ("groundtruth.csv", "labels.csv")
@@ -188,7 +188,9 @@ def read_association(truth: Sequence[Box], found: Sequence[Box], matched: dict[i
 def tally_reads(truth: Sequence[str], reads: Sequence[str]) -> Tally:
     """OCR only (crops): one read per labelled text."""
     return Tally(
-        plates=len(truth), found=len(reads), matched=len(reads),
+        plates=len(truth),
+        found=len(reads),
+        matched=len(reads),
         exact=sum(r == t for r, t in zip(reads, truth)),
         char_sum=sum(char_accuracy(r, t) for r, t in zip(reads, truth)),
     )
@@ -207,8 +209,9 @@ def load_errata(csv_path: Path) -> list[Erratum]:
     with csv_path.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     try:
-        return [Erratum(r["file"], normalise_text(r["label"]), normalise_text(r["corrected"]), r["reason"])
-                for r in rows]
+        return [
+            Erratum(r["file"], normalise_text(r["label"]), normalise_text(r["corrected"]), r["reason"]) for r in rows
+        ]
     except KeyError as e:
         raise BadInputError(f"{csv_path}: errata need the columns file,label,corrected,reason (missing {e})") from e
 

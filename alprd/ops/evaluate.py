@@ -15,27 +15,39 @@ import logging
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import cv2
 from tqdm import tqdm
 
 from alprd.config import DEFAULT_CONFIG_PATH, Config, load_config
 from alprd.errors import BadInputError
+from alprd.log import configure_logging
 from alprd.ops.eval_metrics import (
-    Sample, Tally, apply_errata, load_errata, load_folder, tally_image, tally_reads,
+    Sample,
+    Tally,
+    apply_errata,
+    load_errata,
+    load_folder,
+    tally_image,
+    tally_reads,
 )
 from alprd.vision.pipeline import ImagePipeline, crop_box
-from alprd.log import configure_logging
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="measure detection and reading accuracy on a labelled folder")
     p.add_argument("dir", type=Path, help="openalpr benchmark folder, or a folder of crops with a CSV")
-    p.add_argument("--config", "-c", type=Path, default=DEFAULT_CONFIG_PATH,
-                   help=f"main YAML config for the models (default: {DEFAULT_CONFIG_PATH})")
+    p.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        default=DEFAULT_CONFIG_PATH,
+        help=f"main YAML config for the models (default: {DEFAULT_CONFIG_PATH})",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--limit", type=int, default=None, help="first N samples only")
     p.add_argument("--gt-crops", action="store_true", help="also read the labelled boxes (OCR alone)")
@@ -43,22 +55,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ocr-model", type=Path, help="override inference.ocr.model")
     p.add_argument("--plate-model", type=Path, help="override inference.plate_detector.model")
     p.add_argument("--plate-size", type=int, help="override inference.plate_detector.input_size")
-    p.add_argument("--vehicle-head", help="override inference.vehicle_detector.classifier (a type head "
-                   "trained on --plate-model's backbone); 'none': vehicles without a type")
+    p.add_argument(
+        "--vehicle-head",
+        help="override inference.vehicle_detector.classifier (a type head "
+        "trained on --plate-model's backbone); 'none': vehicles without a type",
+    )
     p.add_argument("--pack", help="override regions.pack; 'none' skips re-ranking and regions")
     p.add_argument("--device", choices=("AUTO", "CPU", "GPU"), help="override inference.device")
     p.add_argument("--threads", type=int, default=None, help="CPU inference threads (default: all)")
-    p.add_argument("--errata", type=Path, help="CSV of label corrections (file,label,corrected,reason), "
-                   "e.g. docs/openalpr-eu-errata.csv; the report counts the labels changed")
+    p.add_argument(
+        "--errata",
+        type=Path,
+        help="CSV of label corrections (file,label,corrected,reason), "
+        "e.g. docs/openalpr-eu-errata.csv; the report counts the labels changed",
+    )
     p.set_defaults(func=main)
 
 
 def _config(args: argparse.Namespace) -> Config:
     config = load_config(args.config) if args.config.is_file() else Config(base_dir=Path("config").resolve())
     inference = config.inference
-    ocr = inference.ocr.model_copy(update={
-        k: v for k, v in (("engine", args.ocr), ("model", args.ocr_model)) if v is not None
-    })
+    ocr = inference.ocr.model_copy(
+        update={k: v for k, v in (("engine", args.ocr), ("model", args.ocr_model)) if v is not None}
+    )
     plate = inference.plate_detector
     if args.plate_model is not None:
         plate = plate.model_copy(update={"model": args.plate_model.resolve()})
@@ -69,10 +88,14 @@ def _config(args: argparse.Namespace) -> Config:
         head = None if args.vehicle_head == "none" else Path(args.vehicle_head).resolve()
         vehicle = vehicle.model_copy(update={"classifier": head})
     gemini = ocr.gemini.model_copy(update={"enabled": False})  # eval measures the local reader
-    inference = inference.model_copy(update={
-        "ocr": ocr.model_copy(update={"gemini": gemini}), "plate_detector": plate, "vehicle_detector": vehicle,
-        "device": args.device or inference.device,
-    })
+    inference = inference.model_copy(
+        update={
+            "ocr": ocr.model_copy(update={"gemini": gemini}),
+            "plate_detector": plate,
+            "vehicle_detector": vehicle,
+            "device": args.device or inference.device,
+        }
+    )
     return config.model_copy(update={"inference": inference})
 
 
@@ -126,8 +149,13 @@ def _end_to_end(pipeline: ImagePipeline, sample: Sample, run: Run, gt_crops: boo
     tally = tally_image(sample.plates, [p.box for p in out.plates], texts)
     run.end_to_end += tally
     if tally.exact < tally.plates:
-        run.failures.append({"image": sample.path.name, "truth": " ".join(p.text for p in sample.plates),
-                             "read": " ".join(t for t in texts if t)})
+        run.failures.append(
+            {
+                "image": sample.path.name,
+                "truth": " ".join(p.text for p in sample.plates),
+                "read": " ".join(t for t in texts if t),
+            }
+        )
     if gt_crops:
         crops = [crop_box(image, p.box) for p in sample.plates if p.box is not None]
         t0 = time.perf_counter()
@@ -147,8 +175,9 @@ def _crop_only(pipeline: ImagePipeline, sample: Sample, run: Run) -> None:
         run.failures.append({"image": sample.path.name, "truth": sample.plates[0].text, "read": reads[0].text})
 
 
-def evaluate(pipeline: ImagePipeline, samples: Sequence[Sample], gt_crops: bool = False,
-             progress: bool = True) -> dict[str, Any]:
+def evaluate(
+    pipeline: ImagePipeline, samples: Sequence[Sample], gt_crops: bool = False, progress: bool = True
+) -> dict[str, Any]:
     """Run every sample and return the report (the ``--json`` object)."""
     run = Run()
     crops_only = bool(samples) and samples[0].plates[0].box is None
@@ -174,36 +203,54 @@ def report(run: Run, crops_only: bool, gt_crops: bool, pipeline: ImagePipeline) 
         "pack": pipeline.pack.code if pipeline.pack else None,
     }
     if crops_only:
-        out.update(plates=run.gt_crops.plates, detection_recall=None, detection_precision=None,
-                   exact_read_rate=_ratio(run.gt_crops.exact_rate),
-                   char_accuracy=_ratio(run.gt_crops.char_accuracy),
-                   ms_per_image=round(run.crop_ocr_ms / n, 2), stage_ms={"ocr": round(run.crop_ocr_ms / n, 2)})
+        out.update(
+            plates=run.gt_crops.plates,
+            detection_recall=None,
+            detection_precision=None,
+            exact_read_rate=_ratio(run.gt_crops.exact_rate),
+            char_accuracy=_ratio(run.gt_crops.char_accuracy),
+            ms_per_image=round(run.crop_ocr_ms / n, 2),
+            stage_ms={"ocr": round(run.crop_ocr_ms / n, 2)},
+        )
     else:
         e2e = run.end_to_end
-        out.update(plates=e2e.plates, detections=e2e.found, detection_recall=_ratio(e2e.recall),
-                   detection_precision=_ratio(e2e.precision), exact_read_rate=_ratio(e2e.exact_rate),
-                   char_accuracy=_ratio(e2e.char_accuracy), ms_per_image=round(run.total_ms / n, 2),
-                   stage_ms={k: round(v / n, 2) for k, v in run.stage_ms.items()})
+        out.update(
+            plates=e2e.plates,
+            detections=e2e.found,
+            detection_recall=_ratio(e2e.recall),
+            detection_precision=_ratio(e2e.precision),
+            exact_read_rate=_ratio(e2e.exact_rate),
+            char_accuracy=_ratio(e2e.char_accuracy),
+            ms_per_image=round(run.total_ms / n, 2),
+            stage_ms={k: round(v / n, 2) for k, v in run.stage_ms.items()},
+        )
         if gt_crops:
-            out.update(gt_crops_exact_read_rate=_ratio(run.gt_crops.exact_rate),
-                       gt_crops_char_accuracy=_ratio(run.gt_crops.char_accuracy),
-                       gt_crops_ocr_ms_per_crop=round(run.crop_ocr_ms / max(1, run.gt_crops.plates), 2))
+            out.update(
+                gt_crops_exact_read_rate=_ratio(run.gt_crops.exact_rate),
+                gt_crops_char_accuracy=_ratio(run.gt_crops.char_accuracy),
+                gt_crops_ocr_ms_per_crop=round(run.crop_ocr_ms / max(1, run.gt_crops.plates), 2),
+            )
     out["failures"] = run.failures
     return out
 
 
 def format_text(rep: dict[str, Any]) -> str:
     pct = lambda v: "n/a" if v is None else f"{100 * v:.1f} %"  # noqa: E731
-    lines = [f"images: {rep['images']} ({rep['mode']}), plates: {rep['plates']}, "
-             f"OCR: {rep['ocr_engine']}, pack: {rep['pack'] or 'none'}"]
+    lines = [
+        f"images: {rep['images']} ({rep['mode']}), plates: {rep['plates']}, "
+        f"OCR: {rep['ocr_engine']}, pack: {rep['pack'] or 'none'}"
+    ]
     if rep["mode"] == "end-to-end":
-        lines += [f"detection recall @IoU0.5: {pct(rep['detection_recall'])}",
-                  f"detection precision @IoU0.5: {pct(rep['detection_precision'])}"]
-    lines += [f"exact plate reads: {pct(rep['exact_read_rate'])}",
-              f"character accuracy: {pct(rep['char_accuracy'])}"]
+        lines += [
+            f"detection recall @IoU0.5: {pct(rep['detection_recall'])}",
+            f"detection precision @IoU0.5: {pct(rep['detection_precision'])}",
+        ]
+    lines += [f"exact plate reads: {pct(rep['exact_read_rate'])}", f"character accuracy: {pct(rep['char_accuracy'])}"]
     if "gt_crops_exact_read_rate" in rep:
-        lines += [f"exact reads on labelled crops (OCR alone): {pct(rep['gt_crops_exact_read_rate'])}"
-                  f" ({rep['gt_crops_ocr_ms_per_crop']} ms per crop)"]
+        lines += [
+            f"exact reads on labelled crops (OCR alone): {pct(rep['gt_crops_exact_read_rate'])}"
+            f" ({rep['gt_crops_ocr_ms_per_crop']} ms per crop)"
+        ]
     stages = ", ".join(f"{k} {v} ms" for k, v in rep["stage_ms"].items())
     lines += [f"latency: {rep['ms_per_image']} ms per image ({stages})"]
     if rep.get("labels_corrected") is not None:

@@ -29,8 +29,9 @@ def _onnx_from_pt(pt: Path, imgsz: int, workdir: Path) -> Path:
         raise ModelError(f"exporting {pt} needs ultralytics and torch: pip install ultralytics torch") from exc
     copy = workdir / pt.name
     copy.write_bytes(pt.read_bytes())  # ultralytics writes the .onnx beside its input
-    onnx_path = YOLO(str(copy)).export(format="onnx", imgsz=imgsz, dynamic=False, simplify=False,
-                                       opset=17, half=False, nms=False)
+    onnx_path = YOLO(str(copy)).export(
+        format="onnx", imgsz=imgsz, dynamic=False, simplify=False, opset=17, half=False, nms=False
+    )
     return Path(onnx_path)
 
 
@@ -94,14 +95,17 @@ def quantize_model(model: ov.Model, tensors: list[np.ndarray], *, preset: str = 
         raise ModelError(f"preset must be one of {', '.join(QUANTIZATION_PRESETS)}, got {preset!r}")
     patterns = yolo_head_ignored_patterns([op.get_friendly_name() for op in model.get_ops()])
     return nncf.quantize(
-        model, nncf.Dataset(tensors), preset=getattr(nncf.QuantizationPreset, preset.upper()),
+        model,
+        nncf.Dataset(tensors),
+        preset=getattr(nncf.QuantizationPreset, preset.upper()),
         subset_size=len(tensors),
         ignored_scope=nncf.IgnoredScope(patterns=patterns, types=["Sigmoid"], validate=False),
     )
 
 
-def quantize_ir(src_xml: Path, images_dir: Path, out_xml: Path, *, subset_size: int = 300,
-                preset: str = "performance") -> Path:
+def quantize_ir(
+    src_xml: Path, images_dir: Path, out_xml: Path, *, subset_size: int = 300, preset: str = "performance"
+) -> Path:
     """INT8 IR from an FP32 (best) or FP16 IR by NNCF post-training quantization on real images."""
     try:
         import nncf  # noqa: F401
@@ -110,8 +114,9 @@ def quantize_ir(src_xml: Path, images_dir: Path, out_xml: Path, *, subset_size: 
     model = ov.Core().read_model(str(src_xml))
     size_px = int(model.input(0).get_partial_shape()[2].get_length())
     files = calibration_images(images_dir, subset_size)
-    tensors = [calibration_tensor(cv2.imread(str(f)), size_px)
-               for f in tqdm(files, desc="calibration images", unit="img")]
+    tensors = [
+        calibration_tensor(cv2.imread(str(f)), size_px) for f in tqdm(files, desc="calibration images", unit="img")
+    ]
     quantized = quantize_model(model, tensors, preset=preset)
     out_xml.parent.mkdir(parents=True, exist_ok=True)
     ov.save_model(quantized, str(out_xml), compress_to_fp16=False)

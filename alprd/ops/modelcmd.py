@@ -12,8 +12,13 @@ from alprd.ops.model_fetch import fetch, file_digest, status
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list, fetch, export and quantize models")
-    p.add_argument("--config", "-c", type=Path, default=DEFAULT_CONFIG_PATH,
-                   help=f"main YAML config, for inference.models_dir (default: {DEFAULT_CONFIG_PATH})")
+    p.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        default=DEFAULT_CONFIG_PATH,
+        help=f"main YAML config, for inference.models_dir (default: {DEFAULT_CONFIG_PATH})",
+    )
     p.add_argument("--models-dir", type=Path, help="override inference.models_dir")
     p.set_defaults(func=main, models_command=None)
     cmds = p.add_subparsers(dest="models_command", required=True)
@@ -37,9 +42,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--images", type=Path, required=True, help="folder of calibration images")
     q.add_argument("--out", type=Path, required=True, help="output .xml")
     q.add_argument("--subset", type=int, default=300, help="number of calibration images")
-    q.add_argument("--preset", choices=("performance", "mixed"), default="performance",
-                   help="NNCF preset: performance = symmetric activations (fast on CPU), "
-                        "mixed = asymmetric (zero point; slower on AMX CPUs)")
+    q.add_argument(
+        "--preset",
+        choices=("performance", "mixed"),
+        default="performance",
+        help="NNCF preset: performance = symmetric activations (fast on CPU), "
+        "mixed = asymmetric (zero point; slower on AMX CPUs)",
+    )
 
 
 def _models_dir(args: argparse.Namespace) -> Path:
@@ -88,8 +97,7 @@ def main(args: argparse.Namespace) -> int:
     if args.models_command == "export":
         out = model_export.export_ir(args.source, args.out, args.imgsz, fp16=not args.fp32)
     else:
-        out = model_export.quantize_ir(args.source, args.images, args.out, subset_size=args.subset,
-                                       preset=args.preset)
+        out = model_export.quantize_ir(args.source, args.images, args.out, subset_size=args.subset, preset=args.preset)
     for path in (out, out.with_suffix(".bin")):
         print(f"{path}  sha256 {file_digest(path)}")
     return 0

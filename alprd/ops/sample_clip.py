@@ -92,8 +92,13 @@ def frames(
 
 
 def render_clip(
-    path: Path, passes: Sequence[VehiclePass], *, width: int = 640, height: int = 360,
-    fps: float = 25.0, duration_s: float | None = None,
+    path: Path,
+    passes: Sequence[VehiclePass],
+    *,
+    width: int = 640,
+    height: int = 360,
+    fps: float = 25.0,
+    duration_s: float | None = None,
 ) -> Path:
     """Write the clip as MJPEG AVI; ``duration_s`` defaults to just after the last pass."""
     if duration_s is None:

@@ -28,8 +28,8 @@ from pathlib import Path, PurePosixPath
 import cv2
 import numpy as np
 
-from alprd.errors import BadInputError, StorageFullError
 from alprd.domain.messages import Box, ImageResult
+from alprd.errors import BadInputError, StorageFullError
 
 URL_PREFIX = "outputs"
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -137,9 +137,7 @@ class ImageStore:
                 pass
         return removed
 
-    def _write_original(
-        self, stamp: str, token: str, image: np.ndarray | None, written: list[str]
-    ) -> tuple[str, str]:
+    def _write_original(self, stamp: str, token: str, image: np.ndarray | None, written: list[str]) -> tuple[str, str]:
         """Write the original under the first free name '<stamp>[_n]_uploaded-image.jpg'
         (os.link never overwrites, so two images of the same second get _2, _3, ...);
         returns its path and the stem the other files of this save share."""

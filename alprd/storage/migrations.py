@@ -77,8 +77,7 @@ _TABLES: Migration = (
 )
 
 _SEARCH: Migration = (
-    "CREATE VIRTUAL TABLE plate_search USING fts5("
-    "plate_text, content='plate', content_rowid='id', tokenize='trigram')",
+    "CREATE VIRTUAL TABLE plate_search USING fts5(plate_text, content='plate', content_rowid='id', tokenize='trigram')",
     """CREATE TRIGGER plate_search_ai AFTER INSERT ON plate BEGIN
         INSERT INTO plate_search (rowid, plate_text) VALUES (NEW.id, NEW.plate_text);
     END""",
@@ -169,14 +168,14 @@ _SHORT_SEARCH: Migration = (
     "(SELECT 1 AS k UNION ALL SELECT 2) k "
     "WHERE pos.n + k.k - 1 <= length(p.plate_text) ORDER BY p.id",
     f"""CREATE TRIGGER plate_gram_ai AFTER INSERT ON plate BEGIN
-        INSERT OR IGNORE INTO plate_gram (gram, plate_id) SELECT gram, NEW.id FROM ({_grams('NEW.plate_text')});
+        INSERT OR IGNORE INTO plate_gram (gram, plate_id) SELECT gram, NEW.id FROM ({_grams("NEW.plate_text")});
     END""",
     f"""CREATE TRIGGER plate_gram_ad AFTER DELETE ON plate BEGIN
-        DELETE FROM plate_gram WHERE plate_id = OLD.id AND gram IN ({_grams('OLD.plate_text')});
+        DELETE FROM plate_gram WHERE plate_id = OLD.id AND gram IN ({_grams("OLD.plate_text")});
     END""",
     f"""CREATE TRIGGER plate_gram_au AFTER UPDATE OF plate_text ON plate BEGIN
-        DELETE FROM plate_gram WHERE plate_id = OLD.id AND gram IN ({_grams('OLD.plate_text')});
-        INSERT OR IGNORE INTO plate_gram (gram, plate_id) SELECT gram, NEW.id FROM ({_grams('NEW.plate_text')});
+        DELETE FROM plate_gram WHERE plate_id = OLD.id AND gram IN ({_grams("OLD.plate_text")});
+        INSERT OR IGNORE INTO plate_gram (gram, plate_id) SELECT gram, NEW.id FROM ({_grams("NEW.plate_text")});
     END""",
 )
 

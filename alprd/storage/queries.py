@@ -43,9 +43,7 @@ _SEARCH_PAGE_IDS = (
 # 1-2 characters are too short for trigrams: plate_gram holds each plate's 1- and
 # 2-character substrings, keyed (gram, plate_id), so the page is one key range read
 # backwards and the count an index-only count of that range.
-_GRAM_PAGE_IDS = (
-    "SELECT plate_id AS id FROM plate_gram WHERE gram = ? ORDER BY plate_id DESC LIMIT ? OFFSET ?"
-)
+_GRAM_PAGE_IDS = "SELECT plate_id AS id FROM plate_gram WHERE gram = ? ORDER BY plate_id DESC LIMIT ? OFFSET ?"
 
 
 def _search_where(search: str, filtered: bool) -> tuple[str, str]:
@@ -60,8 +58,13 @@ def _search_where(search: str, filtered: bool) -> tuple[str, str]:
 
 
 def list_detections(
-    db: SqliteDatabase, *, limit: int, offset: int, vehicle_type: str | None,
-    plate_type: str | None, search: str | None,
+    db: SqliteDatabase,
+    *,
+    limit: int,
+    offset: int,
+    vehicle_type: str | None,
+    plate_type: str | None,
+    search: str | None,
 ) -> tuple[list[DetectionRow], int]:
     where: list[str] = []
     args: list = []
@@ -92,8 +95,14 @@ def list_detections(
     return list(map(DetectionRow._make, rows)), _count(db, where, args, vehicle_type, plate_type, search)
 
 
-def _count(db: SqliteDatabase, where: list[str], args: list, vehicle_type: str | None,
-           plate_type: str | None, search: str | None) -> int:
+def _count(
+    db: SqliteDatabase,
+    where: list[str],
+    args: list,
+    vehicle_type: str | None,
+    plate_type: str | None,
+    search: str | None,
+) -> int:
     """How many plates match; an aggregate table or a search index answers single-term cases."""
     if not where:
         return total_plates(db)
@@ -102,8 +111,11 @@ def _count(db: SqliteDatabase, where: list[str], args: list, vehicle_type: str |
     if plate_type and not vehicle_type and not search:
         return _stat(db, "plate_type", plate_type)
     if search and len(where) == 1:
-        sql = ("SELECT COUNT(*) FROM plate_search WHERE plate_search MATCH ?" if len(search) >= 3
-               else "SELECT COUNT(*) FROM plate_gram WHERE gram = ?")
+        sql = (
+            "SELECT COUNT(*) FROM plate_search WHERE plate_search MATCH ?"
+            if len(search) >= 3
+            else "SELECT COUNT(*) FROM plate_gram WHERE gram = ?"
+        )
         return int(db.execute_sql(sql, args).fetchone()[0])
     return db.execute_sql(f"SELECT COUNT(*) FROM plate p WHERE {' AND '.join(where)}", args).fetchone()[0]
 
@@ -123,7 +135,8 @@ def counts_by(db: SqliteDatabase, dimension: str) -> list[tuple[str, int]]:
         raise BadInputError(f"unknown statistics dimension '{dimension}'")
     rows = db.execute_sql(
         "SELECT key, SUM(n) AS total FROM stat_count WHERE dim = ? GROUP BY key HAVING total > 0 "
-        "ORDER BY total DESC, key", (dimension,),
+        "ORDER BY total DESC, key",
+        (dimension,),
     ).fetchall()
     return [(k, int(n)) for k, n in rows]
 
@@ -219,6 +232,5 @@ def image_paths_of(db: SqliteDatabase, session_ids: list[int]) -> list[tuple[int
 
 
 def image_paths_oldest_first(db: SqliteDatabase, limit: int) -> list[tuple[int, list[str]]]:
-    ids = [r[0] for r in db.execute_sql(
-        "SELECT id FROM detection_session ORDER BY detected_at, id LIMIT ?", (limit,))]
+    ids = [r[0] for r in db.execute_sql("SELECT id FROM detection_session ORDER BY detected_at, id LIMIT ?", (limit,))]
     return image_paths_of(db, ids)

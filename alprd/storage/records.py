@@ -169,26 +169,55 @@ DETECTION_ROW_COLUMNS = (  # in DetectionRow's order; p: plate, v: vehicle (LEFT
 
 def plate_from_row(r: tuple) -> PlateRecord:
     return PlateRecord(
-        id=r[0], session_id=r[1], vehicle_id=r[2], plate_index=r[3], plate_text=r[4],
-        ocr_confidence=r[5], box=Box(r[6], r[7], r[8], r[9]), plate_type=r[10],
-        plate_status=r[11], region_code=r[12], region_name=r[13], text_color=r[14],
-        background_color=r[15], image_path=r[16], detected_at=parse_dt(r[17]),
-        vehicle_class=r[18], vehicle_confidence=r[19],
+        id=r[0],
+        session_id=r[1],
+        vehicle_id=r[2],
+        plate_index=r[3],
+        plate_text=r[4],
+        ocr_confidence=r[5],
+        box=Box(r[6], r[7], r[8], r[9]),
+        plate_type=r[10],
+        plate_status=r[11],
+        region_code=r[12],
+        region_name=r[13],
+        text_color=r[14],
+        background_color=r[15],
+        image_path=r[16],
+        detected_at=parse_dt(r[17]),
+        vehicle_class=r[18],
+        vehicle_confidence=r[19],
     )
 
 
 def vehicle_from_row(r: tuple, plates: tuple[PlateRecord, ...] = ()) -> VehicleRecord:
     return VehicleRecord(
-        id=r[0], session_id=r[1], vehicle_index=r[2], vehicle_class=r[3], confidence=r[4],
-        box=Box(r[5], r[6], r[7], r[8]), image_path=r[9], detected_at=parse_dt(r[10]),
+        id=r[0],
+        session_id=r[1],
+        vehicle_index=r[2],
+        vehicle_class=r[3],
+        confidence=r[4],
+        box=Box(r[5], r[6], r[7], r[8]),
+        image_path=r[9],
+        detected_at=parse_dt(r[10]),
         plates=plates,
     )
 
 
 def session_from_row(r: tuple, **extra: Any) -> SessionRecord:
     return SessionRecord(
-        id=r[0], detected_at=parse_dt(r[1]), location=r[2], location_type=r[3], notes=r[4],
-        camera_id=r[5], source=r[6], direction=r[7], original_path=r[8], annotated_path=r[9],
-        vehicle_annotated_path=r[10], processing_time_s=r[11], width_px=r[12], height_px=r[13],
+        id=r[0],
+        detected_at=parse_dt(r[1]),
+        location=r[2],
+        location_type=r[3],
+        notes=r[4],
+        camera_id=r[5],
+        source=r[6],
+        direction=r[7],
+        original_path=r[8],
+        annotated_path=r[9],
+        vehicle_annotated_path=r[10],
+        processing_time_s=r[11],
+        width_px=r[12],
+        height_px=r[13],
         **extra,
     )

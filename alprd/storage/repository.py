@@ -17,12 +17,12 @@ from peewee import IntegrityError, SqliteDatabase
 from peewee import OperationalError as PeeweeOperationalError
 
 from alprd.config import Config
-from alprd.errors import BadInputError, NotFoundError, StorageFullError
+from alprd.domain.lists import compile_lists, match_list_status, normalise_plate_text
 from alprd.domain.messages import Box, Detection, ImageResult, PlateEvent, PlateRead
 from alprd.domain.packs import Pack
+from alprd.errors import BadInputError, NotFoundError, StorageFullError
 from alprd.storage import queries
 from alprd.storage.files import StoredImages
-from alprd.domain.lists import compile_lists, match_list_status, normalise_plate_text
 from alprd.storage.models import DetectionSession, Location, Plate, PlateStatus, Vehicle
 from alprd.storage.records import (
     DeleteOutcome,
@@ -68,19 +68,30 @@ class Repository:
         at = db_time(detected_at)
         with self._writing():
             session = DetectionSession.create(
-                detected_at=at, location=location, camera_id=camera_id, source=source,
-                direction=direction, original_path=images.original, annotated_path=images.annotated,
-                vehicle_annotated_path=images.vehicle_annotated, processing_time_s=processing_time_s,
-                image_width_px=result.width, image_height_px=result.height,
+                detected_at=at,
+                location=location,
+                camera_id=camera_id,
+                source=source,
+                direction=direction,
+                original_path=images.original,
+                annotated_path=images.annotated,
+                vehicle_annotated_path=images.vehicle_annotated,
+                processing_time_s=processing_time_s,
+                image_width_px=result.width,
+                image_height_px=result.height,
             )
             vehicles = list(result.vehicles)
             vehicles += [r.vehicle for r in result.reads if r.vehicle is not None and r.vehicle not in vehicles]
             vehicle_ids: dict[Detection, tuple[int, str, float]] = {}
             for i, det in enumerate(vehicles):
                 v = Vehicle.create(
-                    session=session.id, vehicle_index=i + 1, vehicle_class=det.label,
-                    confidence=det.confidence, **_box(det.box),
-                    image_path=_nth(images.vehicle_crops, i), detected_at=at,
+                    session=session.id,
+                    vehicle_index=i + 1,
+                    vehicle_class=det.label,
+                    confidence=det.confidence,
+                    **_box(det.box),
+                    image_path=_nth(images.vehicle_crops, i),
+                    detected_at=at,
                 )
                 vehicle_ids.setdefault(det, (v.id, det.label, det.confidence))
             for i, read in enumerate(result.reads):
@@ -99,45 +110,71 @@ class Repository:
         if (read.ocr.text, read.ocr.confidence) != (event.text, event.confidence):
             read = replace(read, ocr=replace(read.ocr, text=event.text, confidence=event.confidence))
         h, w = event.frame.image.shape[:2] if event.frame.image is not None else (0, 0)
-        result = ImageResult(
-            width=w, height=h, vehicles=(read.vehicle,) if read.vehicle else (), reads=(read,)
-        )
+        result = ImageResult(width=w, height=h, vehicles=(read.vehicle,) if read.vehicle else (), reads=(read,))
         return self.save_image_result(
-            result, images, location=event.location, camera_id=event.camera_id, source="camera",
-            detected_at=datetime.fromtimestamp(event.last_seen_s), direction=event.direction,
+            result,
+            images,
+            location=event.location,
+            camera_id=event.camera_id,
+            source="camera",
+            detected_at=datetime.fromtimestamp(event.last_seen_s),
+            direction=event.direction,
             processing_time_s=max(0.0, event.last_seen_s - event.first_seen_s),
             list_status=event.list_status if event.list_status != "unknown" else None,
         )
 
     def _insert_plate(
-        self, session_id: int, vehicle: tuple[int, str, float] | None, index: int,
-        read: PlateRead, status: str, image_path: str, at: str,
+        self,
+        session_id: int,
+        vehicle: tuple[int, str, float] | None,
+        index: int,
+        read: PlateRead,
+        status: str,
+        image_path: str,
+        at: str,
     ) -> int:
         text = normalise_plate_text(read.ocr.text) or read.ocr.text
         code, name = (read.region_code, read.region_name) if read.region_code else self.pack.region_for(text)
-        plate_type = (
-            self.pack.plate_type_for(read.background_color) if read.background_color else read.plate_type
-        )
+        plate_type = self.pack.plate_type_for(read.background_color) if read.background_color else read.plate_type
         return Plate.insert(
-            session=session_id, vehicle=vehicle[0] if vehicle else None, plate_index=index,
-            plate_text=text, ocr_confidence=read.ocr.confidence, **_box(read.plate.box),
-            plate_type=plate_type, plate_status=status, region_code=code, region_name=name,
-            text_color=read.text_color, background_color=read.background_color, image_path=image_path,
-            detected_at=at, vehicle_class=vehicle[1] if vehicle else "unknown",
+            session=session_id,
+            vehicle=vehicle[0] if vehicle else None,
+            plate_index=index,
+            plate_text=text,
+            ocr_confidence=read.ocr.confidence,
+            **_box(read.plate.box),
+            plate_type=plate_type,
+            plate_status=status,
+            region_code=code,
+            region_name=name,
+            text_color=read.text_color,
+            background_color=read.background_color,
+            image_path=image_path,
+            detected_at=at,
+            vehicle_class=vehicle[1] if vehicle else "unknown",
             vehicle_confidence=vehicle[2] if vehicle else 0.0,
         ).execute()
 
     # ---- reads of detections --------------------------------------------------------
 
     def list_detections(
-        self, *, limit: int, offset: int, vehicle_type: str | None = None,
-        plate_type: str | None = None, search: str | None = None,
+        self,
+        *,
+        limit: int,
+        offset: int,
+        vehicle_type: str | None = None,
+        plate_type: str | None = None,
+        search: str | None = None,
     ) -> tuple[list[DetectionRow], int]:
         """A page of plates (newest first) matching the filters, and how many match."""
         with self._reading():
             return queries.list_detections(
-                self.db, limit=limit, offset=offset, vehicle_type=vehicle_type or None,
-                plate_type=plate_type or None, search=normalise_plate_text(search or "") or None,
+                self.db,
+                limit=limit,
+                offset=offset,
+                vehicle_type=vehicle_type or None,
+                plate_type=plate_type or None,
+                search=normalise_plate_text(search or "") or None,
             )
 
     def latest_session(self) -> SessionRecord | None:
@@ -167,9 +204,7 @@ class Repository:
     def get_vehicle(self, vehicle_id: int) -> VehicleRecord:
         return queries.vehicle_with_plates(self.db, vehicle_id)
 
-    def update_vehicle(
-        self, vehicle_id: int, *, vehicle_class: str | None, confidence: float | None
-    ) -> VehicleRecord:
+    def update_vehicle(self, vehicle_id: int, *, vehicle_class: str | None, confidence: float | None) -> VehicleRecord:
         with self._writing():
             self._require(Vehicle, vehicle_id, "Vehicle")
             changes: dict = {}
@@ -189,7 +224,11 @@ class Repository:
         return queries.plate_by_id(self.db, plate_id)
 
     def update_plate(
-        self, plate_id: int, *, plate_text: str | None = None, plate_status: str | None = None,
+        self,
+        plate_id: int,
+        *,
+        plate_text: str | None = None,
+        plate_status: str | None = None,
         plate_type: str | None = None,
     ) -> PlateRecord:
         changes: dict = {}
@@ -274,7 +313,9 @@ class Repository:
         texts = [r[0] for r in self.db.execute_sql("SELECT DISTINCT plate_text FROM plate")]
         rows = [(t, table.get(t, "unknown")) for t in texts]
         with self._writing():
-            self.db.execute_sql("CREATE TEMP TABLE IF NOT EXISTS sync_status (plate_text TEXT PRIMARY KEY, status TEXT)")
+            self.db.execute_sql(
+                "CREATE TEMP TABLE IF NOT EXISTS sync_status (plate_text TEXT PRIMARY KEY, status TEXT)"
+            )
             self.db.execute_sql("DELETE FROM sync_status")
             self.db.cursor().executemany("INSERT INTO sync_status VALUES (?, ?)", rows)
             # Plates stored since the texts were read keep the status they were stored with.
@@ -284,8 +325,11 @@ class Repository:
             )
             self.db.execute_sql("DELETE FROM sync_status")
         counts = dict(self.counts_by("status"))
-        return {"whitelist": counts.get("whitelist", 0), "blacklist": counts.get("blacklist", 0),
-                "unclassified": sum(n for k, n in counts.items() if k not in LIST_STATUSES)}
+        return {
+            "whitelist": counts.get("whitelist", 0),
+            "blacklist": counts.get("blacklist", 0),
+            "unclassified": sum(n for k, n in counts.items() if k not in LIST_STATUSES),
+        }
 
     # ---- locations ------------------------------------------------------------------
 
@@ -355,8 +399,10 @@ class Repository:
 
     def delete_older_than(self, cutoff: datetime) -> list[str]:
         """Delete sessions (with their vehicles and plates) detected before ``cutoff``."""
-        ids = [r[0] for r in self.db.execute_sql(
-            "SELECT id FROM detection_session WHERE detected_at < ?", (db_time(cutoff),))]
+        ids = [
+            r[0]
+            for r in self.db.execute_sql("SELECT id FROM detection_session WHERE detected_at < ?", (db_time(cutoff),))
+        ]
         return self.delete_sessions(ids)
 
     def image_paths_oldest_first(self, limit: int) -> list[tuple[int, list[str]]]:
@@ -368,7 +414,7 @@ class Repository:
         paths: list[str] = []
         with self._writing():
             for start in range(0, len(session_ids), 500):
-                chunk = session_ids[start:start + 500]
+                chunk = session_ids[start : start + 500]
                 paths += [p for _, ps in queries.image_paths_of(self.db, chunk) for p in ps]
                 marks = ",".join("?" * len(chunk))
                 self.db.execute_sql(f"DELETE FROM detection_session WHERE id IN ({marks})", chunk)

@@ -45,7 +45,11 @@ def folder_bytes(folder: Path) -> int:
 
 
 def enforce_retention(
-    repository: Repository, store: ImageStore, *, retention_days: int, outputs_max_bytes: int,
+    repository: Repository,
+    store: ImageStore,
+    *,
+    retention_days: int,
+    outputs_max_bytes: int,
     now: datetime | None = None,
 ) -> RetentionReport:
     """Delete expired sessions and their images, then the oldest ones while over the cap."""
@@ -85,7 +89,11 @@ def paths_bytes(store: ImageStore, paths: list[str]) -> int:
 
 
 def start_retention(
-    repository: Repository, store: ImageStore, *, retention_days: int, outputs_max_mb: int,
+    repository: Repository,
+    store: ImageStore,
+    *,
+    retention_days: int,
+    outputs_max_mb: int,
     interval_s: float = 3600.0,
 ) -> BackgroundScheduler:
     """A started scheduler running the retention pass now and every ``interval_s``."""
@@ -100,12 +108,21 @@ def start_retention(
             log.exception("retention.failed", error=str(exc))
             return
         log.info(
-            "retention.done", expired_files=report.expired_sessions_files,
-            capped_sessions=report.capped_sessions, outputs_mb=round(report.outputs_bytes / 1e6, 1),
+            "retention.done",
+            expired_files=report.expired_sessions_files,
+            capped_sessions=report.capped_sessions,
+            outputs_mb=round(report.outputs_bytes / 1e6, 1),
         )
 
     scheduler = BackgroundScheduler(daemon=True)
-    scheduler.add_job(job, "interval", seconds=interval_s, next_run_time=datetime.now(), id="retention",
-                      max_instances=1, coalesce=True)
+    scheduler.add_job(
+        job,
+        "interval",
+        seconds=interval_s,
+        next_run_time=datetime.now(),
+        id="retention",
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.start()
     return scheduler

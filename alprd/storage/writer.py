@@ -15,8 +15,8 @@ from datetime import datetime
 
 import numpy as np
 
-from alprd.log import get_logger
 from alprd.domain.messages import ImageResult, PlateEvent
+from alprd.log import get_logger
 from alprd.storage.files import ImageStore
 from alprd.storage.repository import Repository
 
@@ -93,7 +93,11 @@ class EventWriter:
             return
         self.stored += 1
         self._log.info(
-            "event.stored", session_id=session_id, plate=event.text, camera=event.camera_id,
-            list_status=event.list_status, images=len(images.all_paths()),
+            "event.stored",
+            session_id=session_id,
+            plate=event.text,
+            camera=event.camera_id,
+            list_status=event.list_status,
+            images=len(images.all_paths()),
             write_ms=round((time.perf_counter() - started) * 1000, 1),
         )

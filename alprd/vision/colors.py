@@ -20,7 +20,11 @@ BLUE_MIN_SATURATION = 120  # blue needs more: a blue cast from daylight or IR is
 STRONG_TEXT_SATURATION = 120  # text is named by hue only when this saturated (else Black/White)
 NEUTRAL_WHITE_VALUE = 115  # neutral at or above: white (silver, light grey count as white)
 HUE_NAMES: tuple[tuple[int, str], ...] = (  # (upper hue bound, name), in order
-    (9, "Red"), (40, "Yellow"), (88, "Green"), (135, "Blue"), (181, "Red"),
+    (9, "Red"),
+    (40, "Yellow"),
+    (88, "Green"),
+    (135, "Blue"),
+    (181, "Red"),
 )
 BORDER_FRACTION = 0.08  # trimmed from each side: frames, bumpers, background
 
@@ -59,7 +63,7 @@ def text_color_name(text_bgr: np.ndarray, background_bgr: np.ndarray) -> str:
 def trim(crop: np.ndarray, fraction: float = BORDER_FRACTION) -> np.ndarray:
     h, w = crop.shape[:2]
     dy, dx = int(h * fraction), int(w * fraction)
-    inner = crop[dy:h - dy, dx:w - dx]
+    inner = crop[dy : h - dy, dx : w - dx]
     return inner if inner.size else crop
 
 

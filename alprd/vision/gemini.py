@@ -19,16 +19,17 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import cv2
 import numpy as np
 
 from alprd.config import GeminiConfig
-from alprd.vision.ocr import normalise_text
-from alprd.log import get_logger
 from alprd.domain.messages import OcrResult
+from alprd.log import get_logger
+from alprd.vision.ocr import normalise_text
 
 log = get_logger(__name__)
 
@@ -59,8 +60,7 @@ def encode_crop(crop: np.ndarray) -> str:
     """A BGR crop as base64 JPEG, downscaled to at most 640 px wide."""
     if crop.shape[1] > MAX_CROP_WIDTH_PX:
         scale = MAX_CROP_WIDTH_PX / crop.shape[1]
-        crop = cv2.resize(crop, (MAX_CROP_WIDTH_PX, max(1, round(crop.shape[0] * scale))),
-                          interpolation=cv2.INTER_AREA)
+        crop = cv2.resize(crop, (MAX_CROP_WIDTH_PX, max(1, round(crop.shape[0] * scale))), interpolation=cv2.INTER_AREA)
     ok, jpeg = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 92])
     if not ok:
         raise GeminiError("cannot encode the crop as JPEG")
@@ -70,10 +70,15 @@ def encode_crop(crop: np.ndarray) -> str:
 def build_request(jpeg_b64: str, local_text: str) -> dict[str, Any]:
     """The generateContent body: the prompt, the crop, JSON output at temperature 0."""
     return {
-        "contents": [{"role": "user", "parts": [
-            {"text": PROMPT.format(local=local_text)},
-            {"inline_data": {"mime_type": "image/jpeg", "data": jpeg_b64}},
-        ]}],
+        "contents": [
+            {
+                "role": "user",
+                "parts": [
+                    {"text": PROMPT.format(local=local_text)},
+                    {"inline_data": {"mime_type": "image/jpeg", "data": jpeg_b64}},
+                ],
+            }
+        ],
         "generationConfig": {
             "temperature": 0,
             "responseMimeType": "application/json",
@@ -106,11 +111,17 @@ def merge(local: OcrResult, cloud_text: str, cloud_confidence: float) -> OcrResu
     if not cloud_text:
         return local
     if cloud_text == local.text:
-        return OcrResult(local.text, max(local.confidence, cloud_confidence), local.char_confidences,
-                         local.candidates, f"{local.engine}+gemini")
+        return OcrResult(
+            local.text,
+            max(local.confidence, cloud_confidence),
+            local.char_confidences,
+            local.candidates,
+            f"{local.engine}+gemini",
+        )
     others = tuple(c for c in local.candidates if c[0] != cloud_text)
-    return OcrResult(cloud_text, cloud_confidence, (), ((cloud_text, cloud_confidence), *others),
-                     f"{local.engine}+gemini")
+    return OcrResult(
+        cloud_text, cloud_confidence, (), ((cloud_text, cloud_confidence), *others), f"{local.engine}+gemini"
+    )
 
 
 class Breaker:
@@ -164,8 +175,12 @@ class GeminiVerifier:
     def ask(self, crop: np.ndarray, local_text: str) -> tuple[str, float]:
         """One cloud read; raises GeminiError on any failure."""
         data = json.dumps(build_request(encode_crop(crop), local_text)).encode("utf-8")
-        request = urllib.request.Request(self.url, data=data, method="POST", headers={
-            "Content-Type": "application/json", "x-goog-api-key": self.api_key})
+        request = urllib.request.Request(
+            self.url,
+            data=data,
+            method="POST",
+            headers={"Content-Type": "application/json", "x-goog-api-key": self.api_key},
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 body = json.loads(response.read().decode("utf-8"))
@@ -184,8 +199,7 @@ class GeminiVerifier:
             text, confidence = self.ask(crop, local.text)
         except GeminiError as exc:
             self.breaker.failed()
-            log.warning("ocr.gemini_failed", error=str(exc), local=local.text,
-                        paused_s=self.breaker.cooldown_s)
+            log.warning("ocr.gemini_failed", error=str(exc), local=local.text, paused_s=self.breaker.cooldown_s)
             return local
         self.breaker.succeeded()
         log.info("ocr.gemini_read", local=local.text, cloud=text, confidence=confidence)

@@ -8,20 +8,20 @@ the config. An engine takes BGR crops of plates (any size) and returns one
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from alprd.errors import ModelError
 from alprd.domain.messages import OcrResult
 from alprd.domain.packs import normalise_text  # noqa: F401  (the engines' text normalisation)
+from alprd.errors import ModelError
 
 if TYPE_CHECKING:
     import openvino as ov
 
     from alprd.config import OcrConfig
-
 
 
 class OcrEngine(Protocol):
@@ -45,7 +45,7 @@ def _ppocr_engine(model: Path | None, core: ov.Core, device: str) -> OcrEngine:
 
 
 # Engine name (``inference.ocr.engine``) -> factory(model path, core, device).
-ENGINES: dict[str, Callable[[Path | None, "ov.Core", str], OcrEngine]] = {
+ENGINES: dict[str, Callable[[Path | None, ov.Core, str], OcrEngine]] = {
     "plate": _plate_engine,
     "ppocr": _ppocr_engine,
 }

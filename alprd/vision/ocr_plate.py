@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import itertools
 import queue
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np
 import openvino as ov
 
-from alprd.errors import ModelError
 from alprd.domain.messages import OcrResult
+from alprd.errors import ModelError
 
 ENGINE_NAME = "plate"
 VOCAB = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"  # '_' is the CTC blank
@@ -75,8 +75,15 @@ def ctc_chars(probs: np.ndarray, vocab: str = VOCAB) -> list[CharRead]:
             row = run[frame].copy()
             row[prev] = -1.0
             alt = int(row.argmax())
-            chars.append(CharRead(vocab[prev], float(run[frame, prev]), run_start + frame,
-                                  "" if alt == blank else vocab[alt], float(max(0.0, row[alt]))))
+            chars.append(
+                CharRead(
+                    vocab[prev],
+                    float(run[frame, prev]),
+                    run_start + frame,
+                    "" if alt == blank else vocab[alt],
+                    float(max(0.0, row[alt])),
+                )
+            )
         prev, run_start = cls, t
     return chars
 
@@ -107,8 +114,13 @@ def result_from_probs(probs: np.ndarray) -> OcrResult:
     chars = ctc_chars(probs)
     confs = tuple(c.confidence for c in chars)
     overall = float(np.prod(confs)) ** (1.0 / len(confs)) if confs else 0.0  # geometric mean
-    return OcrResult(text="".join(c.char for c in chars), confidence=overall,
-                     char_confidences=confs, candidates=candidates(chars), engine=ENGINE_NAME)
+    return OcrResult(
+        text="".join(c.char for c in chars),
+        confidence=overall,
+        char_confidences=confs,
+        candidates=candidates(chars),
+        engine=ENGINE_NAME,
+    )
 
 
 def check_model(model: ov.Model, path: Path) -> None:

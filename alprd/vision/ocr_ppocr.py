@@ -18,17 +18,17 @@ import itertools
 import math
 import queue
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np
 import openvino as ov
 
+from alprd.domain.messages import OcrResult
 from alprd.errors import ModelError
 from alprd.vision.textcrop import is_marked, mark_columns, prepare_line
-from alprd.domain.messages import OcrResult
 
 PLATE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 BLANK, OTHER = 0, len(PLATE_CHARS) + 1  # reduced class ids; plate chars are 1..36
@@ -107,8 +107,15 @@ def ctc_greedy(probs: np.ndarray) -> list[CtcChar]:
             row = run[frame, 1:OTHER].copy()
             row[prev - 1] = -1.0
             alt = int(row.argmax())
-            chars.append(CtcChar(PLATE_CHARS[prev - 1], float(run[frame, prev]), run_start + frame,
-                                 PLATE_CHARS[alt], float(max(0.0, row[alt]))))
+            chars.append(
+                CtcChar(
+                    PLATE_CHARS[prev - 1],
+                    float(run[frame, prev]),
+                    run_start + frame,
+                    PLATE_CHARS[alt],
+                    float(max(0.0, row[alt])),
+                )
+            )
         prev, run_start = cls, t
     return chars
 
@@ -165,8 +172,9 @@ def to_result(chars: Sequence[CtcChar]) -> OcrResult:
     )
 
 
-def decode(probs: np.ndarray, fold: np.ndarray, columns: np.ndarray | None = None,
-           px_per_frame: float = 8.0) -> OcrResult:
+def decode(
+    probs: np.ndarray, fold: np.ndarray, columns: np.ndarray | None = None, px_per_frame: float = 8.0
+) -> OcrResult:
     """Model output for one line ``[T, 6625]`` -> an :class:`OcrResult`.
 
     ``columns``: per-column colour-mark fractions of the line (``mark_columns``), at
@@ -183,8 +191,15 @@ class PpOcr:
 
     name = ENGINE_NAME
 
-    def __init__(self, model_path: Path | None, core: ov.Core, device: str = "CPU", *,
-                 keys_path: Path | None = None, requests: int = 2) -> None:
+    def __init__(
+        self,
+        model_path: Path | None,
+        core: ov.Core,
+        device: str = "CPU",
+        *,
+        keys_path: Path | None = None,
+        requests: int = 2,
+    ) -> None:
         model_path = Path(model_path) if model_path else DEFAULT_MODEL_PATH
         keys_path = keys_path or model_path.parent / KEYS_NAME
         for path in (model_path, keys_path):

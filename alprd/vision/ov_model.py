@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import queue
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import openvino as ov
@@ -62,9 +62,7 @@ def read_model(core: ov.Core, model_path: Path) -> ov.Model:
         raise ModelError(f"{model_path}: cannot read model: {str(exc).splitlines()[0]}") from exc
 
 
-def check_input_shape(
-    model: ov.Model, model_path: Path, expected_chw: tuple[int, int | None, int | None]
-) -> ov.Model:
+def check_input_shape(model: ov.Model, model_path: Path, expected_chw: tuple[int, int | None, int | None]) -> ov.Model:
     """Fix a dynamic input to 1 x C x H x W; raise ModelError when a static one differs.
 
     An expected H or W of None accepts any size (a model the caller reshapes itself).
@@ -76,14 +74,18 @@ def check_input_shape(
     if pshape.rank.is_dynamic or pshape.rank.get_length() != 4:
         raise ModelError(f"{model_path}: expected a 4-D image input, got {pshape}")
     dims = [d.get_length() if d.is_static else None for d in pshape]
-    if dims[0] not in (None, 1) or any(d is not None and w is not None and d != w
-                                       for d, w in zip(dims[1:], want[1:])):
+    if dims[0] not in (None, 1) or any(d is not None and w is not None and d != w for d, w in zip(dims[1:], want[1:])):
         have = "x".join("?" if d is None else str(d) for d in dims)
         shown = "x".join("?" if w is None else str(w) for w in want)
         size = expected_chw[1]
-        hint = "" if size is None else (
-            f" (input_size {size}): export the model at that size "
-            f"('alprd models export --imgsz {size}') or set input_size to match")
+        hint = (
+            ""
+            if size is None
+            else (
+                f" (input_size {size}): export the model at that size "
+                f"('alprd models export --imgsz {size}') or set input_size to match"
+            )
+        )
         raise ModelError(f"{model_path}: input shape is {have} but {shown} is expected{hint}")
     if any(d is None for d in dims) and all(w is not None for w in want):
         model.reshape({model.input(0).get_any_name(): ov.PartialShape(list(want))})
@@ -147,8 +149,14 @@ class OvModel:
         for _ in range(max(1, requests)):
             self._idle.put(self._compiled.create_infer_request())
         self.execution_precision = self._property("INFERENCE_PRECISION_HINT")
-        log.info("inference.model_loaded", path=str(self.path), device=device, requests=requests,
-                 precision=self.execution_precision, outputs=[list(s) for s in self.output_shapes])
+        log.info(
+            "inference.model_loaded",
+            path=str(self.path),
+            device=device,
+            requests=requests,
+            precision=self.execution_precision,
+            outputs=[list(s) for s in self.output_shapes],
+        )
 
     def _property(self, name: str) -> str:
         try:

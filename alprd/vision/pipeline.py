@@ -11,19 +11,20 @@ one instance. The steps are pure functions, tested on their own.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from alprd.vision import annotate as annotate_mod
-from alprd.errors import ModelError
-from alprd.vision.colors import PlateColors, plate_colors
-from alprd.vision.rerank import rerank
-from alprd.log import get_logger
 from alprd.domain.messages import Box, Detection, ImageResult, OcrResult, PlateRead
 from alprd.domain.packs import Pack, load_pack
+from alprd.errors import ModelError
+from alprd.log import get_logger
+from alprd.vision import annotate as annotate_mod
+from alprd.vision.colors import PlateColors, plate_colors
+from alprd.vision.rerank import rerank
 
 if TYPE_CHECKING:
     import openvino as ov
@@ -47,8 +48,9 @@ Verifier = Callable[[np.ndarray, OcrResult], OcrResult]
 Reranker = Callable[[OcrResult, Pack], OcrResult]
 
 
-def crop_box(image: np.ndarray, box: Box, margin_x: float = CROP_MARGIN_X,
-             margin_y: float = CROP_MARGIN_Y) -> np.ndarray:
+def crop_box(
+    image: np.ndarray, box: Box, margin_x: float = CROP_MARGIN_X, margin_y: float = CROP_MARGIN_Y
+) -> np.ndarray:
     """The box's pixels plus a margin, clipped to the image (may be empty)."""
     h, w = image.shape[:2]
     dx, dy = box.width * margin_x, box.height * margin_y
@@ -64,14 +66,21 @@ def vehicle_for(plate: Box, vehicles: Sequence[Detection]) -> Detection | None:
     return min(holding, key=lambda v: v.box.area) if holding else None
 
 
-def plate_read(plate: Detection, ocr: OcrResult, vehicle: Detection | None, pack: Pack | None,
-               colors: PlateColors) -> PlateRead:
+def plate_read(
+    plate: Detection, ocr: OcrResult, vehicle: Detection | None, pack: Pack | None, colors: PlateColors
+) -> PlateRead:
     """Assemble a read with the pack's region and plate type."""
     region_code, region_name = pack.region_for(ocr.text) if pack else ("", "")
     plate_type = pack.plate_type_for(colors.background) if pack else "Regular"
     return PlateRead(
-        plate=plate, ocr=ocr, vehicle=vehicle, region_code=region_code, region_name=region_name,
-        plate_type=plate_type, text_color=colors.text, background_color=colors.background,
+        plate=plate,
+        ocr=ocr,
+        vehicle=vehicle,
+        region_code=region_code,
+        region_name=region_name,
+        plate_type=plate_type,
+        text_color=colors.text,
+        background_color=colors.background,
     )
 
 
@@ -127,8 +136,13 @@ class ImagePipeline:
             verify_below=ocr_cfg.gemini.verify_below,
             min_confidence=ocr_cfg.min_confidence,
         )
-        log.info("inference.pipeline_ready", ocr=pipeline.ocr.name, vehicles=pipeline.vehicles is not None,
-                 pack=config.regions.pack, verifier=pipeline.verifier is not None)
+        log.info(
+            "inference.pipeline_ready",
+            ocr=pipeline.ocr.name,
+            vehicles=pipeline.vehicles is not None,
+            pack=config.regions.pack,
+            verifier=pipeline.verifier is not None,
+        )
         return pipeline
 
     def read_image(self, image: np.ndarray) -> ImageResult:
@@ -149,8 +163,7 @@ class ImagePipeline:
         results = self.reranked(engine_reads)
         timer.lap("ocr")
         if self.verifier:
-            results = [self.verifier(c, r) if r.confidence < self.verify_below else r
-                       for c, r in zip(crops, results)]
+            results = [self.verifier(c, r) if r.confidence < self.verify_below else r for c, r in zip(crops, results)]
             timer.lap("verify")
         reads = tuple(
             plate_read(p, r, vehicle_for(p.box, vehicles), self.pack, plate_colors(c))

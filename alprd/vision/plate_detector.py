@@ -8,18 +8,18 @@ and a head output ``1 x (4 + 1 [+ 32 mask coefficients]) x anchors(S)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import openvino as ov
 
 from alprd.config import Config
+from alprd.domain.messages import Box, Detection
 from alprd.errors import ModelError
 from alprd.vision.ov_model import ImageInput, OvModel
 from alprd.vision.preprocess import Letterbox, letterbox, unletterbox_boxes
 from alprd.vision.yolo import MASK_COEFFICIENTS, anchors_for, postprocess
-from alprd.domain.messages import Box, Detection
 
 PLATE_LABEL = "plate"
 
@@ -59,8 +59,13 @@ class PlateDetector:
         self.confidence = confidence
         self.iou = iou
         self._model = OvModel(
-            Path(model_path), core, device, input_chw=(3, input_size, input_size),
-            image=ImageInput(model_color="RGB", scale=255.0), requests=requests, num_threads=num_threads,
+            Path(model_path),
+            core,
+            device,
+            input_chw=(3, input_size, input_size),
+            image=ImageInput(model_color="RGB", scale=255.0),
+            requests=requests,
+            num_threads=num_threads,
             precision_hint=precision_hint,
         )
         self._head, self._classes = head_layout(self._model.output_shapes, input_size, self._model.path)
@@ -71,8 +76,12 @@ class PlateDetector:
     def from_config(cls, config: Config, core: ov.Core) -> PlateDetector:
         cfg = config.inference.plate_detector
         return cls(
-            config.model_path(cfg.model), core, config.inference.device,
-            input_size=cfg.input_size, confidence=cfg.confidence, iou=cfg.iou,
+            config.model_path(cfg.model),
+            core,
+            config.inference.device,
+            input_size=cfg.input_size,
+            confidence=cfg.confidence,
+            iou=cfg.iou,
             requests=config.inference.workers,
         )
 

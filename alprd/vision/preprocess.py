@@ -50,7 +50,7 @@ def letterbox(image: np.ndarray, size_px: int, pad_value: int = PAD_VALUE) -> tu
         interpolation = cv2.INTER_AREA if lb.scale < 1 else cv2.INTER_LINEAR
         image = cv2.resize(image, (lb.resized_w_px, lb.resized_h_px), interpolation=interpolation)
     out = np.full((size_px, size_px, image.shape[2]), pad_value, dtype=image.dtype)
-    out[lb.pad_y_px:lb.pad_y_px + lb.resized_h_px, lb.pad_x_px:lb.pad_x_px + lb.resized_w_px] = image
+    out[lb.pad_y_px : lb.pad_y_px + lb.resized_h_px, lb.pad_x_px : lb.pad_x_px + lb.resized_w_px] = image
     return out, lb
 
 

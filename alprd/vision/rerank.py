@@ -78,7 +78,7 @@ def deletions(text: str, pack: Pack, confidences: tuple[float, ...] = ()) -> lis
         confidences = (UNKNOWN_CONFIDENCE,) * len(text)
     scored: dict[str, float] = {}
     for i in range(len(text)):
-        shorter = text[:i] + text[i + 1:]
+        shorter = text[:i] + text[i + 1 :]
         factor = DELETE_PENALTY * (1.0 - confidences[i])
         for fixed, _ in corrections(shorter, pack, max_swaps=1):
             scored[fixed] = max(scored.get(fixed, 0.0), factor * swap_factor(shorter, fixed))

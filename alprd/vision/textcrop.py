@@ -202,9 +202,13 @@ def text_lines(crop: np.ndarray) -> list[tuple[int, int, int, int]]:
         return []
     main = best[0]
     ref_h = float(np.median([g.height for g in main]))
-    lines = [main] + [r for r in best[1:] if two_line_shape
-                      and np.median([g.height for g in r]) >= 0.75 * ref_h
-                      and abs(r[0].cy - main[0].cy) > 0.8 * ref_h][:1]
+    lines = [main] + [
+        r
+        for r in best[1:]
+        if two_line_shape
+        and np.median([g.height for g in r]) >= 0.75 * ref_h
+        and abs(r[0].cy - main[0].cy) > 0.8 * ref_h
+    ][:1]
     boxes = [row_box(r, crop.shape) for r in lines]
     return sorted(boxes, key=lambda b: b[1])
 

@@ -10,9 +10,9 @@ no second network is shipped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import openvino as ov
@@ -74,13 +74,26 @@ class LinearHead:
             raise ModelError(f"{path}: vehicle type head not found")
         with np.load(path) as data:
             backbone = str(data["backbone_sha256"]) if "backbone_sha256" in data.files else ""
-            return cls(data["mean"], data["std"], data["weights"], data["bias"],
-                       tuple(str(c) for c in data["classes"]), backbone)
+            return cls(
+                data["mean"],
+                data["std"],
+                data["weights"],
+                data["bias"],
+                tuple(str(c) for c in data["classes"]),
+                backbone,
+            )
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, mean=self.mean, std=self.std, weights=self.weights, bias=self.bias,
-                 classes=np.array(self.classes), backbone_sha256=np.array(self.backbone_sha256))
+        np.savez(
+            path,
+            mean=self.mean,
+            std=self.std,
+            weights=self.weights,
+            bias=self.bias,
+            classes=np.array(self.classes),
+            backbone_sha256=np.array(self.backbone_sha256),
+        )
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """N x F features -> N x classes probabilities (softmax)."""
@@ -98,13 +111,28 @@ def label_from_probabilities(probs: np.ndarray, classes: Sequence[str], min_conf
 class VehicleTypeClassifier:
     """Type of each BGR vehicle crop; thread-safe."""
 
-    def __init__(self, backbone_path: Path, head_path: Path, core: ov.Core, device: str = "AUTO", *,
-                 min_confidence: float = 0.5, requests: int = 2) -> None:
+    def __init__(
+        self,
+        backbone_path: Path,
+        head_path: Path,
+        core: ov.Core,
+        device: str = "AUTO",
+        *,
+        min_confidence: float = 0.5,
+        requests: int = 2,
+    ) -> None:
         self.head = LinearHead.load(head_path)
         self.min_confidence = min_confidence
         # any square detector input: the backbone is cut and reshaped to FEATURE_INPUT_PX
-        self._model = OvModel(backbone_path, core, device, input_chw=(3, None, None), image=ImageInput(),
-                              requests=requests, transform=cut_to_features)
+        self._model = OvModel(
+            backbone_path,
+            core,
+            device,
+            input_chw=(3, None, None),
+            image=ImageInput(),
+            requests=requests,
+            transform=cut_to_features,
+        )
         # after loading: a missing backbone gets OvModel's 'not found' error, not a mismatch
         if self.head.backbone_sha256 and self.head.backbone_sha256 != backbone_digest(Path(backbone_path)):
             raise ModelError(

@@ -50,7 +50,7 @@ def decode_yolo(output: np.ndarray, num_classes: int, min_score: float) -> RawDe
         out = out[0]
     if out.ndim != 2 or out.shape[0] < 4 + num_classes:
         raise ValueError(f"expected (4 + {num_classes} + extra) x N output, got {out.shape}")
-    scores_all = out[4:4 + num_classes]  # classes x N
+    scores_all = out[4 : 4 + num_classes]  # classes x N
     class_ids = scores_all.argmax(axis=0)
     scores = scores_all[class_ids, np.arange(out.shape[1])]
     keep = scores >= min_score
@@ -96,8 +96,6 @@ def class_aware_nms(dets: RawDetections, iou_threshold: float, max_detections: i
     return dets.take(keep)
 
 
-def postprocess(
-    output: np.ndarray, num_classes: int, min_score: float, iou_threshold: float
-) -> RawDetections:
+def postprocess(output: np.ndarray, num_classes: int, min_score: float, iou_threshold: float) -> RawDetections:
     """Decode + NMS, in model pixels."""
     return class_aware_nms(decode_yolo(output, num_classes, min_score), iou_threshold)

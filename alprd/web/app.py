@@ -73,9 +73,7 @@ def create_app(
 def _executors(config: Config):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         app[keys.DB_EXECUTOR] = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="alprd-db")
-        app[keys.INFERENCE_EXECUTOR] = ThreadPoolExecutor(
-            config.inference.workers, thread_name_prefix="alprd-infer"
-        )
+        app[keys.INFERENCE_EXECUTOR] = ThreadPoolExecutor(config.inference.workers, thread_name_prefix="alprd-infer")
         yield
         app[keys.INFERENCE_EXECUTOR].shutdown(wait=True, cancel_futures=True)
         app[keys.DB_EXECUTOR].shutdown(wait=True)

@@ -83,14 +83,18 @@ def cors_middleware(allowed_origins: tuple[str, ...]) -> Callable:
         if origin and request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             if not allowed(origin):
                 return json_error(403, f"Origin {origin} is not allowed")
-            return web.Response(status=200, headers={
-                "Access-Control-Allow-Origin": origin,
-                "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-                "Access-Control-Allow-Headers": request.headers.get(
-                    "Access-Control-Request-Headers", "Content-Type, X-API-Key"),
-                "Access-Control-Max-Age": "600",
-                "Vary": "Origin",
-            })
+            return web.Response(
+                status=200,
+                headers={
+                    "Access-Control-Allow-Origin": origin,
+                    "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+                    "Access-Control-Allow-Headers": request.headers.get(
+                        "Access-Control-Request-Headers", "Content-Type, X-API-Key"
+                    ),
+                    "Access-Control-Max-Age": "600",
+                    "Vary": "Origin",
+                },
+            )
         response = await handler(request)
         if origin and allowed(origin):
             response.headers["Access-Control-Allow-Origin"] = origin

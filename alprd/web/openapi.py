@@ -14,9 +14,15 @@ from alprd.web.endpoint import Endpoint
 
 REF = "#/components/schemas/{model}"
 _DESCRIPTIONS = {
-    200: "Successful Response", 400: "Bad Request", 401: "Missing or invalid API key", 404: "Not Found",
-    413: "Upload too large", 415: "Unsupported image", 422: "Validation Error",
-    503: "Plate reading unavailable", 507: "Storage full",
+    200: "Successful Response",
+    400: "Bad Request",
+    401: "Missing or invalid API key",
+    404: "Not Found",
+    413: "Upload too large",
+    415: "Unsupported image",
+    422: "Validation Error",
+    503: "Plate reading unavailable",
+    507: "Storage full",
 }
 
 
@@ -29,9 +35,7 @@ def _param_models(ep: Endpoint) -> list[tuple[str, type[BaseModel]]]:
     return [(where, m) for where, m in (("path", ep.path_params), ("query", ep.query)) if m is not None]
 
 
-def build_openapi(
-    endpoints: Sequence[Endpoint], *, title: str, version: str, api_key_required: bool
-) -> dict[str, Any]:
+def build_openapi(endpoints: Sequence[Endpoint], *, title: str, version: str, api_key_required: bool) -> dict[str, Any]:
     inputs = {m for ep in endpoints for m in (ep.body, ep.path_params, ep.query) if m is not None}
     outputs = {ep.response for ep in endpoints if ep.response is not None}
     outputs |= {s.HTTPError, s.HTTPValidationError}
@@ -71,8 +75,7 @@ def _parameters(ep: Endpoint, defs: dict[str, Any]) -> list[dict[str, Any]]:
         schema = defs[model.__name__]
         required = set(schema.get("required", ()))
         for name, prop in schema.get("properties", {}).items():
-            params.append({"name": name, "in": where, "required": where == "path" or name in required,
-                           "schema": prop})
+            params.append({"name": name, "in": where, "required": where == "path" or name in required, "schema": prop})
     return params
 
 

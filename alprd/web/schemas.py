@@ -12,8 +12,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 PlateText = Annotated[
-    str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9 \-]*[A-Za-z0-9][A-Za-z0-9 \-]*$",
-               description="Plate text; spaces and dashes are removed, letters upper-cased.")
+    str,
+    Field(
+        min_length=1,
+        max_length=20,
+        pattern=r"^[A-Za-z0-9 \-]*[A-Za-z0-9][A-Za-z0-9 \-]*$",
+        description="Plate text; spaces and dashes are removed, letters upper-cased.",
+    ),
 ]
 BBox = Annotated[list[int], Field(min_length=4, max_length=4, description="[x1, y1, x2, y2] in pixels.")]
 Timestamp = Annotated[str, Field(description="Local time, 'YYYY-MM-DD HH:MM:SS'.")]
@@ -36,6 +41,7 @@ class _Body(BaseModel):
 
 # ---- errors ------------------------------------------------------------------------
 
+
 class ValidationError(BaseModel):
     loc: list[str | int]
     msg: str
@@ -51,6 +57,7 @@ class HTTPError(BaseModel):
 
 
 # ---- path and query parameters -----------------------------------------------------
+
 
 class VehiclePath(_Request):
     vehicle_id: RecordId
@@ -102,6 +109,7 @@ class DaysQuery(_Request):
 
 
 # ---- detection ---------------------------------------------------------------------
+
 
 class Body_detect_image_detect_image_post(BaseModel):
     file: bytes = Field(..., json_schema_extra={"format": "binary"}, description="JPEG, PNG, BMP or WebP image.")
@@ -237,6 +245,7 @@ class LineTestResult(BaseModel):
 
 # ---- vehicles and plates -----------------------------------------------------------
 
+
 class PlateBrief(BaseModel):
     id: int
     plate_text: str
@@ -310,6 +319,7 @@ class PlateDeleted(BaseModel):
 
 # ---- regions -----------------------------------------------------------------------
 
+
 class Region(BaseModel):
     code: str
     name: str
@@ -332,6 +342,7 @@ class RegionSummary(BaseModel):
 
 
 # ---- plate status ------------------------------------------------------------------
+
 
 class Body_add_plate_status_api_plate_status_post(_Body):
     plate_text: PlateText
@@ -366,6 +377,7 @@ class SyncResult(BaseModel):
 
 
 # ---- statistics --------------------------------------------------------------------
+
 
 class DayCount(BaseModel):
     date: str
@@ -478,6 +490,7 @@ class LocationCount(BaseModel):
 
 # ---- sessions ----------------------------------------------------------------------
 
+
 class SessionSummary(BaseModel):
     id: int
     timestamp: Timestamp
@@ -515,6 +528,7 @@ class SessionUpdated(BaseModel):
 
 
 # ---- root --------------------------------------------------------------------------
+
 
 class Root(BaseModel):
     message: str

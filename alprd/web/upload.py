@@ -58,9 +58,15 @@ async def read_upload(request: web.Request, *, max_bytes: int) -> Upload:
     if data is None:
         raise _missing_file()
     if len(location) > MAX_LOCATION_CHARS:
-        raise RequestValidationError([{
-            "loc": ["body", "location"], "msg": f"String should have at most {MAX_LOCATION_CHARS} characters",
-            "type": "string_too_long"}])
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ["body", "location"],
+                    "msg": f"String should have at most {MAX_LOCATION_CHARS} characters",
+                    "type": "string_too_long",
+                }
+            ]
+        )
     return Upload(data=data, filename=filename, location=location)
 
 
@@ -105,9 +111,9 @@ def _jpeg_dimensions(data: bytes) -> tuple[int, int]:
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
             i += 1 if marker == 0xFF else 2
             continue
-        length = struct.unpack(">H", data[i + 2:i + 4])[0]
+        length = struct.unpack(">H", data[i + 2 : i + 4])[0]
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            h, w = struct.unpack(">HH", data[i + 5:i + 9])
+            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
             return w, h
         i += 2 + length
     raise BadInputError("the JPEG image is malformed: no frame header found")
@@ -133,8 +139,7 @@ def check_dimensions(width: int, height: int, max_pixels: int = MAX_IMAGE_PIXELS
         raise BadInputError(f"the image header gives an impossible size {width}x{height}")
     if width * height > max_pixels:
         raise UploadTooLargeError(
-            f"the image is {width}x{height} ({width * height / 1e6:.0f} MP); the limit is "
-            f"{max_pixels / 1e6:.0f} MP"
+            f"the image is {width}x{height} ({width * height / 1e6:.0f} MP); the limit is {max_pixels / 1e6:.0f} MP"
         )
 
 

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from alprd.capture.sources import (
-    CaptureError, SourceSpec, ffmpeg_options, open_source, parse_source, redact_url, usb_settings,
+    CaptureError,
+    SourceSpec,
+    ffmpeg_options,
+    open_source,
+    parse_source,
+    redact_url,
+    usb_settings,
 )
 from alprd.config import CameraConfig
 

@@ -6,14 +6,12 @@ import threading
 import pytest
 
 from alprd.capture.latest import LatestQueue
-from alprd.gate.roi import plate_counts, point_in_polygon
 from alprd.capture.timing import FpsMeter, RateGate, backoff_delay_s
 from alprd.domain.messages import Box
+from alprd.gate.roi import plate_counts, point_in_polygon
 
 
-@pytest.mark.parametrize(
-    "attempt,expected", [(0, 1.0), (1, 2.0), (2, 4.0), (4, 16.0), (5, 30.0), (50, 30.0)]
-)
+@pytest.mark.parametrize("attempt,expected", [(0, 1.0), (1, 2.0), (2, 4.0), (4, 16.0), (5, 30.0), (50, 30.0)])
 def test_backoff_without_jitter(attempt, expected):
     assert backoff_delay_s(attempt, 1.0, 30.0, jitter=0.0) == expected
 
@@ -53,8 +51,13 @@ TRIANGLE = ((0, 0), (100, 0), (0, 100))
 
 @pytest.mark.parametrize(
     "x,y,poly,inside",
-    [(200, 200, SQUARE, True), (50, 200, SQUARE, False), (350, 350, SQUARE, False),
-     (10, 10, TRIANGLE, True), (90, 90, TRIANGLE, False)],
+    [
+        (200, 200, SQUARE, True),
+        (50, 200, SQUARE, False),
+        (350, 350, SQUARE, False),
+        (10, 10, TRIANGLE, True),
+        (90, 90, TRIANGLE, False),
+    ],
 )
 def test_point_in_polygon(x, y, poly, inside):
     assert point_in_polygon(x, y, poly) is inside

@@ -26,9 +26,7 @@ def encode(src: str, dst: str, gop: int = 25) -> int:
         f'h264parse ! matroskamux ! filesink location="{dst}"'
     )
     pipeline.set_state(Gst.State.PLAYING)
-    msg = pipeline.get_bus().timed_pop_filtered(
-        Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR
-    )
+    msg = pipeline.get_bus().timed_pop_filtered(Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR)
     pipeline.set_state(Gst.State.NULL)
     if msg.type == Gst.MessageType.ERROR:
         err, _ = msg.parse_error()
@@ -45,8 +43,7 @@ def serve(port: int, mounts: list) -> int:
     for name, path in mounts:
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(
-            f'( filesrc location="{path}" ! matroskademux ! h264parse ! '
-            "rtph264pay name=pay0 pt=96 config-interval=1 )"
+            f'( filesrc location="{path}" ! matroskademux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )'
         )
         factory.set_shared(False)
         table.add_factory(f"/{name}", factory)

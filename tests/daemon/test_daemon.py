@@ -28,10 +28,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import free_port, render_h264
 
 from alprd.ops.sample_clip import VehiclePass
-
-from conftest import free_port, render_h264
 
 REPO = Path(__file__).resolve().parents[2]
 READ_TIMEOUT_S = 3.0
@@ -90,6 +89,7 @@ def log_reader(stream):
             return json.loads(line)
         except json.JSONDecodeError:
             return {"event": "raw", "line": line.rstrip()}
+
     return read
 
 
@@ -99,6 +99,7 @@ def notify_reader(sock: socket.socket):
             return sock.recv(4096).decode()
         except OSError:
             return None
+
     return read
 
 
@@ -108,8 +109,9 @@ def is_event(name: str, **fields):
 
 def http_json(port: int, path: str, body: dict | None = None):
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data,
-                                 headers={"Content-Type": "application/json"} if data else {})
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=data, headers={"Content-Type": "application/json"} if data else {}
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         return resp.status, json.loads(resp.read())
 
@@ -123,10 +125,16 @@ def write_config(tmp_path: Path, rtsp_url: str, api_port: int) -> Path:
         "cameras_dir": None,
         "cameras": {
             "gate1": {
-                "source": rtsp_url, "location": "Gate 1", "detect_fps": 5,
-                "open_timeout_s": 5, "read_timeout_s": READ_TIMEOUT_S,
-                "reconnect_min_s": 0.5, "reconnect_max_s": 2, "entry_direction": "right",
-                "track_timeout_s": 1.0, "dedupe_window_s": 120,
+                "source": rtsp_url,
+                "location": "Gate 1",
+                "detect_fps": 5,
+                "open_timeout_s": 5,
+                "read_timeout_s": READ_TIMEOUT_S,
+                "reconnect_min_s": 0.5,
+                "reconnect_max_s": 2,
+                "entry_direction": "right",
+                "track_timeout_s": 1.0,
+                "dedupe_window_s": 120,
             }
         },
     }
@@ -146,7 +154,11 @@ def test_gate_daemon_end_to_end(tmp_path, clips, rtsp_server):
     env.pop("WATCHDOG_PID", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "alprd", "run", "--config", str(config_path)],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     alive = lambda: proc.poll() is None  # noqa: E731
     logs = Collector(log_reader(proc.stderr), alive)
@@ -215,8 +227,12 @@ def run_scenario(proc, server, clip_b, port, logs, notes, tmp_path, config_path)
     # 2. the camera drops mid-stream and comes back with another clip
     mark = logs.mark()
     server.kill()
-    lost = logs.wait(lambda e: e.get("event") in ("capture.disconnected", "capture.stalled"),
-                     READ_TIMEOUT_S + 5, "the drop logged", since=mark)
+    lost = logs.wait(
+        lambda e: e.get("event") in ("capture.disconnected", "capture.stalled"),
+        READ_TIMEOUT_S + 5,
+        "the drop logged",
+        since=mark,
+    )
     assert lost["level"] == "warning"
     logs.wait(is_event("capture.reconnecting"), 5, "a reconnect attempt", since=mark)
     server.start({"gate": clip_b})

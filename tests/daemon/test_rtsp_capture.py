@@ -4,14 +4,13 @@ import threading
 import time
 
 import pytest
+from conftest import render_h264
 from structlog.testing import capture_logs
 
 from alprd.capture.latest import LatestQueue
 from alprd.capture.reader import CameraReader, default_opener
-from alprd.ops.sample_clip import VehiclePass
 from alprd.config import CameraConfig
-
-from conftest import render_h264
+from alprd.ops.sample_clip import VehiclePass
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +53,11 @@ def test_rtsp_reads_reconnects_and_notices_a_frozen_stream(clip, rtsp_server):
     server = rtsp_server({"gate": clip})
     cam = CameraConfig(
         source=server.url("gate").replace("rtsp://", "rtsp://admin:secret@"),
-        detect_fps=5, open_timeout_s=3, read_timeout_s=2, reconnect_min_s=0.2, reconnect_max_s=1,
+        detect_fps=5,
+        open_timeout_s=3,
+        read_timeout_s=2,
+        reconnect_min_s=0.2,
+        reconnect_max_s=1,
     )
     queue = LatestQueue(maxsize=1)
     reader = CameraReader("gate", cam, queue, opener=default_opener("."))

@@ -62,8 +62,10 @@ def test_compiled_lists_agree_with_the_matcher():
     rng = random.Random(3)
     chars = "ABDOQ0128ILSZ5GT7X"
     for _ in range(200):
-        lists = {"".join(rng.choice(chars) for _ in range(rng.randint(2, 5))): rng.choice(["whitelist", "blacklist"])
-                 for _ in range(rng.randint(1, 8))}
+        lists = {
+            "".join(rng.choice(chars) for _ in range(rng.randint(2, 5))): rng.choice(["whitelist", "blacklist"])
+            for _ in range(rng.randint(1, 8))
+        }
         n = rng.randint(0, 3)
         table = compile_lists(lists, n)
         for _ in range(40):

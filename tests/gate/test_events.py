@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from alprd.gate.events import EventBuilder, EventPolicy, direction_of, is_duplicate
-from alprd.gate.tracker import Observation, Track
 from alprd.domain.messages import Box, Detection, Frame, OcrResult, PlateRead
 from alprd.domain.packs import load_pack
+from alprd.gate.events import EventBuilder, EventPolicy, direction_of, is_duplicate
+from alprd.gate.tracker import Observation, Track
 
 IMG = np.zeros((4, 4, 3), np.uint8)
 FITS = load_pack("id").matches_format
@@ -152,8 +152,8 @@ def test_noise_shorter_than_min_length_gives_nothing():
 )
 def test_only_whole_plates_in_the_roi_count(box, expected):
     from alprd.config import CameraConfig
-    from alprd.gate.camera_worker import keep_counting_reads
     from alprd.domain.messages import ImageResult
+    from alprd.gate.camera_worker import keep_counting_reads
 
     camera = CameraConfig(source="usb:0", min_plate_width_px=40, roi=((0, 0), (350, 0), (350, 360), (0, 360)))
     read = PlateRead(Detection(box, 0.9, "plate"), OcrResult("B1234ABC", 0.9))

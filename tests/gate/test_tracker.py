@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from alprd.gate.tracker import PlateTracker, match, match_score
 from alprd.domain.messages import Box, Detection, Frame, OcrResult, PlateRead
+from alprd.gate.tracker import PlateTracker, match, match_score
 
 IMG = np.zeros((4, 4, 3), np.uint8)
 

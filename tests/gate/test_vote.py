@@ -2,9 +2,9 @@
 
 import pytest
 
-from alprd.gate.vote import vote
 from alprd.domain.messages import OcrResult
 from alprd.domain.packs import load_pack
+from alprd.gate.vote import vote
 
 FITS_ID = load_pack("id").matches_format
 
@@ -22,9 +22,12 @@ CASES = [
     ([r("B123ABC", 0.3), r("B1234ABC", 0.35), r("B1234ABC", 0.3)], "B1234ABC", "two shorter agree"),
     # per-character confidences beat the overall one
     (
-        [r("D1234XY", 0.8, (0.9, 0.9, 0.9, 0.9, 0.2, 0.9, 0.9)),
-         r("D1239XY", 0.7, (0.9, 0.9, 0.9, 0.9, 0.95, 0.9, 0.9))],
-        "D1239XY", "char confidences",
+        [
+            r("D1234XY", 0.8, (0.9, 0.9, 0.9, 0.9, 0.2, 0.9, 0.9)),
+            r("D1239XY", 0.7, (0.9, 0.9, 0.9, 0.9, 0.95, 0.9, 0.9)),
+        ],
+        "D1239XY",
+        "char confidences",
     ),
     # the format repairs a letter read in a digit position (O -> 0) ...
     ([r("B1O34ABC", 0.9)], "B1034ABC", "confusable twin fixes the format"),

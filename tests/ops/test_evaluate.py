@@ -9,28 +9,50 @@ from pathlib import Path
 import pytest
 
 from alprd.cli import main as cli_main
+from alprd.domain.messages import Box
 from alprd.errors import BadInputError
 from alprd.ops.eval_metrics import (
-    LabelledPlate, Tally, apply_errata, char_accuracy, edit_distance, load_errata, load_folder, match_boxes,
+    LabelledPlate,
+    Tally,
+    apply_errata,
+    char_accuracy,
+    edit_distance,
+    load_errata,
+    load_folder,
+    match_boxes,
     parse_openalpr_line,
-    tally_image, tally_reads,
+    tally_image,
+    tally_reads,
 )
-from alprd.domain.messages import Box
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize(("a", "b", "d"), [
-    ("", "", 0), ("ABC", "ABC", 0), ("ABC", "AXC", 1), ("ABC", "AC", 1), ("", "AB", 2), ("KITTEN", "SITTING", 3),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "d"),
+    [
+        ("", "", 0),
+        ("ABC", "ABC", 0),
+        ("ABC", "AXC", 1),
+        ("ABC", "AC", 1),
+        ("", "AB", 2),
+        ("KITTEN", "SITTING", 3),
+    ],
+)
 def test_edit_distance(a: str, b: str, d: int) -> None:
     assert edit_distance(a, b) == d == edit_distance(b, a)
 
 
-@pytest.mark.parametrize(("pred", "truth", "acc"), [
-    ("B1234XY", "B1234XY", 1.0), ("B1234XZ", "B1234XY", 6 / 7), ("", "B12", 0.0), ("", "", 1.0),
-    ("XB1234XY", "B1234XY", 7 / 8),
-])
+@pytest.mark.parametrize(
+    ("pred", "truth", "acc"),
+    [
+        ("B1234XY", "B1234XY", 1.0),
+        ("B1234XZ", "B1234XY", 6 / 7),
+        ("", "B12", 0.0),
+        ("", "", 1.0),
+        ("XB1234XY", "B1234XY", 7 / 8),
+    ],
+)
 def test_char_accuracy(pred: str, truth: str, acc: float) -> None:
     assert char_accuracy(pred, truth) == pytest.approx(acc)
 
@@ -89,13 +111,31 @@ def _config(tmp_path: Path) -> Path:
 
 
 def test_eval_json_on_five_real_photos(five_eu: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code = cli_main(["eval", str(five_eu), "--json", "--gt-crops", "--pack", "none",
-                     "--config", str(_config(tmp_path)), "--threads", "1"])
+    code = cli_main(
+        [
+            "eval",
+            str(five_eu),
+            "--json",
+            "--gt-crops",
+            "--pack",
+            "none",
+            "--config",
+            str(_config(tmp_path)),
+            "--threads",
+            "1",
+        ]
+    )
     out = capsys.readouterr()
     assert code == 0
     rep = json.loads(out.out)
-    for key in ("images", "detection_recall", "detection_precision", "exact_read_rate", "char_accuracy",
-                "ms_per_image"):
+    for key in (
+        "images",
+        "detection_recall",
+        "detection_precision",
+        "exact_read_rate",
+        "char_accuracy",
+        "ms_per_image",
+    ):
         assert key in rep
     assert rep["images"] == 5 and rep["plates"] == 5 and rep["ocr_engine"] == "ppocr"
     assert rep["detection_recall"] >= 0.8 and rep["detection_precision"] >= 0.5
@@ -125,16 +165,20 @@ def test_eval_of_an_unlabelled_folder_fails_cleanly(tmp_path: Path, capsys: pyte
 
 def test_errata_correct_only_matching_labels(tmp_path: Path, datasets_dir: Path) -> None:
     errata = tmp_path / "errata.csv"
-    errata.write_text("file,label,corrected,reason\n"
-                      "test_006.jpg,RKO99AN,RK099AN,format\n"
-                      "test_001.jpg,NOTTHIS,XX000XX,label already differs\n")
+    errata.write_text(
+        "file,label,corrected,reason\n"
+        "test_006.jpg,RKO99AN,RK099AN,format\n"
+        "test_001.jpg,NOTTHIS,XX000XX,label already differs\n"
+    )
     samples = load_folder(datasets_dir / "openalpr-eu")
     fixed, changed = apply_errata(samples, load_errata(errata))
     assert changed == 1 and len(fixed) == len(samples)
     by_name = {s.path.name: s for s in fixed}
     assert by_name["test_006.jpg"].plates[0].text == "RK099AN"
     assert by_name["test_001.jpg"].plates[0].text == "PP587AO"
-    assert by_name["test_006.jpg"].plates[0].box == next(s for s in samples if s.path.name == "test_006.jpg").plates[0].box
+    assert (
+        by_name["test_006.jpg"].plates[0].box == next(s for s in samples if s.path.name == "test_006.jpg").plates[0].box
+    )
 
 
 def test_committed_errata_name_real_labels(datasets_dir: Path) -> None:
@@ -158,11 +202,26 @@ def test_eval_plate_size_reaches_the_detector(five_eu: Path, tmp_path: Path, cap
 
 
 def test_eval_pairs_the_fast_detector_with_its_own_type_head(
-    five_eu: Path, tmp_path: Path, capsys: pytest.CaptureFixture,
+    five_eu: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
 ) -> None:
     models = REPO / "models"
-    args = ["eval", str(five_eu), "--json", "--pack", "none", "--config", str(_config(tmp_path)), "--threads", "1",
-            "--plate-model", str(models / "plate-detector" / "plate-yolov8n-hs416.xml"), "--plate-size", "416"]
+    args = [
+        "eval",
+        str(five_eu),
+        "--json",
+        "--pack",
+        "none",
+        "--config",
+        str(_config(tmp_path)),
+        "--threads",
+        "1",
+        "--plate-model",
+        str(models / "plate-detector" / "plate-yolov8n-hs416.xml"),
+        "--plate-size",
+        "416",
+    ]
     assert cli_main(args) == 1  # the default type head was trained on the default detector
     assert "trained on another plate detector's backbone" in capsys.readouterr().err
     for head in ("none", str(models / "vehicle-type" / "vehicle-type-head-hs416.npz")):

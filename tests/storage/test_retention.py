@@ -26,8 +26,9 @@ def event(text: str, when: datetime, seed: int = 0) -> PlateEvent:
     image = np.random.default_rng(seed).integers(0, 255, (240, 320, 3), dtype=np.uint8)
     read = PlateRead(Detection(Box(100, 100, 200, 130), 0.9, "plate"), OcrResult(text, 0.95))
     t = when.timestamp()
-    return PlateEvent("gate1", 1, "final", text, 0.95, read, Frame("gate1", 1, t, image), t - 2, t, 5,
-                      location="Gate A")
+    return PlateEvent(
+        "gate1", 1, "final", text, 0.95, read, Frame("gate1", 1, t, image), t - 2, t, 5, location="Gate A"
+    )
 
 
 def store_events(repo, store, events):

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from alprd.errors import NotFoundError
 from alprd.domain.messages import Box, Detection, Frame, ImageResult, OcrResult, PlateEvent, PlateRead
 from alprd.domain.packs import load_pack
+from alprd.errors import NotFoundError
 from alprd.storage.db import apply_migrations, open_database, schema_version
 from alprd.storage.files import ImageStore, StoredImages, crop
 from alprd.storage.migrations import MIGRATIONS
@@ -66,11 +66,17 @@ def test_reopening_keeps_data_and_skips_migrations(tmp_path):
 
 
 def test_indexes_used_by_list_queries(db):
-    plan = " ".join(str(r) for r in db.execute_sql(
-        "EXPLAIN QUERY PLAN SELECT id FROM plate WHERE vehicle_class = 'car' ORDER BY id DESC LIMIT 10"))
+    plan = " ".join(
+        str(r)
+        for r in db.execute_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM plate WHERE vehicle_class = 'car' ORDER BY id DESC LIMIT 10"
+        )
+    )
     assert "plate_vehicle_class_id" in plan
-    plan = " ".join(str(r) for r in db.execute_sql(
-        "EXPLAIN QUERY PLAN SELECT id FROM detection_session WHERE detected_at < '2020-01-01'"))
+    plan = " ".join(
+        str(r)
+        for r in db.execute_sql("EXPLAIN QUERY PLAN SELECT id FROM detection_session WHERE detected_at < '2020-01-01'")
+    )
     assert "detection_session_detected_at" in plan
 
 
@@ -85,7 +91,9 @@ def test_aggregate_tables_match_group_by_after_random_writes(repo):
     start = datetime(2025, 1, 1)
     for i in range(60):
         texts = [f"{rng.choice('BDF')}{rng.randint(1, 99)}X" for _ in range(rng.randint(1, 3))]
-        save(repo, result(*texts, cls=rng.choice(["car", "bus", "truck"])), start + timedelta(hours=rng.randint(0, 400)))
+        save(
+            repo, result(*texts, cls=rng.choice(["car", "bus", "truck"])), start + timedelta(hours=rng.randint(0, 400))
+        )
     plates = [r[0] for r in repo.db.execute_sql("SELECT id FROM plate")]
     for pid in rng.sample(plates, 15):
         repo.delete_plate(pid)
@@ -97,15 +105,21 @@ def test_aggregate_tables_match_group_by_after_random_writes(repo):
     repo.delete_older_than(start + timedelta(hours=100))
 
     sql = repo.db.execute_sql
-    for dim, column in (("vehicle_class", "vehicle_class"), ("plate_type", "plate_type"),
-                        ("region", "region_code"), ("status", "plate_status")):
+    for dim, column in (
+        ("vehicle_class", "vehicle_class"),
+        ("plate_type", "plate_type"),
+        ("region", "region_code"),
+        ("status", "plate_status"),
+    ):
         truth = dict(sql(f"SELECT {column}, COUNT(*) FROM plate GROUP BY {column}").fetchall())
         assert dict(repo.counts_by(dim)) == truth, dim
     truth_days = sql("SELECT substr(detected_at, 1, 10) d, COUNT(*) FROM plate GROUP BY d ORDER BY d").fetchall()
     assert repo.daily_counts(start.date()) == truth_days
     assert repo.total_detections() == sql("SELECT COUNT(*) FROM plate").fetchone()[0]
-    assert sql("SELECT COUNT(*) FROM plate_search WHERE plate_search MATCH '\"D1Z\"'").fetchone()[0] == \
-        sql("SELECT COUNT(*) FROM plate WHERE plate_text = 'D1Z'").fetchone()[0]
+    assert (
+        sql("SELECT COUNT(*) FROM plate_search WHERE plate_search MATCH '\"D1Z\"'").fetchone()[0]
+        == sql("SELECT COUNT(*) FROM plate WHERE plate_text = 'D1Z'").fetchone()[0]
+    )
 
 
 def test_save_event_uses_event_fields(repo):
@@ -113,11 +127,30 @@ def test_save_event_uses_event_fields(repo):
     car = Detection(Box(0, 0, 100, 100), 0.9, "car")
     read = PlateRead(Detection(Box(10, 60, 50, 80), 0.8, "plate"), OcrResult("B1234AB", 0.7), vehicle=car)
     t = datetime(2025, 6, 7, 12, 0, 0).timestamp()
-    event = PlateEvent("gate1", 3, "final", "B1234ABC", 0.93, read, Frame("gate1", 9, t, image), t - 1.5, t, 7,
-                       direction="entry", list_status="blacklist", location="Gate 2")
+    event = PlateEvent(
+        "gate1",
+        3,
+        "final",
+        "B1234ABC",
+        0.93,
+        read,
+        Frame("gate1", 9, t, image),
+        t - 1.5,
+        t,
+        7,
+        direction="entry",
+        list_status="blacklist",
+        location="Gate 2",
+    )
     sid = repo.save_event(event, StoredImages(original="outputs/uploaded/e.jpg"))
     s = repo.get_session(sid)
-    assert (s.location, s.camera_id, s.source, s.direction, s.resolution) == ("Gate 2", "gate1", "camera", "entry", "320x240")
+    assert (s.location, s.camera_id, s.source, s.direction, s.resolution) == (
+        "Gate 2",
+        "gate1",
+        "camera",
+        "entry",
+        "320x240",
+    )
     assert s.detected_at == datetime(2025, 6, 7, 12, 0, 0)
     (plate,) = s.plates
     assert (plate.plate_text, plate.plate_status, plate.region_label) == ("B1234ABC", "blacklist", "B (Jakarta)")
@@ -126,10 +159,18 @@ def test_save_event_uses_event_fields(repo):
 
 
 def test_retention_helpers(repo):
-    old = save(repo, result("B1A"), datetime(2025, 1, 1), StoredImages("outputs/uploaded/o.jpg", plate_crops=("outputs/plates/crops/o.jpg",)))
+    old = save(
+        repo,
+        result("B1A"),
+        datetime(2025, 1, 1),
+        StoredImages("outputs/uploaded/o.jpg", plate_crops=("outputs/plates/crops/o.jpg",)),
+    )
     new = save(repo, result("B2B"), datetime(2025, 3, 1), StoredImages("outputs/uploaded/n.jpg"))
     assert repo.image_paths_oldest_first(1) == [(old, ["outputs/uploaded/o.jpg", "outputs/plates/crops/o.jpg"])]
-    assert sorted(repo.delete_older_than(datetime(2025, 2, 1))) == ["outputs/plates/crops/o.jpg", "outputs/uploaded/o.jpg"]
+    assert sorted(repo.delete_older_than(datetime(2025, 2, 1))) == [
+        "outputs/plates/crops/o.jpg",
+        "outputs/uploaded/o.jpg",
+    ]
     with pytest.raises(NotFoundError):
         repo.get_session(old)
     assert repo.get_session(new).plate_count == 1
@@ -165,7 +206,7 @@ def test_full_disk_raises_storage_full_and_leaves_nothing(tmp_path):
         noise = np.random.default_rng(0).integers(0, 255, (400, 400, 3), dtype=np.uint8)
         resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, resource.RLIM_INFINITY))
         try:
-            ImageStore({str(tmp_path / 'outputs')!r}).save(
+            ImageStore({str(tmp_path / "outputs")!r}).save(
                 when=datetime.now(), original=noise[:50, :50], annotated=noise)
         except StorageFullError as exc:
             print("FULL:", exc)
@@ -176,7 +217,6 @@ def test_full_disk_raises_storage_full_and_leaves_nothing(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "no space left" in proc.stdout
     assert [p for p in (tmp_path / "outputs").rglob("*") if p.is_file()] == []
-
 
 
 def test_peewee_models_match_the_migrated_schema(db):
@@ -265,9 +305,13 @@ def test_a_search_page_reads_the_trigram_index_alone(repo):
     try:
         for term, offset in (("B12", 0), ("B12", 4), ("12", 2), ("120X", 1), ("ZZZ", 0)):
             rows, count = repo.list_detections(limit=5, offset=offset, search=term)
-            truth = [r[0] for r in repo.db.execute_sql(
-                "SELECT id FROM plate WHERE plate_text LIKE ? ORDER BY id DESC", (f"%{term}%",))]
-            assert [r.plate_id for r in rows] == truth[offset:offset + 5], term
+            truth = [
+                r[0]
+                for r in repo.db.execute_sql(
+                    "SELECT id FROM plate WHERE plate_text LIKE ? ORDER BY id DESC", (f"%{term}%",)
+                )
+            ]
+            assert [r.plate_id for r in rows] == truth[offset : offset + 5], term
             assert count == len(truth), term
     finally:
         repo.db.connection().set_trace_callback(None)
@@ -282,7 +326,7 @@ def test_a_search_page_reads_the_trigram_index_alone(repo):
 def _grams_by_plate(db) -> dict[int, set[str]]:
     """Each plate's distinct 1- and 2-character substrings, computed here from plate_text."""
     return {
-        pid: {text[i:i + k].upper() for k in (1, 2) for i in range(len(text) - k + 1)}
+        pid: {text[i : i + k].upper() for k in (1, 2) for i in range(len(text) - k + 1)}
         for pid, text in db.execute_sql("SELECT id, plate_text FROM plate")
     }
 
@@ -303,8 +347,10 @@ def test_short_searches_match_a_like_scan_after_writes(repo):
     rng = random.Random(5)
     start = datetime(2025, 4, 1)
     for i in range(150):
-        texts = [f"{rng.choice('BDF')}{rng.randint(1, 999)}{rng.choice(['', 'A', 'XZ', 'BB'])}"
-                 for _ in range(rng.randint(1, 2))]
+        texts = [
+            f"{rng.choice('BDF')}{rng.randint(1, 999)}{rng.choice(['', 'A', 'XZ', 'BB'])}"
+            for _ in range(rng.randint(1, 2))
+        ]
         save(repo, result(*texts, cls=rng.choice(["car", "truck"])), start + timedelta(hours=i))
     ids = [r[0] for r in repo.db.execute_sql("SELECT id FROM plate")]
     for pid in rng.sample(ids, 25):
@@ -320,14 +366,25 @@ def test_short_searches_match_a_like_scan_after_writes(repo):
 
     for term in ("B1", "1B", "11", "XZ", "ZZ", "Q2", "QQ", "B", "1", "Z", "Q", "0"):
         for vehicle_type, plate_type in ((None, None), ("car", None), (None, "Public"), ("truck", "Regular")):
-            filters = "".join(f" AND {c} = '{v}'" for c, v in (("vehicle_class", vehicle_type),
-                                                                ("plate_type", plate_type)) if v)
-            truth = [r[0] for r in repo.db.execute_sql(
-                f"SELECT id FROM plate WHERE plate_text LIKE ?{filters} ORDER BY id DESC", (f"%{term}%",))]
+            filters = "".join(
+                f" AND {c} = '{v}'" for c, v in (("vehicle_class", vehicle_type), ("plate_type", plate_type)) if v
+            )
+            truth = [
+                r[0]
+                for r in repo.db.execute_sql(
+                    f"SELECT id FROM plate WHERE plate_text LIKE ?{filters} ORDER BY id DESC", (f"%{term}%",)
+                )
+            ]
             for offset in (0, 3, max(0, len(truth) - 2)):
-                rows, count = repo.list_detections(limit=4, offset=offset, vehicle_type=vehicle_type,
-                                                   plate_type=plate_type, search=term.lower())
-                assert [r.plate_id for r in rows] == truth[offset:offset + 4], (term, vehicle_type, plate_type, offset)
+                rows, count = repo.list_detections(
+                    limit=4, offset=offset, vehicle_type=vehicle_type, plate_type=plate_type, search=term.lower()
+                )
+                assert [r.plate_id for r in rows] == truth[offset : offset + 4], (
+                    term,
+                    vehicle_type,
+                    plate_type,
+                    offset,
+                )
                 assert count == len(truth), (term, vehicle_type, plate_type)
 
 

@@ -10,18 +10,33 @@ import pytest
 
 from alprd.vision.colors import PlateColors, color_name, plate_colors
 
-BGR = {"white": (245, 245, 245), "black": (15, 15, 15), "yellow": (20, 210, 235),
-       "red": (30, 30, 200), "green": (40, 160, 40), "blue": (180, 80, 20)}
+BGR = {
+    "white": (245, 245, 245),
+    "black": (15, 15, 15),
+    "yellow": (20, 210, 235),
+    "red": (30, 30, 200),
+    "green": (40, 160, 40),
+    "blue": (180, 80, 20),
+}
 
 
-@pytest.mark.parametrize(("bgr", "name"), [
-    ((250, 250, 250), "White"), ((170, 175, 180), "White"),  # silver counts as white
-    ((10, 10, 10), "Black"), ((60, 60, 60), "Black"),
-    ((20, 210, 235), "Yellow"), ((40, 90, 110), "Yellow"),  # dim mustard plate
-    ((30, 30, 200), "Red"), ((60, 40, 140), "Red"),
-    ((40, 160, 40), "Green"), ((180, 80, 20), "Blue"),
-    ((120, 95, 80), "White"), ((60, 45, 35), "Black"),  # a blue cast is not a blue plate
-])
+@pytest.mark.parametrize(
+    ("bgr", "name"),
+    [
+        ((250, 250, 250), "White"),
+        ((170, 175, 180), "White"),  # silver counts as white
+        ((10, 10, 10), "Black"),
+        ((60, 60, 60), "Black"),
+        ((20, 210, 235), "Yellow"),
+        ((40, 90, 110), "Yellow"),  # dim mustard plate
+        ((30, 30, 200), "Red"),
+        ((60, 40, 140), "Red"),
+        ((40, 160, 40), "Green"),
+        ((180, 80, 20), "Blue"),
+        ((120, 95, 80), "White"),
+        ((60, 45, 35), "Black"),  # a blue cast is not a blue plate
+    ],
+)
 def test_color_name(bgr: tuple[int, int, int], name: str) -> None:
     assert color_name(bgr) == name
 
@@ -32,10 +47,17 @@ def rendered(bg: str, fg: str) -> np.ndarray:
     return img
 
 
-@pytest.mark.parametrize(("bg", "fg"), [
-    ("white", "black"), ("black", "white"), ("yellow", "black"), ("red", "white"),
-    ("green", "white"), ("white", "red"),
-])
+@pytest.mark.parametrize(
+    ("bg", "fg"),
+    [
+        ("white", "black"),
+        ("black", "white"),
+        ("yellow", "black"),
+        ("red", "white"),
+        ("green", "white"),
+        ("white", "red"),
+    ],
+)
 def test_rendered_plates(bg: str, fg: str) -> None:
     assert plate_colors(rendered(bg, fg)) == PlateColors(bg.title(), fg.title())
 

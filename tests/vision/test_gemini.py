@@ -15,13 +15,18 @@ import numpy as np
 import pytest
 
 from alprd.config import GeminiConfig
-from alprd.vision.gemini import (
-    Breaker, GeminiError, GeminiVerifier, build_request, encode_crop, merge, parse_response,
-)
 from alprd.domain.messages import OcrResult
+from alprd.vision.gemini import (
+    Breaker,
+    GeminiError,
+    GeminiVerifier,
+    build_request,
+    encode_crop,
+    merge,
+    parse_response,
+)
 
-LOCAL = OcrResult("B1Z34XY", 0.41, (0.9, 0.9, 0.2, 0.9, 0.9, 0.9, 0.9),
-                  (("B1Z34XY", 0.41), ("B1234XY", 0.3)), "ppocr")
+LOCAL = OcrResult("B1Z34XY", 0.41, (0.9, 0.9, 0.2, 0.9, 0.9, 0.9, 0.9), (("B1Z34XY", 0.41), ("B1234XY", 0.3)), "ppocr")
 
 
 def answer(text: str) -> dict:
@@ -64,8 +69,13 @@ def fake() -> Iterator[ThreadingHTTPServer]:
 
 
 def verifier(server: ThreadingHTTPServer, timeout_s: float = 2.0) -> GeminiVerifier:
-    config = GeminiConfig(enabled=True, api_key_env="ALPRD_TEST_GEMINI_KEY", model="gemini-test",
-                          base_url=f"http://127.0.0.1:{server.server_port}", timeout_s=timeout_s)
+    config = GeminiConfig(
+        enabled=True,
+        api_key_env="ALPRD_TEST_GEMINI_KEY",
+        model="gemini-test",
+        base_url=f"http://127.0.0.1:{server.server_port}",
+        timeout_s=timeout_s,
+    )
     made = GeminiVerifier.from_config(config, {"ALPRD_TEST_GEMINI_KEY": "k-123"})
     assert made is not None
     return made
@@ -92,13 +102,16 @@ def test_a_cloud_read_replaces_the_unsure_local_one(fake: ThreadingHTTPServer) -
     assert body["generationConfig"]["responseMimeType"] == "application/json"
 
 
-@pytest.mark.parametrize("scenario", [
-    (500, {"error": {"code": 500, "message": "internal"}}, 0.0),
-    (429, {"error": {"code": 429, "message": "quota"}}, 0.0),
-    (200, b"<html>not json</html>", 0.0),
-    (200, answer("I think it says B1234XY"), 0.0),
-    (200, {"candidates": []}, 0.0),
-])
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        (500, {"error": {"code": 500, "message": "internal"}}, 0.0),
+        (429, {"error": {"code": 429, "message": "quota"}}, 0.0),
+        (200, b"<html>not json</html>", 0.0),
+        (200, answer("I think it says B1234XY"), 0.0),
+        (200, {"candidates": []}, 0.0),
+    ],
+)
 def test_failures_keep_the_local_read(fake: ThreadingHTTPServer, scenario: tuple) -> None:
     fake.scenario = scenario
     assert verifier(fake)(crop(), LOCAL) == LOCAL
@@ -125,11 +138,14 @@ def test_from_config_needs_enabled_and_a_key() -> None:
     assert made.url == "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"
 
 
-@pytest.mark.parametrize(("text", "parsed"), [
-    ('{"plate": "b 1234-xy", "confidence": 0.8}', ("B1234XY", 0.8)),
-    ('```json\n{"plate": "AB12"}\n```', ("AB12", 0.9)),
-    ('{"plate": "", "confidence": 2}', ("", 1.0)),
-])
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ('{"plate": "b 1234-xy", "confidence": 0.8}', ("B1234XY", 0.8)),
+        ('```json\n{"plate": "AB12"}\n```', ("AB12", 0.9)),
+        ('{"plate": "", "confidence": 2}', ("", 1.0)),
+    ],
+)
 def test_parse_response(text: str, parsed: tuple[str, float]) -> None:
     assert parse_response(answer(text)) == parsed
 

@@ -11,7 +11,15 @@ from openvino import opset13 as ops
 
 from alprd.errors import ModelError
 from alprd.vision.ocr_plate import (
-    BLANK_INDEX, DEFAULT_MODEL_PATH, FRAMES, INPUT_HW, VOCAB, PlateOcr, candidates, ctc_chars, preprocess,
+    BLANK_INDEX,
+    DEFAULT_MODEL_PATH,
+    FRAMES,
+    INPUT_HW,
+    VOCAB,
+    PlateOcr,
+    candidates,
+    ctc_chars,
+    preprocess,
     result_from_probs,
 )
 
@@ -33,12 +41,15 @@ def test_preprocess_makes_grey_fixed_size_float_input():
     assert not x[2].any()  # an empty crop reads as black, not an exception
 
 
-@pytest.mark.parametrize(("frames", "text"), [
-    ("_BB_1_22_3_4__A_B_C", "B1234ABC"),
-    ("B_11_1A", "B11A"),  # a blank separates repeated characters
-    ("BB11", "B1"),  # repeats without a blank merge
-    ("____", ""),
-])
+@pytest.mark.parametrize(
+    ("frames", "text"),
+    [
+        ("_BB_1_22_3_4__A_B_C", "B1234ABC"),
+        ("B_11_1A", "B11A"),  # a blank separates repeated characters
+        ("BB11", "B1"),  # repeats without a blank merge
+        ("____", ""),
+    ],
+)
 def test_ctc_greedy_merges_repeats_and_drops_blanks(frames, text):
     chars = ctc_chars(frame_probs(frames))
     assert "".join(c.char for c in chars) == text
@@ -80,8 +91,9 @@ def _save_model(path, in_shape, out_shape) -> None:
     ov.save_model(ov.Model([y], [x], "fake"), str(path))
 
 
-@pytest.mark.parametrize(("in_shape", "out_shape"), [((1, 3, 64, 128), (32, 37)), ((1, 1, 32, 100), (32, 37)),
-                                                     ((1, 1, 64, 128), (10, 37))])
+@pytest.mark.parametrize(
+    ("in_shape", "out_shape"), [((1, 3, 64, 128), (32, 37)), ((1, 1, 32, 100), (32, 37)), ((1, 1, 64, 128), (10, 37))]
+)
 def test_wrong_shapes_are_refused_at_load(tmp_path, in_shape, out_shape):
     _save_model(tmp_path / "m.xml", in_shape, out_shape)
     with pytest.raises(ModelError, match="shape"):

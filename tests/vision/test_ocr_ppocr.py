@@ -13,11 +13,25 @@ from alprd.config import OcrConfig
 from alprd.errors import ModelError
 from alprd.vision.ocr import DEFAULT_MODELS, make_ocr_engine
 from alprd.vision.ocr_ppocr import (
-    BLANK, OTHER, PLATE_CHARS, CtcChar, PpOcr, candidates_from, ctc_greedy, drop_marks, plate_class_matrix,
+    BLANK,
+    OTHER,
+    PLATE_CHARS,
+    CtcChar,
+    PpOcr,
+    candidates_from,
+    ctc_greedy,
+    drop_marks,
+    plate_class_matrix,
     to_input,
 )
 from alprd.vision.textcrop import (
-    deskew, join_lines, main_row, mark_columns, side_band_edges, skew_deg, text_lines,
+    deskew,
+    join_lines,
+    main_row,
+    mark_columns,
+    side_band_edges,
+    skew_deg,
+    text_lines,
 )
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -35,13 +49,16 @@ def frames(path: str, p: float = 0.9) -> np.ndarray:
     return out
 
 
-@pytest.mark.parametrize(("path", "text"), [
-    ("-BB-1-22-3", "B123"),  # repeats collapse
-    ("2-2", "22"),  # a blank separates a doubled char
-    ("B~B12", "BB12"),  # a separator ('other') splits repeats too, emits nothing
-    ("----", ""),
-    ("AA11BB", "A1B"),
-])
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("-BB-1-22-3", "B123"),  # repeats collapse
+        ("2-2", "22"),  # a blank separates a doubled char
+        ("B~B12", "BB12"),  # a separator ('other') splits repeats too, emits nothing
+        ("----", ""),
+        ("AA11BB", "A1B"),
+    ],
+)
 def test_ctc_greedy_collapses_runs(path: str, text: str) -> None:
     assert "".join(c.char for c in ctc_greedy(frames(path))) == text
 
@@ -133,7 +150,7 @@ def test_reads_rendered_plates(engine: PpOcr) -> None:
 def _eu_crop(datasets_dir: Path, name: str) -> tuple[np.ndarray, str]:
     f, x, y, w, h, text = (datasets_dir / "openalpr-eu" / f"{name}.txt").read_text().split("\t")[:6]
     image = cv2.imread(str(datasets_dir / "openalpr-eu" / f))
-    return image[int(y):int(y) + int(h), int(x):int(x) + int(w)], text.strip()
+    return image[int(y) : int(y) + int(h), int(x) : int(x) + int(w)], text.strip()
 
 
 def test_reads_real_eu_plates(engine: PpOcr, datasets_dir: Path) -> None:
@@ -159,12 +176,15 @@ def test_wrong_dictionary_is_a_model_error(tmp_path: Path) -> None:
         PpOcr(model, ov.Core(), "CPU", keys_path=keys)
 
 
-@pytest.mark.parametrize(("columns", "edges"), [
-    ([0.0] * 20, (0, 20)),
-    ([0.9, 0.8, 0.9] + [0.0] * 17, (3, 20)),  # EU country band on the left
-    ([0.9, 0.9] + [0.0] * 16 + [0.7, 0.8], (2, 18)),  # and a province band on the right
-    ([0.0] * 8 + [0.9] * 4 + [0.0] * 8, (0, 20)),  # a sticker in the middle is not a band
-])
+@pytest.mark.parametrize(
+    ("columns", "edges"),
+    [
+        ([0.0] * 20, (0, 20)),
+        ([0.9, 0.8, 0.9] + [0.0] * 17, (3, 20)),  # EU country band on the left
+        ([0.9, 0.9] + [0.0] * 16 + [0.7, 0.8], (2, 18)),  # and a province band on the right
+        ([0.0] * 8 + [0.9] * 4 + [0.0] * 8, (0, 20)),  # a sticker in the middle is not a band
+    ],
+)
 def test_side_band_edges(columns: list[float], edges: tuple[int, int]) -> None:
     assert side_band_edges(np.array(columns, dtype=np.float32)) == edges
 
@@ -178,19 +198,22 @@ def _chars(spec: str) -> list[CtcChar]:
     return out
 
 
-@pytest.mark.parametrize(("spec", "marked_frame", "text"), [
-    ("1:0.99 T:0.99 4:0.99 8:0.55 3:0.99 2:0.99 1:0.99 3:0.99", 6, "1T43213"),  # sticker '8'
-    ("1:0.99 T:0.99 4:0.99 8:0.55 3:0.99 2:0.99 1:0.99 3:0.99", None, "1T483213"),  # no colour there
-    ("H:0.45 R:0.99 K:0.99 7:0.99 0:0.99 8:0.99", None, "HRK708"),  # an unsure first one is kept
-    ("R:0.99 K:0.99 7:0.99 0:0.99 8:0.45", None, "RK708"),  # an unsure last one is kept
-    ("B:0.7 1:0.6 2:0.99 3:0.5", 2, "B123"),  # nothing is sure: nothing is dropped
-])
+@pytest.mark.parametrize(
+    ("spec", "marked_frame", "text"),
+    [
+        ("1:0.99 T:0.99 4:0.99 8:0.55 3:0.99 2:0.99 1:0.99 3:0.99", 6, "1T43213"),  # sticker '8'
+        ("1:0.99 T:0.99 4:0.99 8:0.55 3:0.99 2:0.99 1:0.99 3:0.99", None, "1T483213"),  # no colour there
+        ("H:0.45 R:0.99 K:0.99 7:0.99 0:0.99 8:0.99", None, "HRK708"),  # an unsure first one is kept
+        ("R:0.99 K:0.99 7:0.99 0:0.99 8:0.45", None, "RK708"),  # an unsure last one is kept
+        ("B:0.7 1:0.6 2:0.99 3:0.5", 2, "B123"),  # nothing is sure: nothing is dropped
+    ],
+)
 def test_drop_marks_removes_unsure_outliers(spec: str, marked_frame: int | None, text: str) -> None:
     px_per_frame = 4.0
     columns = np.zeros(64, dtype=np.float32)
     if marked_frame is not None:
         x = int((marked_frame + 0.5) * px_per_frame)
-        columns[x - 1:x + 2] = 0.22  # faintly coloured: only an unsure character goes
+        columns[x - 1 : x + 2] = 0.22  # faintly coloured: only an unsure character goes
     kept = drop_marks(_chars(spec), columns, px_per_frame)
     assert "".join(c.char for c in kept) == text
 

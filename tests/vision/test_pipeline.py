@@ -12,21 +12,24 @@ import openvino as ov
 import pytest
 
 from alprd.config import Config, InferenceConfig, OcrConfig
-from alprd.vision.colors import PlateColors
-from alprd.vision.ocr import make_ocr_engine
-from alprd.errors import ModelError
-from alprd.vision.pipeline import ImagePipeline, crop_box, keep_read, load_ocr, plate_read, vehicle_for
 from alprd.domain.messages import Box, Detection, OcrResult
 from alprd.domain.packs import load_pack
+from alprd.errors import ModelError
+from alprd.vision.colors import PlateColors
+from alprd.vision.ocr import make_ocr_engine
+from alprd.vision.pipeline import ImagePipeline, crop_box, keep_read, load_ocr, plate_read, vehicle_for
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
-@pytest.mark.parametrize(("box", "shape"), [
-    (Box(100, 50, 200, 70), (20 + 2, 100 + 4)),  # 2 % of width and 5 % of height each side
-    (Box(0, 0, 50, 20), (21, 51)),  # clipped at the top-left corner
-    (Box(600, 460, 640, 480), (21, 41)),  # and at the bottom-right
-])
+@pytest.mark.parametrize(
+    ("box", "shape"),
+    [
+        (Box(100, 50, 200, 70), (20 + 2, 100 + 4)),  # 2 % of width and 5 % of height each side
+        (Box(0, 0, 50, 20), (21, 51)),  # clipped at the top-left corner
+        (Box(600, 460, 640, 480), (21, 41)),  # and at the bottom-right
+    ],
+)
 def test_crop_box_margin_and_clipping(box: Box, shape: tuple[int, int]) -> None:
     image = np.zeros((480, 640, 3), np.uint8)
     assert crop_box(image, box).shape[:2] == shape
@@ -45,8 +48,7 @@ def test_vehicle_for_picks_the_smallest_box_holding_the_plate_centre() -> None:
 
 def test_plate_read_uses_the_pack() -> None:
     pack = load_pack("id")
-    read = plate_read(det(1, 1, 9, 5, "plate"), OcrResult("B1234XYZ", 0.9), None, pack,
-                      PlateColors("Yellow", "Black"))
+    read = plate_read(det(1, 1, 9, 5, "plate"), OcrResult("B1234XYZ", 0.9), None, pack, PlateColors("Yellow", "Black"))
     assert (read.region_code, read.region_name, read.plate_type) == ("B", "Jakarta", "Public")
     assert (read.background_color, read.text_color) == ("Yellow", "Black")
     assert read.region_label == "B (Jakarta)"
@@ -54,9 +56,14 @@ def test_plate_read_uses_the_pack() -> None:
     assert (bare.region_code, bare.plate_type) == ("", "Regular")
 
 
-@pytest.mark.parametrize(("text", "conf", "keep"), [
-    ("B1234XY", 0.5, True), ("B1234XY", 0.29, False), ("", 0.99, False),
-])
+@pytest.mark.parametrize(
+    ("text", "conf", "keep"),
+    [
+        ("B1234XY", 0.5, True),
+        ("B1234XY", 0.29, False),
+        ("", 0.99, False),
+    ],
+)
 def test_keep_read(text: str, conf: float, keep: bool) -> None:
     assert keep_read(OcrResult(text, conf), 0.3) is keep
 
@@ -87,14 +94,23 @@ def ppocr():
 def test_steps_after_detection_with_real_ocr(ppocr) -> None:
     image, box = scene()
     car, other = det(100, 100, 540, 470), det(0, 0, 90, 90, "truck")
-    pipeline = ImagePipeline(plates=Fixed(Detection(box, 0.8, "plate")), ocr=ppocr,
-                             vehicles=Fixed(car, other), pack=load_pack("id"), min_confidence=0.3)
+    pipeline = ImagePipeline(
+        plates=Fixed(Detection(box, 0.8, "plate")),
+        ocr=ppocr,
+        vehicles=Fixed(car, other),
+        pack=load_pack("id"),
+        min_confidence=0.3,
+    )
     result = pipeline.read_image(image)
     assert (result.width, result.height) == (640, 480) and result.vehicles == (car, other)
     (read,) = result.reads
     assert read.ocr.text == "B1234XY" and read.vehicle is car
     assert (read.region_code, read.background_color, read.text_color, read.plate_type) == (
-        "B", "Yellow", "Black", "Public")
+        "B",
+        "Yellow",
+        "Black",
+        "Public",
+    )
     assert [s for s, _ in result.timings_ms] == ["vehicles", "plates", "ocr", "regions"]
     assert all(ms >= 0 for _, ms in result.timings_ms) and result.total_ms > 0
 
@@ -109,8 +125,13 @@ def test_the_engines_certainty_decides_what_is_dropped(ppocr) -> None:
     def unsure_correction(result: OcrResult, pack) -> OcrResult:
         return replace(result, text=result.text[:-1] + "Z", confidence=0.01)
 
-    pipeline = ImagePipeline(plates=Fixed(Detection(box, 0.8, "plate")), ocr=ppocr, pack=load_pack("id"),
-                             rerank=unsure_correction, min_confidence=0.3)
+    pipeline = ImagePipeline(
+        plates=Fixed(Detection(box, 0.8, "plate")),
+        ocr=ppocr,
+        pack=load_pack("id"),
+        rerank=unsure_correction,
+        min_confidence=0.3,
+    )
     (read,) = pipeline.read_image(image).reads
     assert read.ocr.text == "B1234XZ" and read.ocr.confidence == 0.01
     assert replace(pipeline, min_confidence=0.9999).read_image(image).reads == ()
@@ -167,7 +188,7 @@ def test_annotate_draws_on_a_copy(real_pipeline: ImagePipeline, datasets_dir: Pa
     drawn = real_pipeline.annotate(image, result)
     assert np.array_equal(image, before) and drawn.shape == image.shape
     x1, y1, x2, y2 = result.reads[0].plate.box.as_int_list()
-    assert not np.array_equal(drawn[y1 - 30:y2 + 3, x1 - 3:x2 + 3], image[y1 - 30:y2 + 3, x1 - 3:x2 + 3])
+    assert not np.array_equal(drawn[y1 - 30 : y2 + 3, x1 - 3 : x2 + 3], image[y1 - 30 : y2 + 3, x1 - 3 : x2 + 3])
 
 
 def test_read_image_is_thread_safe(real_pipeline: ImagePipeline, datasets_dir: Path) -> None:
@@ -189,7 +210,10 @@ def test_missing_plate_ocr_model_falls_back_to_ppocr(tmp_path: Path) -> None:
         (models / "ppocr" / name).symlink_to(MODELS_DIR / "ppocr" / name)
     config = Config(inference=InferenceConfig(device="CPU", models_dir=models))  # engine "plate", no model
     assert load_ocr(config, ov.Core()).name == "ppocr"
-    explicit = Config(inference=InferenceConfig(device="CPU", models_dir=models,
-                                                ocr=OcrConfig(engine="plate", model=Path("mine.xml"))))
+    explicit = Config(
+        inference=InferenceConfig(
+            device="CPU", models_dir=models, ocr=OcrConfig(engine="plate", model=Path("mine.xml"))
+        )
+    )
     with pytest.raises(ModelError, match="not found"):
         load_ocr(explicit, ov.Core())

@@ -11,9 +11,9 @@ import openvino as ov
 import pytest
 
 from alprd.config import Config, InferenceConfig, PlateDetectorConfig
+from alprd.domain.messages import Box
 from alprd.errors import ModelError
 from alprd.vision.plate_detector import PlateDetector, head_layout
-from alprd.domain.messages import Box
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELS = REPO_ROOT / "models"
@@ -125,8 +125,10 @@ def test_device_from_config(ov_core, tmp_path: Path, device: str, ok: bool, phot
         with pytest.raises(ModelError, match="device must be one of"):
             PlateDetector(MODEL, ov_core, device)
         return
-    config = Config(base_dir=tmp_path, inference=InferenceConfig(
-        device=device, models_dir=MODELS, plate_detector=PlateDetectorConfig(confidence=0.5)))
+    config = Config(
+        base_dir=tmp_path,
+        inference=InferenceConfig(device=device, models_dir=MODELS, plate_detector=PlateDetectorConfig(confidence=0.5)),
+    )
     detector = PlateDetector.from_config(config, ov_core)
     assert detector.model_path == MODEL and detector.confidence == 0.5
     image, plate = photos[1]

@@ -23,7 +23,11 @@ def test_letterbox_params(width: int, height: int, size: int, expected: Letterbo
     got = letterbox_params(width, height, size)
     assert got.scale == pytest.approx(expected.scale)
     assert (got.pad_x_px, got.pad_y_px, got.resized_w_px, got.resized_h_px) == (
-        expected.pad_x_px, expected.pad_y_px, expected.resized_w_px, expected.resized_h_px)
+        expected.pad_x_px,
+        expected.pad_y_px,
+        expected.resized_w_px,
+        expected.resized_h_px,
+    )
 
 
 @pytest.mark.parametrize(("width", "height"), [(0, 10), (10, 0), (-1, 5)])
@@ -37,8 +41,8 @@ def test_letterbox_places_image_and_pads_grey() -> None:
     image[:, :, 2] = 200  # red in BGR
     square, lb = letterbox(image, 640)
     assert square.shape == (640, 640, 3) and square.dtype == np.uint8
-    assert (square[:lb.pad_y_px] == 114).all() and (square[lb.pad_y_px + lb.resized_h_px:] == 114).all()
-    inner = square[lb.pad_y_px:lb.pad_y_px + lb.resized_h_px]
+    assert (square[: lb.pad_y_px] == 114).all() and (square[lb.pad_y_px + lb.resized_h_px :] == 114).all()
+    inner = square[lb.pad_y_px : lb.pad_y_px + lb.resized_h_px]
     assert (inner[:, :, 2] == 200).all() and (inner[:, :, 0] == 0).all()
 
 
@@ -53,8 +57,16 @@ def test_letterbox_places_image_and_pads_grey() -> None:
 def test_unletterbox_inverts_the_mapping(width: int, height: int, size: int, box: tuple) -> None:
     lb = letterbox_params(width, height, size)
     x1, y1, x2, y2 = box
-    in_model = np.array([[x1 * lb.scale + lb.pad_x_px, y1 * lb.scale + lb.pad_y_px,
-                          x2 * lb.scale + lb.pad_x_px, y2 * lb.scale + lb.pad_y_px]])
+    in_model = np.array(
+        [
+            [
+                x1 * lb.scale + lb.pad_x_px,
+                y1 * lb.scale + lb.pad_y_px,
+                x2 * lb.scale + lb.pad_x_px,
+                y2 * lb.scale + lb.pad_y_px,
+            ]
+        ]
+    )
     back = unletterbox_boxes(in_model, lb, width, height)
     np.testing.assert_allclose(back[0], box, atol=1e-3)
 

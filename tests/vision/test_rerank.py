@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from alprd.vision.rerank import corrections, deletions, rerank, swap_factor
-from alprd.domain.packs import confusable_map
 from alprd.domain.messages import OcrResult
-from alprd.domain.packs import Pack, load_pack
+from alprd.domain.packs import Pack, confusable_map, load_pack
+from alprd.vision.rerank import corrections, deletions, rerank, swap_factor
 
 ID = load_pack("id")
 
@@ -146,6 +145,7 @@ def test_swap_factor_prefers_the_likelier_twin():
 
 def test_a_clear_correction_keeps_a_usable_confidence():
     # the engine's runner-up already fits: the correction is clear, the read is not dropped
-    result = rerank(OcrResult("BRK019AF", 0.96, (0.77,) + (1.0,) * 7,
-                              (("BRK019AF", 0.74), ("RK019AF", 0.16)), "plate"), SK)
+    result = rerank(
+        OcrResult("BRK019AF", 0.96, (0.77,) + (1.0,) * 7, (("BRK019AF", 0.74), ("RK019AF", 0.16)), "plate"), SK
+    )
     assert result.text == "RK019AF" and result.confidence > 0.6

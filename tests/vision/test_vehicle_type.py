@@ -13,7 +13,12 @@ import pytest
 
 from alprd.errors import ModelError
 from alprd.vision.vehicle_type import (
-    LinearHead, VehicleTypeClassifier, backbone_digest, cut_to_features, feature_output, label_from_probabilities,
+    LinearHead,
+    VehicleTypeClassifier,
+    backbone_digest,
+    cut_to_features,
+    feature_output,
+    label_from_probabilities,
     pooled,
 )
 
@@ -27,16 +32,25 @@ CLASSES = ("car", "motorcycle", "bus", "truck")
 
 @pytest.mark.parametrize(
     ("probs", "min_conf", "expected"),
-    [([0.7, 0.1, 0.1, 0.1], 0.5, "car"), ([0.1, 0.1, 0.2, 0.6], 0.5, "truck"),
-     ([0.4, 0.3, 0.2, 0.1], 0.5, "vehicle"), ([0.0, 1.0, 0.0, 0.0], 0.99, "motorcycle")],
+    [
+        ([0.7, 0.1, 0.1, 0.1], 0.5, "car"),
+        ([0.1, 0.1, 0.2, 0.6], 0.5, "truck"),
+        ([0.4, 0.3, 0.2, 0.1], 0.5, "vehicle"),
+        ([0.0, 1.0, 0.0, 0.0], 0.99, "motorcycle"),
+    ],
 )
 def test_label_from_probabilities(probs: list, min_conf: float, expected: str) -> None:
     assert label_from_probabilities(np.asarray(probs), CLASSES, min_conf)[0] == expected
 
 
 def test_linear_head_softmax_and_round_trip(tmp_path: Path) -> None:
-    head = LinearHead(np.zeros(2, np.float32), np.ones(2, np.float32),
-                      np.array([[1, 0, 0, 0], [0, 1, 0, 0]], np.float32), np.zeros(4, np.float32), CLASSES)
+    head = LinearHead(
+        np.zeros(2, np.float32),
+        np.ones(2, np.float32),
+        np.array([[1, 0, 0, 0], [0, 1, 0, 0]], np.float32),
+        np.zeros(4, np.float32),
+        CLASSES,
+    )
     probs = head.probabilities(np.array([[10.0, 0.0], [0.0, 10.0]]))
     assert probs.shape == (2, 4) and np.allclose(probs.sum(axis=1), 1.0)
     assert probs.argmax(axis=1).tolist() == [0, 1]
@@ -80,7 +94,9 @@ def test_features_are_cut_after_the_activation_whatever_it_is(activation: str) -
     assert out is not None and out.get_node().get_friendly_name() == f"/model.9/cv2/act/{activation}"
     cut = cut_to_features(model, size_px=64)
     assert [o.get_node().input_value(0).get_node().get_friendly_name() for o in cut.outputs] == [
-        f"/model.6/cv2/act/{activation}", f"/model.9/cv2/act/{activation}"]
+        f"/model.6/cv2/act/{activation}",
+        f"/model.9/cv2/act/{activation}",
+    ]
     assert list(cut.input(0).get_shape()) == [1, 3, 64, 64]
 
 
@@ -109,8 +125,11 @@ def test_classifies_real_vehicle_crops(pair: str, ov_core, datasets_dir: Path) -
 def test_the_backbone_may_come_at_any_detector_input_size(ov_core, datasets_dir: Path, tmp_path: Path) -> None:
     """The classifier cuts and reshapes the backbone itself: a 416 export gives the 640 one's features."""
     full = ov_core.read_model(str(BACKBONE))  # its head is fixed to 640; keep the backbone only
-    model = ov.Model([feature_output(full, "/model.6/cv2/act/"), feature_output(full, "/model.9/cv2/act/")],
-                     full.get_parameters(), "backbone")
+    model = ov.Model(
+        [feature_output(full, "/model.6/cv2/act/"), feature_output(full, "/model.9/cv2/act/")],
+        full.get_parameters(),
+        "backbone",
+    )
     model.reshape({model.input(0).get_any_name(): ov.PartialShape([1, 3, 416, 416])})
     small = tmp_path / "plate-416.xml"
     ov.save_model(model, str(small))

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from alprd.vision.yolo import (
-    RawDetections, anchors_for, class_aware_nms, decode_yolo, nms, postprocess, xywh_to_xyxy,
+    RawDetections,
+    anchors_for,
+    class_aware_nms,
+    decode_yolo,
+    nms,
+    postprocess,
+    xywh_to_xyxy,
 )
 
 
@@ -34,8 +40,14 @@ def test_xywh_to_xyxy(xywh: list, xyxy: list) -> None:
         # one class: keeps only anchors at or above the threshold
         ([[50, 50, 20, 10, 0.9], [10, 10, 4, 4, 0.1]], 1, 0.25, [[40, 45, 60, 55]], [0.9], [0]),
         # two classes: the best class wins per anchor
-        ([[50, 50, 20, 10, 0.2, 0.7], [10, 10, 4, 4, 0.6, 0.3]], 2, 0.5,
-         [[40, 45, 60, 55], [8, 8, 12, 12]], [0.7, 0.6], [1, 0]),
+        (
+            [[50, 50, 20, 10, 0.2, 0.7], [10, 10, 4, 4, 0.6, 0.3]],
+            2,
+            0.5,
+            [[40, 45, 60, 55], [8, 8, 12, 12]],
+            [0.7, 0.6],
+            [1, 0],
+        ),
         # segmentation head: 32 extra mask coefficients are ignored
         ([[50, 50, 20, 10, 0.8] + [5.0] * 32], 1, 0.5, [[40, 45, 60, 55]], [0.8], [0]),
         # nothing above threshold
@@ -79,7 +91,8 @@ def test_nms(boxes: list, scores: list, iou: float, kept: list) -> None:
 def test_class_aware_nms_keeps_overlapping_boxes_of_different_classes() -> None:
     dets = RawDetections(
         np.array([[0, 0, 10, 10], [0, 0, 10, 10], [1, 1, 10, 10]], np.float32),
-        np.array([0.9, 0.8, 0.7]), np.array([0, 1, 0]),
+        np.array([0.9, 0.8, 0.7]),
+        np.array([0, 1, 0]),
     )
     kept = class_aware_nms(dets, 0.5)
     assert sorted(kept.class_ids.tolist()) == [0, 1] and kept.scores.tolist() == [0.9, 0.8]

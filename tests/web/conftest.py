@@ -43,8 +43,9 @@ def image_store(config: Config) -> ImageStore:
 def seed(repository: Repository, image_store: ImageStore) -> Callable[..., int]:
     """Store an ImageResult with real image files, as POST /detect/image does; returns the session id."""
 
-    def _seed(result: ImageResult, *, location: str = "Gate 1", when: datetime | None = None,
-              processing_time_s: float = 0.25) -> int:
+    def _seed(
+        result: ImageResult, *, location: str = "Gate 1", when: datetime | None = None, processing_time_s: float = 0.25
+    ) -> int:
         image = np.full((result.height, result.width, 3), 127, np.uint8)
         when = when or datetime.now()
         images = image_store.save_result(image, result, annotated=image, when=when)

@@ -9,12 +9,11 @@ import cv2
 import numpy as np
 import pytest
 from aiohttp import FormData
+from web_factories import FixedPipeline
 
 from alprd.config import ServerConfig
 from alprd.web.app import create_app
 from alprd.web.upload import MAX_IMAGE_PIXELS, image_dimensions
-
-from web_factories import FixedPipeline
 
 
 def jpeg(width: int = 320, height: int = 240) -> bytes:
@@ -51,9 +50,17 @@ async def test_detect_image_stores_and_answers_the_example_shape(piped, config, 
     resp = await piped.post(path, data=form(jpeg()))
     assert resp.status == 200, await resp.text()
     body = await resp.json()
-    assert set(body) >= {"timestamp", "processing_time", "stored_original_path", "detected_vehicle_image_path",
-                         "detected_plate_image_path", "image_resolution", "session_id", "location",
-                         "list_vehicle_and_plate_information"}
+    assert set(body) >= {
+        "timestamp",
+        "processing_time",
+        "stored_original_path",
+        "detected_vehicle_image_path",
+        "detected_plate_image_path",
+        "image_resolution",
+        "session_id",
+        "location",
+        "list_vehicle_and_plate_information",
+    }
     assert len(body["timestamp"]) == len("2025-06-07_12-34-56")
     assert isinstance(body["processing_time"], float) and body["processing_time"] >= 0
     assert body["stored_original_path"].startswith("outputs/uploaded/" + body["timestamp"])
@@ -70,8 +77,12 @@ async def test_detect_image_stores_and_answers_the_example_shape(piped, config, 
     assert first["plate"]["plate_image_path"].startswith("outputs/plates/crops/")
     assert second["vehicle"]["vehicle_class"] == "truck" and second["plate"] is None
     outputs_parent = config.resolve(config.storage.outputs_dir).parent
-    for rel in (body["stored_original_path"], body["detected_plate_image_path"],
-                body["detected_vehicle_image_path"], first["plate"]["plate_image_path"]):
+    for rel in (
+        body["stored_original_path"],
+        body["detected_plate_image_path"],
+        body["detected_vehicle_image_path"],
+        first["plate"]["plate_image_path"],
+    ):
         assert cv2.imread(str(outputs_parent / rel)) is not None, rel
         assert (await piped.get(f"/{rel}")).status == 200
     crop = cv2.imread(str(outputs_parent / first["plate"]["plate_image_path"]))

@@ -11,8 +11,8 @@ import pytest
 from aiohttp import FormData
 
 from alprd.config import Config, InferenceConfig, OcrConfig
-from alprd.vision.pipeline import ImagePipeline
 from alprd.domain.messages import Box
+from alprd.vision.pipeline import ImagePipeline
 from alprd.web.app import create_app
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"

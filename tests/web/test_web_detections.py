@@ -5,26 +5,54 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from web_factories import make_result
 
 from alprd.storage.records import DetectionRow
-from alprd.web import schemas as s, serialize
-from web_factories import make_result
+from alprd.web import schemas as s
+from alprd.web import serialize
 
 # Field -> type of the galaxy-alpr-api.txt examples.
 LATEST_FIELDS = {
-    "id": str, "entity_type": str, "vehicle_index": int, "plate_index": int, "plateNumber": str,
-    "confidence": float, "plateType": str, "plateStatus": str, "vehicleType": str,
-    "vehicleConfidence": float, "detectedTime": str, "gateLocation": str, "originalImage": str,
-    "plateImage": str, "processingTime": str, "imageResolution": str, "plateTextColor": str,
-    "plateBackgroundColor": str, "plateRegion": str, "algorithm": str,
+    "id": str,
+    "entity_type": str,
+    "vehicle_index": int,
+    "plate_index": int,
+    "plateNumber": str,
+    "confidence": float,
+    "plateType": str,
+    "plateStatus": str,
+    "vehicleType": str,
+    "vehicleConfidence": float,
+    "detectedTime": str,
+    "gateLocation": str,
+    "originalImage": str,
+    "plateImage": str,
+    "processingTime": str,
+    "imageResolution": str,
+    "plateTextColor": str,
+    "plateBackgroundColor": str,
+    "plateRegion": str,
+    "algorithm": str,
 }
 DETECTION_FIELDS = {
-    "id": int, "detection_type": str, "timestamp": str, "original_path": str, "file_path": str,
-    "annotated_path": str, "processing_time": str, "image_resolution": str, "detection_details": dict,
+    "id": int,
+    "detection_type": str,
+    "timestamp": str,
+    "original_path": str,
+    "file_path": str,
+    "annotated_path": str,
+    "processing_time": str,
+    "image_resolution": str,
+    "detection_details": dict,
 }
 DETAIL_FIELDS = {
-    "vehicle_type": str, "vehicle_confidence": float, "plate_text": str, "ocr_confidence": float,
-    "confidence": float, "region": str, "plate_status": str,
+    "vehicle_type": str,
+    "vehicle_confidence": float,
+    "plate_text": str,
+    "ocr_confidence": float,
+    "confidence": float,
+    "region": str,
+    "plate_status": str,
 }
 
 
@@ -159,17 +187,27 @@ def expected_item(repository, plate_id: int) -> s.DetectionItem:
     ses = repository.get_session(p.session_id)
     v = next((x for x in ses.vehicles if x.id == p.vehicle_id), None)
     return s.DetectionItem(
-        id=p.id, detection_type="plate", timestamp=serialize.stamp(p.detected_at),
-        original_path=serialize.url(ses.original_path), file_path=serialize.url(p.image_path),
+        id=p.id,
+        detection_type="plate",
+        timestamp=serialize.stamp(p.detected_at),
+        original_path=serialize.url(ses.original_path),
+        file_path=serialize.url(p.image_path),
         annotated_path=serialize.url(ses.annotated_path),
-        processing_time=f"{ses.processing_time_s * 1000:.2f}ms", image_resolution=ses.resolution,
+        processing_time=f"{ses.processing_time_s * 1000:.2f}ms",
+        image_resolution=ses.resolution,
         detection_details=s.DetectionDetails(
             vehicle_type=v.vehicle_class if v else p.vehicle_class,
             vehicle_confidence=v.confidence if v else p.vehicle_confidence,
-            plate_text=p.plate_text, ocr_confidence=p.ocr_confidence, confidence=p.ocr_confidence,
-            region=p.region_label, plate_status=p.plate_status, plate_type=p.plate_type, location=ses.gate_label,
+            plate_text=p.plate_text,
+            ocr_confidence=p.ocr_confidence,
+            confidence=p.ocr_confidence,
+            region=p.region_label,
+            plate_status=p.plate_status,
+            plate_type=p.plate_type,
+            location=ses.gate_label,
         ),
-        session_id=ses.id, vehicle_id=p.vehicle_id,
+        session_id=ses.id,
+        vehicle_id=p.vehicle_id,
     )
 
 
@@ -189,9 +227,15 @@ async def test_detections_body_is_byte_for_byte_the_response_models(client, seed
         body = await resp.read()
         page = s.DetectionList.model_validate_json(body)  # valid against the documented models ...
         assert body == page.model_dump_json().encode()  # ... and exactly their encoding
-        assert body == s.DetectionList(  # ... of the values the records give
-            detections=[expected_item(repository, d.id) for d in page.detections], count=page.count,
-        ).model_dump_json().encode()
+        assert (
+            body
+            == s.DetectionList(  # ... of the values the records give
+                detections=[expected_item(repository, d.id) for d in page.detections],
+                count=page.count,
+            )
+            .model_dump_json()
+            .encode()
+        )
         assert resp.content_type == "application/json"
     assert s.DetectionList.model_validate_json(await (await client.get("/detections")).read()).count == 4
 
@@ -200,11 +244,26 @@ async def test_detections_body_is_byte_for_byte_the_response_models(client, seed
 @pytest.mark.parametrize("detected_at", ["2026-01-30 00:50:33", "2026-01-30T00:50:33", "2026-01-30 00:50:33.250"])
 def test_detection_list_json_equals_the_models(confidence, detected_at):
     row = DetectionRow(
-        plate_id=7, detected_at=detected_at, plate_image_path="outputs/p.jpg", plate_text="B1\u00e9",
-        ocr_confidence=confidence, region_code="B", region_name="", plate_status="unknown",
-        plate_type="Regular", vehicle_id=None, vehicle_class="unknown", vehicle_confidence=confidence,
-        session_id=3, original_path="", annotated_path="/a.jpg", processing_time_s=confidence,
-        width_px=0, height_px=0, location="Gate \"1\"\n", location_type="",
+        plate_id=7,
+        detected_at=detected_at,
+        plate_image_path="outputs/p.jpg",
+        plate_text="B1\u00e9",
+        ocr_confidence=confidence,
+        region_code="B",
+        region_name="",
+        plate_status="unknown",
+        plate_type="Regular",
+        vehicle_id=None,
+        vehicle_class="unknown",
+        vehicle_confidence=confidence,
+        session_id=3,
+        original_path="",
+        annotated_path="/a.jpg",
+        processing_time_s=confidence,
+        width_px=0,
+        height_px=0,
+        location='Gate "1"\n',
+        location_type="",
     )
     body = serialize.detection_list_json([row, row._replace(vehicle_id=2, location_type="Exit")], 2**40)
     page = s.DetectionList.model_validate_json(body)
@@ -219,7 +278,27 @@ def test_detection_list_json_equals_the_models(confidence, detected_at):
 
 
 def test_detection_list_json_rejects_a_malformed_stored_time():
-    row = DetectionRow(7, "2026-13-30 00:50:33", "", "B1", 0.9, "", "", "unknown", "Regular", None, "car", 0.9,
-                       3, "", "", 0.1, 1, 1, "", "")
+    row = DetectionRow(
+        7,
+        "2026-13-30 00:50:33",
+        "",
+        "B1",
+        0.9,
+        "",
+        "",
+        "unknown",
+        "Regular",
+        None,
+        "car",
+        0.9,
+        3,
+        "",
+        "",
+        0.1,
+        1,
+        1,
+        "",
+        "",
+    )
     with pytest.raises(ValueError):
         serialize.detection_list_json([row], 1)

@@ -67,32 +67,73 @@ async def test_openapi_lists_every_route_and_alias(client):
     doc = await (await client.get("/openapi.json")).json()
     assert doc["openapi"].startswith("3.")
     expected = {
-        ("post", "/detect/image"), ("post", "/detect_image"), ("get", "/api/detection/latest"),
-        ("get", "/latest_detection"), ("get", "/detections"), ("get", "/api/detections"),
-        ("get", "/api/detect/lines"), ("get", "/api/detect/line/{line_id}/test"),
-        ("get", "/api/vehicles/{vehicle_id}"), ("put", "/api/vehicles/{vehicle_id}"),
-        ("post", "/api/vehicles/{vehicle_id}"), ("delete", "/api/vehicles/{vehicle_id}"),
-        ("get", "/api/plates/{plate_id}"), ("patch", "/api/plates/{plate_id}"),
-        ("post", "/api/plates/{plate_id}"), ("delete", "/api/plates/{plate_id}"),
-        ("get", "/api/plate/regions"), ("get", "/api/plates/regions"), ("get", "/api/plate/region/{code}"),
-        ("get", "/api/plates/regions/{code}"), ("get", "/api/plates/regions/summary"),
-        ("get", "/api/plate-status"), ("post", "/api/plate-status"), ("delete", "/api/plate-status/{plate_text}"),
-        ("post", "/api/plate-status/sync-all"), ("get", "/api/locations/"), ("get", "/api/locations"),
-        ("post", "/api/locations/"), ("post", "/api/locations"), ("get", "/api/locations/{location_id}"),
-        ("put", "/api/locations/{location_id}"), ("delete", "/api/locations/{location_id}"),
-        ("get", "/api/locations/types"), ("get", "/api/locations/count"), ("get", "/api/sessions"),
-        ("get", "/api/sessions/{session_id}"), ("put", "/api/sessions/{session_id}"),
-        ("get", "/outputs/{path}"), ("get", "/static/{path}"), ("get", "/"),
-        *{("get", f"/api/statistics/{n}") for n in (
-            "dashboard", "vehicle-distribution", "detection-trend", "hourly-activity", "weekly-activity",
-            "plate-types", "regions", "status")},
+        ("post", "/detect/image"),
+        ("post", "/detect_image"),
+        ("get", "/api/detection/latest"),
+        ("get", "/latest_detection"),
+        ("get", "/detections"),
+        ("get", "/api/detections"),
+        ("get", "/api/detect/lines"),
+        ("get", "/api/detect/line/{line_id}/test"),
+        ("get", "/api/vehicles/{vehicle_id}"),
+        ("put", "/api/vehicles/{vehicle_id}"),
+        ("post", "/api/vehicles/{vehicle_id}"),
+        ("delete", "/api/vehicles/{vehicle_id}"),
+        ("get", "/api/plates/{plate_id}"),
+        ("patch", "/api/plates/{plate_id}"),
+        ("post", "/api/plates/{plate_id}"),
+        ("delete", "/api/plates/{plate_id}"),
+        ("get", "/api/plate/regions"),
+        ("get", "/api/plates/regions"),
+        ("get", "/api/plate/region/{code}"),
+        ("get", "/api/plates/regions/{code}"),
+        ("get", "/api/plates/regions/summary"),
+        ("get", "/api/plate-status"),
+        ("post", "/api/plate-status"),
+        ("delete", "/api/plate-status/{plate_text}"),
+        ("post", "/api/plate-status/sync-all"),
+        ("get", "/api/locations/"),
+        ("get", "/api/locations"),
+        ("post", "/api/locations/"),
+        ("post", "/api/locations"),
+        ("get", "/api/locations/{location_id}"),
+        ("put", "/api/locations/{location_id}"),
+        ("delete", "/api/locations/{location_id}"),
+        ("get", "/api/locations/types"),
+        ("get", "/api/locations/count"),
+        ("get", "/api/sessions"),
+        ("get", "/api/sessions/{session_id}"),
+        ("put", "/api/sessions/{session_id}"),
+        ("get", "/outputs/{path}"),
+        ("get", "/static/{path}"),
+        ("get", "/"),
+        *{
+            ("get", f"/api/statistics/{n}")
+            for n in (
+                "dashboard",
+                "vehicle-distribution",
+                "detection-trend",
+                "hourly-activity",
+                "weekly-activity",
+                "plate-types",
+                "regions",
+                "status",
+            )
+        },
     }
     documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
     assert expected <= documented
     schemas = doc["components"]["schemas"]
-    for name in ("Body_add_plate_status_api_plate_status_post", "Body_detect_image_detect_image_post",
-                 "HTTPValidationError", "Location", "LocationBase", "LocationCreate", "SessionUpdate",
-                 "ValidationError"):
+    for name in (
+        "Body_add_plate_status_api_plate_status_post",
+        "Body_detect_image_detect_image_post",
+        "HTTPValidationError",
+        "Location",
+        "LocationBase",
+        "LocationCreate",
+        "SessionUpdate",
+        "ValidationError",
+    ):
         assert name in schemas, name
     detections = doc["paths"]["/detections"]["get"]
     assert {p["name"] for p in detections["parameters"]} == {"limit", "offset", "vehicleType", "plateType", "search"}
@@ -125,9 +166,14 @@ async def test_cors_allows_configured_origin_only(client):
     assert ok.headers["Access-Control-Allow-Origin"] == "http://dashboard.lan"
     other = await client.get("/api/plate/regions", headers={"Origin": "http://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
-    pre = await client.options("/api/plates/1", headers={
-        "Origin": "http://dashboard.lan", "Access-Control-Request-Method": "PATCH",
-        "Access-Control-Request-Headers": "content-type,x-api-key"})
+    pre = await client.options(
+        "/api/plates/1",
+        headers={
+            "Origin": "http://dashboard.lan",
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "content-type,x-api-key",
+        },
+    )
     assert pre.status == 200
     assert "PATCH" in pre.headers["Access-Control-Allow-Methods"]
     assert pre.headers["Access-Control-Allow-Headers"] == "content-type,x-api-key"

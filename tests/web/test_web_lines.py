@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from web_factories import make_result
 
-from alprd.errors import NotFoundError
 from alprd.domain.messages import Box, CameraState, Detection, Frame, ImageResult, OcrResult, PlateEvent, PlateRead
+from alprd.errors import NotFoundError
 from alprd.web.app import create_app
 from alprd.web.ports import LinesProvider
-
-from web_factories import make_result
 
 
 class TwoLines:
@@ -20,12 +19,33 @@ class TwoLines:
     def __init__(self) -> None:
         now = time.time()
         read = PlateRead(Detection(Box(1, 1, 9, 5), 0.9, "plate"), OcrResult("B1234ABC", 0.95))
-        event = PlateEvent("gate1", 1, "final", "B1234ABC", 0.95, read,
-                           Frame("gate1", 5, now, np.zeros((4, 4, 3), np.uint8)), now - 2, now, 4,
-                           list_status="whitelist", location="Gate 1")
+        event = PlateEvent(
+            "gate1",
+            1,
+            "final",
+            "B1234ABC",
+            0.95,
+            read,
+            Frame("gate1", 5, now, np.zeros((4, 4, 3), np.uint8)),
+            now - 2,
+            now,
+            4,
+            list_status="whitelist",
+            location="Gate 1",
+        )
         self._states = [
-            CameraState("gate1", "Entry cam", "Gate 1", "rtsp://cam1/stream", True, 25.0, 5.0, 3,
-                        last_frame_s=now, last_event=event),
+            CameraState(
+                "gate1",
+                "Entry cam",
+                "Gate 1",
+                "rtsp://cam1/stream",
+                True,
+                25.0,
+                5.0,
+                3,
+                last_frame_s=now,
+                last_event=event,
+            ),
             CameraState("gate2", "Exit cam", "Gate 2", "usb:0", False, 0.0, 0.0, 0, last_error="no frames"),
         ]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-
 from web_factories import make_result
 
 
@@ -49,8 +48,13 @@ async def test_plate_status_add_list_remove(client):
     resp = await client.post("/api/plate-status", data={"plate_text": "d 456-xyz", "status_type": "blacklist"})
     assert await resp.json() == {"status": "success", "message": "Plate D456XYZ added to blacklist"}
     listed = await (await client.get("/api/plate-status")).json()
-    assert listed == {"status": "success", "plate_statuses": [
-        {"plate_text": "B123ABC", "status": "whitelist"}, {"plate_text": "D456XYZ", "status": "blacklist"}]}
+    assert listed == {
+        "status": "success",
+        "plate_statuses": [
+            {"plate_text": "B123ABC", "status": "whitelist"},
+            {"plate_text": "D456XYZ", "status": "blacklist"},
+        ],
+    }
     resp = await client.delete("/api/plate-status/B123ABC")
     assert await resp.json() == {"status": "success", "message": "Plate B123ABC removed from status list"}
     assert (await client.delete("/api/plate-status/B123ABC")).status == 404
@@ -79,7 +83,8 @@ async def test_sync_all_reapplies_lists_with_counts(client, seed):
     resp = await client.post("/api/plate-status/sync-all")
     assert resp.status == 200
     assert await resp.json() == {
-        "status": "success", "message": "Successfully synchronized 4 plate statuses",
+        "status": "success",
+        "message": "Successfully synchronized 4 plate statuses",
         "details": {"whitelist": 2, "blacklist": 1, "unclassified": 1},
     }
     found = await (await client.get("/detections?search=A8C")).json()
@@ -126,7 +131,9 @@ async def test_dashboard_values(client, week):
 async def test_statistics_endpoints(client, week):
     get = lambda p: client.get(f"/api/statistics/{p}")  # noqa: E731
     assert await (await get("vehicle-distribution")).json() == {
-        "vehicleDistribution": {"car": 3, "truck": 1, "motorcycle": 1, "unknown": 1}, "total": 6}
+        "vehicleDistribution": {"car": 3, "truck": 1, "motorcycle": 1, "unknown": 1},
+        "total": 6,
+    }
     trend = (await (await get("detection-trend?days=3")).json())["detectionTrend"]
     assert [t["count"] for t in trend] == [1, 2, 2]
     hourly = (await (await get("hourly-activity?days=1")).json())["hourlyActivity"]
@@ -166,7 +173,9 @@ async def test_locations_crud(client):
     assert [x["name"] for x in await (await client.get("/api/locations/")).json()] == ["Gate 1", "Gate 2"]
     one = await (await client.get(f"/api/locations/{created['id']}")).json()
     assert one == created
-    updated = await (await client.put(f"/api/locations/{created['id']}", json={"name": "Gate 1A", "type": "Entry"})).json()
+    updated = await (
+        await client.put(f"/api/locations/{created['id']}", json={"name": "Gate 1A", "type": "Entry"})
+    ).json()
     assert updated["name"] == "Gate 1A" and updated["id"] == created["id"]
     assert await (await client.get("/api/locations/types")).json() == {"types": ["Entry", "Exit"]}
     assert await (await client.get("/api/locations/count")).json() == {"count": 2}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from web_factories import make_result
 
 
@@ -23,18 +22,25 @@ async def test_vehicle_detail_shape(client, seed):
     assert body["vehicle_image_path"].startswith("outputs/vehicles/crops/")
     assert body["vehicle_bounding_box"] == [10, 10, 90, 90]
     assert len(body["timestamp"]) == 19
-    assert body["plates"] == [{
-        "id": pid, "plate_text": "B1234ABC", "plate_bounding_box": [20, 60, 60, 75],
-        "ocr_confidence": 0.9, "plate_status": "unknown", "plate_image_path": body["plates"][0]["plate_image_path"],
-    }]
+    assert body["plates"] == [
+        {
+            "id": pid,
+            "plate_text": "B1234ABC",
+            "plate_bounding_box": [20, 60, 60, 75],
+            "ocr_confidence": 0.9,
+            "plate_status": "unknown",
+            "plate_image_path": body["plates"][0]["plate_image_path"],
+        }
+    ]
 
 
 @pytest.mark.parametrize("method", ["PUT", "POST"])
 async def test_vehicle_update_both_verbs(client, seed, method):
     sid = seed(make_result(("B1234ABC", "car")))
     (vid,), (pid,) = await _ids(client, sid)
-    resp = await client.request(method, f"/api/vehicles/{vid}",
-                                json={"vehicle_class": "truck", "vehicle_confidence_score": 0.5})
+    resp = await client.request(
+        method, f"/api/vehicles/{vid}", json={"vehicle_class": "truck", "vehicle_confidence_score": 0.5}
+    )
     assert resp.status == 200
     body = await resp.json()
     assert body["message"] == f"Successfully updated vehicle {vid}"
@@ -58,7 +64,9 @@ async def test_delete_vehicle_cascades_to_plates_and_empty_session(client, seed,
     assert resp.status == 200
     assert await resp.json() == {
         "message": f"Successfully deleted vehicle {v1} with 1 plate records",
-        "vehicle_deleted": True, "plates_deleted": 1, "session_deleted": False,
+        "vehicle_deleted": True,
+        "plates_deleted": 1,
+        "session_deleted": False,
     }
     assert not (outputs.parent / crop).exists()
     assert (await client.get(f"/api/plates/{p1}")).status == 404
@@ -75,9 +83,15 @@ async def test_plate_detail_shape(client, seed):
     sid = seed(make_result(("B1234ABC", "car")))
     _, (pid,) = await _ids(client, sid)
     body = await (await client.get(f"/api/plates/{pid}")).json()
-    expected = {"id": pid, "plate_text": "B1234ABC", "plate_bounding_box": [20, 60, 60, 75],
-                "plate_type": "Regular", "plate_status": "unknown", "plate_region": "B (Jakarta)",
-                "vehicle_class": "car"}
+    expected = {
+        "id": pid,
+        "plate_text": "B1234ABC",
+        "plate_bounding_box": [20, 60, 60, 75],
+        "plate_type": "Regular",
+        "plate_status": "unknown",
+        "plate_region": "B (Jakarta)",
+        "vehicle_class": "car",
+    }
     assert {k: body[k] for k in expected} == expected
     assert isinstance(body["timestamp"], str)
 
@@ -86,7 +100,9 @@ async def test_plate_detail_shape(client, seed):
 async def test_plate_update_both_verbs(client, seed, method):
     sid = seed(make_result(("B1234ABC", "car")))
     _, (pid,) = await _ids(client, sid)
-    resp = await client.request(method, f"/api/plates/{pid}", json={"plate_text": "d 456 xyz", "plate_status": "blacklist"})
+    resp = await client.request(
+        method, f"/api/plates/{pid}", json={"plate_text": "d 456 xyz", "plate_status": "blacklist"}
+    )
     assert resp.status == 200
     body = await resp.json()
     assert body["message"] == f"Successfully updated plate {pid}"
@@ -101,12 +117,18 @@ async def test_delete_plate_cascade_rules(client, seed):
     sid = seed(make_result(("B1A", "car"), loose_plate="F2B"))
     (vid,), (p_car, p_loose) = await _ids(client, sid)
     resp = await client.delete(f"/api/plates/{p_loose}")
-    assert await resp.json() == {"message": f"Successfully deleted plate {p_loose}", "plate_deleted": True,
-                                 "vehicle_deleted": False, "session_deleted": False}
+    assert await resp.json() == {
+        "message": f"Successfully deleted plate {p_loose}",
+        "plate_deleted": True,
+        "vehicle_deleted": False,
+        "session_deleted": False,
+    }
     resp = await client.delete(f"/api/plates/{p_car}")
     assert await resp.json() == {
         "message": f"Successfully deleted plate {p_car} and its associated vehicle",
-        "plate_deleted": True, "vehicle_deleted": True, "session_deleted": True,
+        "plate_deleted": True,
+        "vehicle_deleted": True,
+        "session_deleted": True,
     }
     assert (await client.get(f"/api/vehicles/{vid}")).status == 404
 
@@ -114,13 +136,21 @@ async def test_delete_plate_cascade_rules(client, seed):
 async def test_plate_with_sibling_keeps_vehicle(client, seed, repository, image_store):
     from datetime import datetime
 
-    from alprd.domain.messages import Box, Detection, ImageResult
     from web_factories import make_read
 
+    from alprd.domain.messages import Box, Detection, ImageResult
+
     car = Detection(Box(0, 0, 100, 100), 0.9, "car")
-    result = ImageResult(200, 200, (car,), (make_read("B1A", Box(1, 1, 9, 9), car), make_read("B2B", Box(2, 2, 9, 9), car)))
-    sid = repository.save_image_result(result, image_store.save(when=datetime.now(), original=None, annotated=None),
-                                       location="", detected_at=datetime.now(), processing_time_s=0.1)
+    result = ImageResult(
+        200, 200, (car,), (make_read("B1A", Box(1, 1, 9, 9), car), make_read("B2B", Box(2, 2, 9, 9), car))
+    )
+    sid = repository.save_image_result(
+        result,
+        image_store.save(when=datetime.now(), original=None, annotated=None),
+        location="",
+        detected_at=datetime.now(),
+        processing_time_s=0.1,
+    )
     (vid,), (p1, p2) = await _ids(client, sid)
     body = await (await client.delete(f"/api/plates/{p1}")).json()
     assert body["vehicle_deleted"] is False and body["session_deleted"] is False
@@ -196,6 +226,8 @@ async def test_malformed_json_is_422_not_500(client):
 
 async def test_lone_surrogate_in_json_is_422_not_500(client, seed):
     seed(make_result(("B1A", "car")))
-    resp = await client.put("/api/sessions/1", data=b'{"notes": "\\ud800"}', headers={"Content-Type": "application/json"})
+    resp = await client.put(
+        "/api/sessions/1", data=b'{"notes": "\\ud800"}', headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 422
     assert (await resp.json())["detail"][0]["type"] == "json_invalid"

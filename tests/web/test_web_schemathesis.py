@@ -18,19 +18,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aiohttp import web
+from web_factories import FixedPipeline, make_result
 
 from alprd.config import Config, ServerConfig, StorageConfig
 from alprd.storage.files import ImageStore
 from alprd.storage.repository import open_repository
 from alprd.web.app import create_app
 
-from web_factories import FixedPipeline, make_result
-
 MAX_EXAMPLES = 8
-CHECKS = ",".join((
-    "not_a_server_error", "status_code_conformance", "content_type_conformance",
-    "response_schema_conformance", "response_headers_conformance",
-))
+CHECKS = ",".join(
+    (
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+        "response_headers_conformance",
+    )
+)
 
 
 class LiveServer:
@@ -80,7 +84,9 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
         result = make_result(*((t, "car") for t in texts), loose_plate="AB12C", plateless=1)
         image = np.zeros((result.height, result.width, 3), np.uint8)
         images = store.save_result(image, result, annotated=image, when=datetime.now())
-        repository.save_image_result(result, images, location="Gate 1", detected_at=datetime.now(), processing_time_s=0.2)
+        repository.save_image_result(
+            result, images, location="Gate 1", detected_at=datetime.now(), processing_time_s=0.2
+        )
     repository.set_status("B1234ABC", "whitelist")
     with LiveServer(create_app(config, repository=repository, pipeline=FixedPipeline())) as server:
         yield server
@@ -89,10 +95,26 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(live, tmp_path):
     cmd = [
-        sys.executable, "-m", "schemathesis.cli", "run", f"http://127.0.0.1:{live.port}/openapi.json",
-        "--checks", CHECKS, "--max-examples", str(MAX_EXAMPLES), "--seed", "20251125",
-        "--phases", "examples,coverage,fuzzing", "--workers", "2", "--no-shrink",
-        "--request-timeout", "20", "--output-truncate", "true",
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"http://127.0.0.1:{live.port}/openapi.json",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--seed",
+        "20251125",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--workers",
+        "2",
+        "--no-shrink",
+        "--request-timeout",
+        "20",
+        "--output-truncate",
+        "true",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=170, cwd=tmp_path)
     tail = (proc.stdout + proc.stderr)[-6000:]

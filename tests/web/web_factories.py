@@ -8,11 +8,15 @@ import numpy as np
 from alprd.domain.messages import Box, Detection, ImageResult, OcrResult, PlateRead
 
 
-def make_read(text: str, box: Box, vehicle: Detection | None, confidence: float = 0.9,
-              background: str = "Black") -> PlateRead:
+def make_read(
+    text: str, box: Box, vehicle: Detection | None, confidence: float = 0.9, background: str = "Black"
+) -> PlateRead:
     return PlateRead(
-        plate=Detection(box, 0.8, "plate"), ocr=OcrResult(text, confidence), vehicle=vehicle,
-        text_color="White", background_color=background,
+        plate=Detection(box, 0.8, "plate"),
+        ocr=OcrResult(text, confidence),
+        vehicle=vehicle,
+        text_color="White",
+        background_color=background,
     )
 
 

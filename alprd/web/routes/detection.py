@@ -6,11 +6,12 @@ import asyncio
 import time
 from datetime import datetime
 
-from alprd.errors import InferenceUnavailableError, NotFoundError
 from alprd.domain.messages import CameraState, ImageResult
+from alprd.errors import InferenceUnavailableError, NotFoundError
 from alprd.storage.files import file_stamp
 from alprd.storage.repository import Repository
-from alprd.web import keys, schemas as s, serialize
+from alprd.web import keys, serialize
+from alprd.web import schemas as s
 from alprd.web.endpoint import MULTIPART, Call, Endpoint
 from alprd.web.upload import decode_image, read_upload
 
@@ -36,7 +37,11 @@ async def detect_image(call: Call) -> s.DetectImageResponse:
     repo = app[keys.REPOSITORY]
     try:
         session_id = await call.db(
-            repo.save_image_result, result, images, location=upload.location, detected_at=now,
+            repo.save_image_result,
+            result,
+            images,
+            location=upload.location,
+            detected_at=now,
             processing_time_s=time.perf_counter() - started,
         )
     except BaseException:
@@ -59,7 +64,11 @@ async def list_detections(call: Call) -> bytes:
 
 def _detections_json(repo: Repository, q: s.DetectionsQuery) -> bytes:
     rows, count = repo.list_detections(
-        limit=q.limit, offset=q.offset, vehicle_type=q.vehicleType, plate_type=q.plateType, search=q.search,
+        limit=q.limit,
+        offset=q.offset,
+        vehicle_type=q.vehicleType,
+        plate_type=q.plateType,
+        search=q.search,
     )
     return serialize.detection_list_json(rows, count)
 
@@ -67,9 +76,15 @@ def _detections_json(repo: Repository, q: s.DetectionsQuery) -> bytes:
 def line_state(state: CameraState) -> s.LineState:
     event = state.last_event
     return s.LineState(
-        line_id=state.camera_id, name=state.name, location=state.location, source=state.source,
-        connected=state.connected, fps_in=state.fps_in, fps_analysed=state.fps_analysed,
-        frames_dropped=state.frames_dropped, last_error=state.last_error,
+        line_id=state.camera_id,
+        name=state.name,
+        location=state.location,
+        source=state.source,
+        connected=state.connected,
+        fps_in=state.fps_in,
+        fps_analysed=state.fps_analysed,
+        frames_dropped=state.frames_dropped,
+        last_error=state.last_error,
         last_frame_at=_when(state.last_frame_s),
         latest_plate=event.text if event else None,
         latest_plate_at=_when(event.last_seen_s) if event else None,
@@ -97,16 +112,21 @@ async def test_line(call: Call) -> s.LineTestResult:
     plated = {id(r.vehicle) for r in result.reads if r.vehicle is not None}
     pairs += [s.VehicleAndPlate(vehicle=_vehicle(v, 0), plate=None) for v in result.vehicles if id(v) not in plated]
     return s.LineTestResult(
-        line=line_state(state), timestamp=file_stamp(datetime.now()),
-        processing_time=round(time.perf_counter() - started, 3), image_resolution=result.resolution,
+        line=line_state(state),
+        timestamp=file_stamp(datetime.now()),
+        processing_time=round(time.perf_counter() - started, 3),
+        image_resolution=result.resolution,
         list_vehicle_and_plate_information=pairs,
     )
 
 
 def _vehicle(det, index: int) -> s.DetectedVehicle:
     return s.DetectedVehicle(
-        vehicle_class=det.label, vehicle_confidence_score=det.confidence, vehicle_image_path="",
-        id=index, vehicle_bounding_box=det.box.as_int_list(),
+        vehicle_class=det.label,
+        vehicle_confidence_score=det.confidence,
+        vehicle_image_path="",
+        id=index,
+        vehicle_bounding_box=det.box.as_int_list(),
     )
 
 
@@ -115,22 +135,52 @@ def _read_pair(result: ImageResult, i: int) -> s.VehicleAndPlate:
     return s.VehicleAndPlate(
         vehicle=_vehicle(read.vehicle, 0) if read.vehicle else None,
         plate=s.DetectedPlate(
-            plate_text=read.ocr.text, ocr_confidence=read.ocr.confidence, plate_image_path="", id=0,
-            plate_bounding_box=read.plate.box.as_int_list(), plate_type=read.plate_type,
-            plate_status="unknown", plate_region=read.region_label,
+            plate_text=read.ocr.text,
+            ocr_confidence=read.ocr.confidence,
+            plate_image_path="",
+            id=0,
+            plate_bounding_box=read.plate.box.as_int_list(),
+            plate_type=read.plate_type,
+            plate_status="unknown",
+            plate_region=read.region_label,
         ),
     )
 
 
 ENDPOINTS = (
-    Endpoint("POST", ("/detect/image", "/detect_image"), detect_image, "Detect Image",
-             body=s.Body_detect_image_detect_image_post, body_media=(MULTIPART,),
-             response=s.DetectImageResponse, errors=(400, 413, 415, 503, 507)),
-    Endpoint("GET", ("/api/detection/latest", "/latest_detection"), latest_detection, "Get Latest Detection",
-             response=s.LatestDetection),
-    Endpoint("GET", ("/detections", "/api/detections"), list_detections, "Get Detections",
-             query=s.DetectionsQuery, response=s.DetectionList),
+    Endpoint(
+        "POST",
+        ("/detect/image", "/detect_image"),
+        detect_image,
+        "Detect Image",
+        body=s.Body_detect_image_detect_image_post,
+        body_media=(MULTIPART,),
+        response=s.DetectImageResponse,
+        errors=(400, 413, 415, 503, 507),
+    ),
+    Endpoint(
+        "GET",
+        ("/api/detection/latest", "/latest_detection"),
+        latest_detection,
+        "Get Latest Detection",
+        response=s.LatestDetection,
+    ),
+    Endpoint(
+        "GET",
+        ("/detections", "/api/detections"),
+        list_detections,
+        "Get Detections",
+        query=s.DetectionsQuery,
+        response=s.DetectionList,
+    ),
     Endpoint("GET", ("/api/detect/lines",), detect_lines, "Get Detection Lines", response=s.LineList),
-    Endpoint("GET", ("/api/detect/line/{line_id}/test",), test_line, "Get Line Detection",
-             path_params=s.LinePath, response=s.LineTestResult, errors=(404,)),
+    Endpoint(
+        "GET",
+        ("/api/detect/line/{line_id}/test",),
+        test_line,
+        "Get Line Detection",
+        path_params=s.LinePath,
+        response=s.LineTestResult,
+        errors=(404,),
+    ),
 )

@@ -8,7 +8,8 @@ from aiohttp import web
 
 from alprd import __version__
 from alprd.errors import NotFoundError
-from alprd.web import keys, schemas as s
+from alprd.web import keys
+from alprd.web import schemas as s
 from alprd.web.endpoint import Call, Endpoint
 
 
@@ -51,8 +52,11 @@ async def get_static(call: Call) -> web.FileResponse:
 async def root(call: Call) -> s.Root:
     ok = await call.db(call.app[keys.REPOSITORY].ping)
     return s.Root(
-        message="alprd licence plate recognition API", status="online" if ok else "degraded",
-        version=__version__, docs="/docs", database={"accessible": ok},
+        message="alprd licence plate recognition API",
+        status="online" if ok else "degraded",
+        version=__version__,
+        docs="/docs",
+        database={"accessible": ok},
     )
 
 
@@ -60,8 +64,26 @@ _FILE = "application/octet-stream"
 
 ENDPOINTS = (
     Endpoint("GET", ("/",), root, "Root", tag="health", response=s.Root),
-    Endpoint("GET", ("/outputs/{path}",), get_output, "Get Output File", tag="files", path_params=s.FilePath,
-             response_media=_FILE, errors=(404,), route_patterns={"/outputs/{path}": "/outputs/{path:.+}"}),
-    Endpoint("GET", ("/static/{path}",), get_static, "Get Static File", tag="files", path_params=s.FilePath,
-             response_media=_FILE, errors=(404,), route_patterns={"/static/{path}": "/static/{path:.+}"}),
+    Endpoint(
+        "GET",
+        ("/outputs/{path}",),
+        get_output,
+        "Get Output File",
+        tag="files",
+        path_params=s.FilePath,
+        response_media=_FILE,
+        errors=(404,),
+        route_patterns={"/outputs/{path}": "/outputs/{path:.+}"},
+    ),
+    Endpoint(
+        "GET",
+        ("/static/{path}",),
+        get_static,
+        "Get Static File",
+        tag="files",
+        path_params=s.FilePath,
+        response_media=_FILE,
+        errors=(404,),
+        route_patterns={"/static/{path}": "/static/{path:.+}"},
+    ),
 )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from alprd.errors import NotFoundError
-from alprd.web import keys, schemas as s
+from alprd.web import keys
+from alprd.web import schemas as s
 from alprd.web.endpoint import FORM, JSON, Call, Endpoint
 
 
@@ -25,8 +26,10 @@ async def regions_summary(call: Call) -> s.RegionSummary:
     counts = await call.db(call.app[keys.REPOSITORY].counts_by, "region")
     regions = [
         s.RegionCount(
-            code=code, name=pack.regions.get(code, "Unknown" if not code else code),
-            region=f"{code} ({pack.regions[code]})" if code in pack.regions else (code or "Unknown"), count=n,
+            code=code,
+            name=pack.regions.get(code, "Unknown" if not code else code),
+            region=f"{code} ({pack.regions[code]})" if code in pack.regions else (code or "Unknown"),
+            count=n,
         )
         for code, n in counts
     ]
@@ -64,25 +67,74 @@ async def sync_all(call: Call) -> s.SyncResult:
     details = await call.db(call.app[keys.REPOSITORY].sync_all_statuses)
     total = sum(details.values())
     return s.SyncResult(
-        status="success", message=f"Successfully synchronized {total} plate statuses",
+        status="success",
+        message=f"Successfully synchronized {total} plate statuses",
         details=s.SyncDetails(**details),
     )
 
 
 ENDPOINTS = (
-    Endpoint("GET", ("/api/plate/regions", "/api/plates/regions"), list_regions, "Get Plate Regions",
-             tag="regions", response=s.RegionList),
-    Endpoint("GET", ("/api/plates/regions/summary",), regions_summary, "Get Plate Regions Summary",
-             tag="regions", response=s.RegionSummary),
-    Endpoint("GET", ("/api/plate/region/{code}", "/api/plates/regions/{code}"), get_region,
-             "Get Plate Region by Code", tag="regions", path_params=s.RegionPath, response=s.Region, errors=(404,)),
-    Endpoint("GET", ("/api/plate-status",), list_plate_statuses, "Get Plate Statuses", tag="plate-status",
-             response=s.PlateStatusList),
-    Endpoint("POST", ("/api/plate-status",), add_plate_status, "Add Plate Status", tag="plate-status",
-             body=s.Body_add_plate_status_api_plate_status_post, body_media=(JSON, FORM),
-             response=s.StatusMessage, errors=(400,)),
-    Endpoint("POST", ("/api/plate-status/sync-all",), sync_all, "Sync All Plate Statuses", tag="plate-status",
-             response=s.SyncResult),
-    Endpoint("DELETE", ("/api/plate-status/{plate_text}",), remove_plate_status, "Remove Plate Status",
-             tag="plate-status", path_params=s.PlateTextPath, response=s.StatusMessage, errors=(404,)),
+    Endpoint(
+        "GET",
+        ("/api/plate/regions", "/api/plates/regions"),
+        list_regions,
+        "Get Plate Regions",
+        tag="regions",
+        response=s.RegionList,
+    ),
+    Endpoint(
+        "GET",
+        ("/api/plates/regions/summary",),
+        regions_summary,
+        "Get Plate Regions Summary",
+        tag="regions",
+        response=s.RegionSummary,
+    ),
+    Endpoint(
+        "GET",
+        ("/api/plate/region/{code}", "/api/plates/regions/{code}"),
+        get_region,
+        "Get Plate Region by Code",
+        tag="regions",
+        path_params=s.RegionPath,
+        response=s.Region,
+        errors=(404,),
+    ),
+    Endpoint(
+        "GET",
+        ("/api/plate-status",),
+        list_plate_statuses,
+        "Get Plate Statuses",
+        tag="plate-status",
+        response=s.PlateStatusList,
+    ),
+    Endpoint(
+        "POST",
+        ("/api/plate-status",),
+        add_plate_status,
+        "Add Plate Status",
+        tag="plate-status",
+        body=s.Body_add_plate_status_api_plate_status_post,
+        body_media=(JSON, FORM),
+        response=s.StatusMessage,
+        errors=(400,),
+    ),
+    Endpoint(
+        "POST",
+        ("/api/plate-status/sync-all",),
+        sync_all,
+        "Sync All Plate Statuses",
+        tag="plate-status",
+        response=s.SyncResult,
+    ),
+    Endpoint(
+        "DELETE",
+        ("/api/plate-status/{plate_text}",),
+        remove_plate_status,
+        "Remove Plate Status",
+        tag="plate-status",
+        path_params=s.PlateTextPath,
+        response=s.StatusMessage,
+        errors=(404,),
+    ),
 )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from alprd.web import keys, schemas as s, serialize
+from alprd.web import keys, serialize
+from alprd.web import schemas as s
 from alprd.web.endpoint import Call, Endpoint
 
 
@@ -49,16 +50,51 @@ _TAG = "locations"
 
 ENDPOINTS = (
     Endpoint("GET", _ROOT, list_locations, "Get All Locations", tag=_TAG, response=s.LocationList),
-    Endpoint("POST", _ROOT, create_location, "Create Location", tag=_TAG, body=s.LocationCreate,
-             response=s.Location, errors=(400,)),
-    Endpoint("GET", ("/api/locations/types",), location_types, "Get Location Types", tag=_TAG,
-             response=s.LocationTypes),
-    Endpoint("GET", ("/api/locations/count",), location_count, "Get Location Count", tag=_TAG,
-             response=s.LocationCount),
-    Endpoint("GET", (_ONE,), get_location, "Get Location", tag=_TAG, path_params=s.LocationPath,
-             response=s.Location, errors=(404,)),
-    Endpoint("PUT", (_ONE,), update_location, "Update Location", tag=_TAG, path_params=s.LocationPath,
-             body=s.LocationBase, response=s.Location, errors=(400, 404)),
-    Endpoint("DELETE", (_ONE,), delete_location, "Delete Location", tag=_TAG, path_params=s.LocationPath,
-             response=s.LocationDeleted, errors=(404,)),
+    Endpoint(
+        "POST",
+        _ROOT,
+        create_location,
+        "Create Location",
+        tag=_TAG,
+        body=s.LocationCreate,
+        response=s.Location,
+        errors=(400,),
+    ),
+    Endpoint(
+        "GET", ("/api/locations/types",), location_types, "Get Location Types", tag=_TAG, response=s.LocationTypes
+    ),
+    Endpoint(
+        "GET", ("/api/locations/count",), location_count, "Get Location Count", tag=_TAG, response=s.LocationCount
+    ),
+    Endpoint(
+        "GET",
+        (_ONE,),
+        get_location,
+        "Get Location",
+        tag=_TAG,
+        path_params=s.LocationPath,
+        response=s.Location,
+        errors=(404,),
+    ),
+    Endpoint(
+        "PUT",
+        (_ONE,),
+        update_location,
+        "Update Location",
+        tag=_TAG,
+        path_params=s.LocationPath,
+        body=s.LocationBase,
+        response=s.Location,
+        errors=(400, 404),
+    ),
+    Endpoint(
+        "DELETE",
+        (_ONE,),
+        delete_location,
+        "Delete Location",
+        tag=_TAG,
+        path_params=s.LocationPath,
+        response=s.LocationDeleted,
+        errors=(404,),
+    ),
 )

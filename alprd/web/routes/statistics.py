@@ -7,14 +7,20 @@ from datetime import date, datetime, timedelta
 from aiohttp import web
 
 from alprd.storage.repository import Repository
-from alprd.web import keys, schemas as s
+from alprd.web import keys
+from alprd.web import schemas as s
 from alprd.web.endpoint import Call, Endpoint
 from alprd.web.routes.lists import regions_summary
 
 PREFIX = "/api/statistics"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 REQUIRED_METHODS = (
-    "total_detections", "counts_by", "daily_counts", "hourly_counts", "weekday_counts", "ping",
+    "total_detections",
+    "counts_by",
+    "daily_counts",
+    "hourly_counts",
+    "weekday_counts",
+    "ping",
 )
 
 
@@ -106,16 +112,25 @@ async def status(call: Call) -> s.StatusReport:
         status="online" if accessible else "degraded",
         timestamp=datetime.now().isoformat(),
         database=s.DatabaseInfo(
-            accessible=accessible, path=str(call.app[keys.CONFIG].storage.database),
-            available_methods=available, missing_methods=[m for m in REQUIRED_METHODS if m not in available],
+            accessible=accessible,
+            path=str(call.app[keys.CONFIG].storage.database),
+            available_methods=available,
+            missing_methods=[m for m in REQUIRED_METHODS if m not in available],
         ),
         router=s.RouterInfo(prefix=PREFIX, tags=["statistics"], routes=statistics_routes(call.app)),
     )
 
 
 def _ep(name: str, handler, summary: str, response, *, days: bool = False) -> Endpoint:
-    return Endpoint("GET", (f"{PREFIX}/{name}",), handler, summary, tag="statistics",
-                    query=s.DaysQuery if days else None, response=response)
+    return Endpoint(
+        "GET",
+        (f"{PREFIX}/{name}",),
+        handler,
+        summary,
+        tag="statistics",
+        query=s.DaysQuery if days else None,
+        response=response,
+    )
 
 
 ENDPOINTS = (
