@@ -5,6 +5,10 @@
 - indonesia-plate-crops: split by plate TEXT (same vehicle photographed twice stays on
   one side); validation files in ``splits/id_val.txt``.
 - openalpr-eu: validation only, the labelled box cropped out of each photo.
+- indonesia-plates-extra and vietnam-eu-plate-crops: split by SOURCE (camera /
+  photographer group, ``meta.csv``'s ``group``), never by file: the groups in
+  ``HELD_OUT_GROUPS`` are validation only, so their numbers say how a model reads plates
+  from cameras it never saw.
 """
 
 from __future__ import annotations
@@ -70,6 +74,41 @@ def load_crops(root: Path, rows: list[tuple[str, str]]) -> list[Crop]:
         if image is not None:
             crops.append(Crop(name, image, text))
     return crops
+
+
+# Validation-only sources of the two source-labelled sets (chosen before any model was
+# trained on them; see models/plate-ocr/README.md "Validation protocol").
+HELD_OUT_GROUPS = {
+    "indonesia-plates-extra": {
+        "exchioz-street": "ID street cameras (cars and motorcycles, small crops)",
+        "motoplat-manual": "ID motorcycles, Lombok parking and Medan street video",
+        "motoplat-camcrop": "ID motorcycles, Medan street camera",
+    },
+    "vietnam-eu-plate-crops": {
+        "VN-ndata": "VN varied photos, mostly two-row",
+        "VN-CarLongPlate": "VN one-row car plates",
+        "EU-iwt": "Czech plates",
+    },
+}
+
+
+def grouped_rows(dataset: str, root: Path = DATASETS) -> list[tuple[str, str, str, str]]:
+    """(file, plate, group, vehicle) of a set with ``labels.csv`` and ``meta.csv``."""
+    with open(root / dataset / "labels.csv", newline="") as f:
+        plates = {r["file"]: r["plate"] for r in csv.DictReader(f)}
+    with open(root / dataset / "meta.csv", newline="") as f:
+        return sorted((r["file"], plates[r["file"]], r["group"], r["vehicle"]) for r in csv.DictReader(f)
+                      if r["file"] in plates)
+
+
+def grouped_crops(dataset: str, held_out: bool, groups: set[str] | None = None,
+                  vehicle: str | None = None) -> list[Crop]:
+    """The training (``held_out=False``) or validation part of a source-labelled set,
+    optionally only some groups or one vehicle kind."""
+    held = set(HELD_OUT_GROUPS[dataset])
+    rows = [(f, p) for f, p, g, v in grouped_rows(dataset)
+            if (g in held) == held_out and (groups is None or g in groups) and (vehicle is None or v == vehicle)]
+    return load_crops(DATASETS / dataset, rows)
 
 
 def us_crops(holdout: bool) -> list[Crop]:

@@ -24,8 +24,10 @@ from training.ocr_model import INPUT_HW, VOCAB, PlateOcrNet
 
 
 def load_model(checkpoint: Path) -> PlateOcrNet:
-    model = PlateOcrNet(with_softmax=True)
-    model.load_state_dict(torch.load(checkpoint, weights_only=True)["model"])
+    state = torch.load(checkpoint, weights_only=True)["model"]
+    rows = state["head.3.weight"].shape[0] // len(VOCAB)  # one-row (v1) or two-row (v2) read-out
+    model = PlateOcrNet(with_softmax=True, rows=rows)
+    model.load_state_dict(state)
     return model.eval()
 
 

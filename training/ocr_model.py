@@ -9,8 +9,11 @@ and runner-up, which the country packs use to re-rank candidates.
 
 A CTC read-out shares one character classifier across positions, so it learns from
 far fewer samples than per-slot heads do (measured: slot heads had barely left chance
-after 200 steps here); plates read left to right on one line (two-line plates are
-read top line first when the lines are offset, and are the weak spot).
+after 200 steps here). Version 2 reads two rows: each of the 32 columns (whose features
+see the whole plate height) emits a top-row and a bottom-row class, and the frames are
+the 32 top-row ones followed by the 32 bottom-row ones, so CTC reads a two-row plate
+(Vietnamese motorbikes) top row first, and a one-row plate in the top-row frames with
+blanks below; rows that are not the registration (expiry date, city) learn blank.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ BLANK = "_"
 VOCAB = ALPHABET + BLANK
 BLANK_INDEX = len(VOCAB) - 1
 MAX_TEXT = 10  # longest plate text a label may have
-FRAMES = 32  # output columns: 4 input pixels each
+COLUMNS = 32  # feature columns: 4 input pixels each
+ROWS = 2  # text rows read per column (version 1 models: 1)
+FRAMES = COLUMNS * ROWS  # CTC frames: the top row's columns, then the bottom row's
 INPUT_HW = (64, 128)
 
 
@@ -32,8 +37,9 @@ def _conv(c_in: int, c_out: int) -> list[nn.Module]:
 
 
 class PlateOcrNet(nn.Module):
-    def __init__(self, width: int = 16, dropout: float = 0.2, with_softmax: bool = False) -> None:
+    def __init__(self, width: int = 16, dropout: float = 0.2, with_softmax: bool = False, rows: int = ROWS) -> None:
         super().__init__()
+        self.rows = rows
         w = width
         self.features = nn.Sequential(
             *_conv(1, w), nn.MaxPool2d(2),                      # 32 x 64
@@ -44,14 +50,15 @@ class PlateOcrNet(nn.Module):
         )
         self.head = nn.Sequential(
             nn.Conv1d(6 * w * 4, 8 * w, 3, padding=1), nn.ReLU(inplace=True), nn.Dropout(dropout),
-            nn.Conv1d(8 * w, len(VOCAB), 1),
+            nn.Conv1d(8 * w, len(VOCAB) * rows, 1),
         )
         self.with_softmax = with_softmax
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = self.features(x * (1.0 / 127.5) - 1.0)  # N x C x 4 x 32
         n, c, h, t = f.shape
-        logits = self.head(f.reshape(n, c * h, t)).transpose(1, 2)  # N x T x V
+        logits = self.head(f.reshape(n, c * h, t))  # N x (rows V) x T
+        logits = logits.reshape(n, self.rows, len(VOCAB), t).permute(0, 1, 3, 2).reshape(n, self.rows * t, len(VOCAB))
         return torch.softmax(logits, dim=-1) if self.with_softmax else torch.log_softmax(logits, dim=-1)
 
 

@@ -29,6 +29,7 @@ from training import data
 from training.augment import augment, to_base
 from training.ocr_model import BLANK_INDEX, INPUT_HW, MAX_TEXT, PlateOcrNet, decode, encode
 from training.synth import make_sample
+from training.synth.generate import V2_WEIGHTS
 
 
 @dataclass
@@ -188,6 +189,31 @@ def report(model: nn.Module, val: dict[str, list[data.Crop]], step: int) -> None
     print(f"val step {step} {rates}", flush=True)
 
 
+def real_pools() -> tuple[list[Pool], list[float]]:
+    """Every real training crop (the held-out sources excluded), and each pool's share of
+    the real part of a batch."""
+    pools = [
+        real_pool(data.us_crops(holdout=False)),
+        real_pool(data.id_crops(val=False)),
+        real_pool(data.grouped_crops("indonesia-plates-extra", held_out=False)),
+        real_pool(data.grouped_crops("vietnam-eu-plate-crops", held_out=False)),
+    ]
+    return pools, [0.3, 0.3, 0.25, 0.15]
+
+
+def validation_sets() -> dict[str, list[data.Crop]]:
+    """Crops no model trains on, by source (see training/data.py)."""
+    return {
+        "eu": data.eu_crops(),
+        "us_holdout": data.us_crops(holdout=True),
+        "id_val": data.id_crops(val=True),
+        "idx_street": data.grouped_crops("indonesia-plates-extra", True, {"exchioz-street"}),
+        "idx_moto": data.grouped_crops("indonesia-plates-extra", True, {"motoplat-manual", "motoplat-camcrop"}),
+        "vn_val": data.grouped_crops("vietnam-eu-plate-crops", True, {"VN-ndata", "VN-CarLongPlate"}),
+        "cz_iwt": data.grouped_crops("vietnam-eu-plate-crops", True, {"EU-iwt"}),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--synth", type=Path, nargs="+", required=True)
@@ -200,21 +226,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup-steps", type=int, default=100)
     ap.add_argument("--init", type=Path, help="start from this checkpoint (fine-tuning)")
+    ap.add_argument("--init-onnx", type=Path, help="start a two-row model from a one-row model's ONNX file")
     ap.add_argument("--online-fraction", type=float, default=0.15,
-                    help="share of each batch rendered fresh by the generator (EU-weighted)")
+                    help="share of each batch rendered fresh by the generator")
+    ap.add_argument("--real-fraction", type=float, default=0.4, help="share of each batch from real crops")
+    ap.add_argument("--online-styles", default=",".join(V2_WEIGHTS),
+                    help="styles rendered fresh (comma-separated; default: the v2 mix's)")
     args = ap.parse_args(argv)
     cfg = TrainConfig(max_minutes=args.max_minutes, max_steps=args.max_steps, batch=args.batch, lr=args.lr,
-                      seed=args.seed, out=args.out, threads=args.threads, warmup_steps=args.warmup_steps)
+                      seed=args.seed, out=args.out, threads=args.threads, warmup_steps=args.warmup_steps,
+                      real_fraction=args.real_fraction)
     synth = load_synth(args.synth)
-    us, idn = real_pool(data.us_crops(holdout=False)), real_pool(data.id_crops(val=False))
-    print(f"synthetic {len(synth.images)}, US train {len(us.images)}, ID train {len(idn.images)}", flush=True)
+    reals, shares = real_pools()
+    print(f"synthetic {len(synth.images)}, real " + ", ".join(str(len(p.images)) for p in reals), flush=True)
     model = PlateOcrNet()
     if args.init:
         model.load_state_dict(torch.load(args.init, weights_only=True)["model"])
-    val = {"eu": data.eu_crops(), "us_holdout": data.us_crops(holdout=True), "id_val": data.id_crops(val=True)}
+    elif args.init_onnx:
+        from training.warm_start import from_onnx
+
+        calibration = np.stack([preprocess(c.image) for c in data.us_crops(holdout=False)[:256]])
+        model = from_onnx(args.init_onnx, torch.from_numpy(calibration[:, None].astype(np.float32)))
     r, o = cfg.real_fraction, args.online_fraction
-    pools = [synth, us, idn, online_pool(("eu", "eu", "us", "id"))]
-    train(cfg, pools, [1 - r - o, r * 0.45, r * 0.55, o], model, val)
+    pools = [synth, *reals, online_pool(tuple(args.online_styles.split(",")))]
+    train(cfg, pools, [1 - r - o, *(r * s for s in shares), o], model, validation_sets())
     return 0
 
 

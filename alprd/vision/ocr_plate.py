@@ -3,8 +3,9 @@ run through OpenVINO; numpy and OpenCV for the rest.
 
 Model (``models/plate-ocr/plate_ocr.xml``, trained by ``training/train_ocr.py``, see
 its README): input ``[N, 1, 64, 128]`` grey pixel values 0..255 (float32), output
-``[N, 32, 37]`` per-frame probabilities over ``0-9 A-Z`` and the CTC blank ``_``.
-Greedy CTC gives the text; each character's best frame gives its confidence and its
+``[N, 64, 37]`` per-frame probabilities over ``0-9 A-Z`` and the CTC blank ``_``: the
+32 columns' top-row frames, then their bottom-row frames, so a two-row plate reads top
+row first (a one-row model, ``[N, 32, 37]``, loads too). Greedy CTC gives the text; each character's best frame gives its confidence and its
 runner-up (another character, or blank: "maybe no character here"), from which the
 top-k candidates are built for the country pack to re-rank (``rerank.py``). The overall
 confidence is the geometric mean of the character confidences (comparable across
@@ -30,7 +31,8 @@ from alprd.errors import ModelError
 ENGINE_NAME = "plate"
 VOCAB = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"  # '_' is the CTC blank
 BLANK_INDEX = len(VOCAB) - 1
-FRAMES = 32
+FRAMES = 32  # CTC frames per text row: a one-row (v1) model has 32, a two-row (v2) model 64
+ROWS = (1, 2)
 INPUT_HW = (64, 128)
 MAX_CANDIDATES = 5
 UNSURE_POSITIONS = 3  # candidates swap runner-ups in at most this many least-sure places
@@ -124,15 +126,18 @@ def result_from_probs(probs: np.ndarray) -> OcrResult:
 
 
 def check_model(model: ov.Model, path: Path) -> None:
-    """Raise ModelError unless the model is [N,1,64,128] -> [N,32,37]."""
+    """Raise ModelError unless the model is [N,1,64,128] -> [N,32,37] (one text row)
+    or [N,64,37] (two rows: the top row's 32 frames, then the bottom row's)."""
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ModelError(f"{path}: expected one input and one output")
     pin, pout = model.input(0).get_partial_shape(), model.output(0).get_partial_shape()
-    want_in, want_out = (1, *INPUT_HW), (FRAMES, len(VOCAB))
+    want_in = (1, *INPUT_HW)
     if pin.rank.is_dynamic or pin.rank.get_length() != 4 or [d.get_length() for d in pin[1:]] != list(want_in):
         raise ModelError(f"{path}: input shape is {pin}, expected [?,{','.join(map(str, want_in))}]")
-    if pout.rank.is_dynamic or pout.rank.get_length() != 3 or [d.get_length() for d in pout[1:]] != list(want_out):
-        raise ModelError(f"{path}: output shape is {pout}, expected [?,{','.join(map(str, want_out))}]")
+    wanted = [[FRAMES * rows, len(VOCAB)] for rows in ROWS]
+    if pout.rank.is_dynamic or pout.rank.get_length() != 3 or [d.get_length() for d in pout[1:]] not in wanted:
+        raise ModelError(f"{path}: output shape is {pout}, expected [?,{FRAMES},{len(VOCAB)}] or "
+                         f"[?,{2 * FRAMES},{len(VOCAB)}]")
     if model.has_rt_info(["alprd", "vocab"]) and model.get_rt_info(["alprd", "vocab"]).astype(str) != VOCAB:
         raise ModelError(f"{path}: the model's alphabet differs from this reader's")
 
@@ -151,6 +156,7 @@ class PlateOcr:
         except RuntimeError as exc:
             raise ModelError(f"{self.path}: cannot read model: {str(exc).splitlines()[0]}") from exc
         check_model(model, self.path)
+        self.frames = model.output(0).get_partial_shape()[1].get_length()
         if model.input(0).get_partial_shape()[0].is_static:
             model.reshape({model.input(0).get_any_name(): ov.PartialShape([-1, 1, *INPUT_HW])})
         try:
@@ -162,9 +168,9 @@ class PlateOcr:
             self._idle.put(compiled.create_infer_request())
 
     def probabilities(self, crops: Sequence[np.ndarray]) -> np.ndarray:
-        """``[N, 32, 37]`` frame probabilities for BGR crops."""
+        """``[N, frames, 37]`` frame probabilities for BGR crops."""
         if not crops:
-            return np.zeros((0, FRAMES, len(VOCAB)), np.float32)
+            return np.zeros((0, self.frames, len(VOCAB)), np.float32)
         request = self._idle.get()
         try:
             request.infer({0: preprocess(crops)})

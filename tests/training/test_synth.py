@@ -12,14 +12,47 @@ from training.synth import STYLES, make_sample, render_clean
 from training.synth.fonts import plate_fonts
 from training.synth.render import render_id
 from training.synth.texts import regex_text
+from training.synth.world import WORLD_STYLES
 
 
 def test_plate_fonts_are_installed():
     assert len(plate_fonts()) >= 2
 
 
-def test_every_pack_and_the_eu_and_us_styles_are_styles():
-    assert set(available_packs()) | {"eu", "us"} == set(STYLES)
+def test_every_pack_the_eu_and_us_and_the_world_styles_are_styles():
+    assert set(available_packs()) | {"eu", "us"} | set(WORLD_STYLES) == set(STYLES)
+
+
+# The label is the registration only: the rows around it (city, country, expiry date)
+# are drawn but never in the text; two-row plates read top row first.
+WORLD_LABELS = {
+    "id_moto": r"[A-Z]{1,2}[1-9][0-9]{0,3}[A-Z]{0,3}",
+    "br_old": r"[A-Z]{3}[0-9]{4}",
+    "mercosul": r"[A-Z]{3}[0-9][A-Z][0-9]{2}|[A-Z]{2}[0-9]{3}[A-Z]{2}|[A-Z]{3}[0-9]{4}|[A-Z]{4}[0-9]{3}",
+    "vn2": r"[0-9]{2}[A-Z][A-Z0-9]?[0-9]{4,5}",
+    "vn1": r"[0-9]{2}[A-Z]{1,2}[0-9]{4,5}",
+    "uk": r"[A-Z]{2}[0-9]{2}[A-Z]{3}|[A-Z][0-9]{3}[A-Z]{3}|[A-Z]{3}[0-9]{3}[A-Z]",
+}
+
+
+@pytest.mark.parametrize("style", sorted(WORLD_LABELS))
+def test_world_labels_are_the_registration_only(style):
+    for seed in range(40):
+        _, text = render_clean(style, np.random.default_rng(seed))
+        assert re.fullmatch(WORLD_LABELS[style], text), (style, text)
+
+
+def test_id_motorcycle_labels_fit_the_id_pack():
+    pack = load_pack("id")
+    for seed in range(40):
+        _, text = render_clean("id_moto", np.random.default_rng(seed))
+        assert pack.matches_format(text), text
+
+
+def test_two_row_plates_are_squarer_than_one_row_plates():
+    two = [render_clean("vn2", np.random.default_rng(s))[0] for s in range(10)]
+    one = [render_clean("vn1", np.random.default_rng(s))[0] for s in range(10)]
+    assert max(p.shape[1] / p.shape[0] for p in two) < 1.7 < min(p.shape[1] / p.shape[0] for p in one)
 
 
 @pytest.mark.parametrize("style", STYLES)

@@ -116,8 +116,9 @@ def test_committed_model_is_the_default(reader):
 
 def test_reads_rendered_plates_of_every_pack(reader):
     from training.synth import STYLES, render_clean
+    from training.synth.world import WORLD_STYLES
 
-    for style in STYLES:
+    for style in [s for s in STYLES if s not in WORLD_STYLES]:  # the v1 model's styles
         rng = np.random.default_rng(2024)
         plates = [render_clean(style, rng) for _ in range(12)]
         results = reader.read_batch([cv2.cvtColor(img, cv2.COLOR_RGB2BGR) for img, _ in plates])

@@ -45,10 +45,12 @@ def crop(img: np.ndarray, corners: np.ndarray, rng: np.random.Generator) -> np.n
     return img[ya:yb, xa:xb]
 
 
-def capture_resolution(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Down-sample to a random capture width (far plates are 60-100 px wide)."""
+def capture_resolution(img: np.ndarray, rng: np.random.Generator, small: bool = False) -> np.ndarray:
+    """Down-sample to a random capture width (far plates are 60-100 px wide; with
+    ``small``, 40-110 px: street cameras' motorcycle plates, 30-50 px high)."""
     h, w = img.shape[:2]
-    width = int(np.exp(rng.uniform(np.log(50), np.log(320))))
+    lo, hi = (40, 110) if small else (50, 320)
+    width = int(np.exp(rng.uniform(np.log(lo), np.log(hi))))
     height = max(8, int(h * width / w))
     return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
 
@@ -119,11 +121,12 @@ def jpeg(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else img
 
 
-def degrade(plate: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Clean RGB plate -> degraded grey crop (uint8, any size)."""
+def degrade(plate: np.ndarray, rng: np.random.Generator, small: bool = False) -> np.ndarray:
+    """Clean RGB plate -> degraded grey crop (uint8, any size); ``small``: a far,
+    low-resolution capture."""
     img, corners = scene(plate, rng)
     img = crop(img, corners, rng)
-    img = capture_resolution(img, rng)
+    img = capture_resolution(img, rng, small)
     img = blur(img, rng)
     img = light(img, rng)
     img = occlude(img, rng)

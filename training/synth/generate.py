@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import zlib
 from dataclasses import dataclass
 
 import cv2
@@ -16,12 +17,19 @@ from alprd.packs import available_packs, load_pack
 from training.synth import texts
 from training.synth.degrade import degrade
 from training.synth.render import render_eu, render_generic, render_id, render_us
+from training.synth.world import SMALL_STYLES, WORLD_STYLES
 
-# Synthetic styles: EU and US-style plates and every country pack by its code. The
-# first three keep their places (a style's index seeds its samples, so adding a pack
-# must not change the samples of the others).
+# Synthetic styles: EU and US-style plates, the world's layouts (training/synth/world.py)
+# and every country pack by its code (drawn from its format regexes). The first three
+# are seeded by their index (as the earlier models' sets were), the rest by a hash of
+# their name, so adding a style or a pack never changes the samples of another.
 _FIRST_STYLES = ("eu", "id", "us")
-STYLES: tuple[str, ...] = _FIRST_STYLES + tuple(sorted(set(available_packs()) - set(_FIRST_STYLES)))
+STYLES: tuple[str, ...] = (_FIRST_STYLES + tuple(WORLD_STYLES)
+                           + tuple(sorted(set(available_packs()) - set(_FIRST_STYLES) - set(WORLD_STYLES))))
+# The v2 mix (share of pre-rendered samples per style).
+V2_WEIGHTS = {"eu": 0.16, "id": 0.16, "us": 0.14, "id_moto": 0.16, "br_old": 0.05, "mercosul": 0.07, "vn2": 0.09,
+              "vn1": 0.03, "uk": 0.04, "asia": 0.06, "two_row": 0.04}
+V1_WEIGHTS = {"eu": 0.45, "us": 0.3, "id": 0.25}
 INPUT_HW = (64, 128)
 
 
@@ -39,6 +47,8 @@ def render_clean(style: str, rng: np.random.Generator) -> tuple[np.ndarray, str]
     if style == "us":
         groups = texts.us_text(rng)
         return render_us(groups, rng), "".join(groups)
+    if style in WORLD_STYLES:
+        return WORLD_STYLES[style](rng)
     pack = load_pack(style)
     if style == "id":
         groups = texts.id_text(pack, rng)
@@ -49,9 +59,10 @@ def render_clean(style: str, rng: np.random.Generator) -> tuple[np.ndarray, str]
 
 def make_sample(seed: int, style: str) -> Sample:
     """Deterministic: the same (seed, style) gives the same image and text."""
-    rng = np.random.default_rng([seed, STYLES.index(style) if style in STYLES else 99])
+    key = _FIRST_STYLES.index(style) if style in _FIRST_STYLES else zlib.crc32(style.encode())
+    rng = np.random.default_rng([seed, key])
     plate, text = render_clean(style, rng)
-    return Sample(image=degrade(plate, rng), text=text)
+    return Sample(image=degrade(plate, rng, small=style in SMALL_STYLES and rng.random() < 0.6), text=text)
 
 
 def style_for(index: int, weights: dict[str, float]) -> str:
@@ -66,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=60000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--mix", choices=("v1", "v2"), default="v2", help="style mix: v2 (the world) or v1 (eu/us/id)")
     args = ap.parse_args(argv)
-    weights = {"eu": 0.45, "us": 0.3, "id": 0.25}
+    weights = V2_WEIGHTS if args.mix == "v2" else V1_WEIGHTS
     h, w = INPUT_HW
     images = np.empty((args.count, h, w), np.uint8)
     labels: list[str] = []
