@@ -26,12 +26,14 @@ _OLD_PACKAGE = "alprd.inference"
 
 
 class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    def find_spec(self, fullname, path=None, target=None):  # type: ignore[no-untyped-def]
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname in MOVED or fullname == _OLD_PACKAGE:
             return importlib.machinery.ModuleSpec(fullname, self, is_package=fullname == _OLD_PACKAGE)
         return None
 
-    def create_module(self, spec):  # type: ignore[no-untyped-def]
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         if spec.name == _OLD_PACKAGE:
             module = types.ModuleType(spec.name, "Old name kept for training/ (see alprd._moved).")
             module.__path__ = []

@@ -20,7 +20,7 @@ from aiohttp import web
 from alprd.capture.reader import default_opener
 from alprd.capture.sources import quiet_native_logs
 from alprd.config import Config, load_config
-from alprd.domain.lists import match_list_status
+from alprd.domain.lists import ListName, match_list_status
 from alprd.domain.messages import PlateEvent
 from alprd.domain.packs import load_pack
 from alprd.errors import AlprdError
@@ -48,11 +48,11 @@ class EventRouter:
     def __init__(self, writer: EventWriter, max_confusions: int) -> None:
         self._writer = writer
         self._max_confusions = max_confusions
-        self._lists: dict[str, str] = {}
+        self._lists: dict[str, ListName] = {}
         self.previews = 0
         self.finals = 0
 
-    def set_lists(self, lists: dict[str, str]) -> None:
+    def set_lists(self, lists: dict[str, ListName]) -> None:
         self._lists = lists
 
     def __call__(self, event: PlateEvent) -> PlateEvent:

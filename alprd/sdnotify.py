@@ -29,7 +29,7 @@ class Notifier:
 
     def notify(self, *fields: str) -> bool:
         """Send ``fields`` (e.g. ``"READY=1"``, ``"STATUS=..."``); False if not delivered."""
-        if self._socket is None or not fields:
+        if self._socket is None or self._address is None or not fields:
             return False
         try:
             self._socket.sendto("\n".join(fields).encode(), self._address)

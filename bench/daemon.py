@@ -18,6 +18,7 @@ Needs the Debian GStreamer packages tools/test.sh installs and the models in pla
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -230,10 +231,8 @@ def _round(v):
 
 def _read_logs(stream, out: list) -> None:
     for line in stream:
-        try:
+        with contextlib.suppress(json.JSONDecodeError):
             out.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ if [ "$installed" -ne "$(echo $GATE_DEBS | wc -w)" ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq --no-install-recommends $GATE_DEBS >/dev/null
 fi
-python3 -m pip install -q -e '.[test,training]'
+python3 -m pip install -q -e '.[test,training,lint]'
 # Plate OCR training tests: torch (CPU wheel, training only) and the plate fonts.
 python3 -c 'import torch' 2>/dev/null || python3 -m pip install -q torch==2.13.0
 if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf ]; then
@@ -25,4 +25,8 @@ python3 -m alprd models fetch ppocr-rec >/dev/null
 # copies when present, else from the publisher), into models/.
 if [ -d ../shared/models/intel-omz ]; then MIRROR=(--mirror ../shared/models/intel-omz); else MIRROR=(); fi
 python3 -m alprd models fetch "${MIRROR[@]}" plate-detector vehicle-detection-0200 >/dev/null
+# Lint, format and types (rules in pyproject.toml; training/ is the OCR lab's and is not checked).
+python3 -m ruff check alprd tests bench tools
+python3 -m ruff format --check alprd tests bench tools
+python3 -m mypy
 python3 -m pytest -q "$@"

@@ -172,7 +172,7 @@ def usb_settings(camera: CameraConfig) -> list[tuple[int, float]]:
     """(property, value) pairs applied to a USB camera, fourcc first (V4L2 order)."""
     settings: list[tuple[int, float]] = []
     if camera.usb_fourcc:
-        settings.append((cv2.CAP_PROP_FOURCC, float(cv2.VideoWriter_fourcc(*camera.usb_fourcc))))
+        settings.append((cv2.CAP_PROP_FOURCC, float(cv2.VideoWriter.fourcc(*camera.usb_fourcc))))
     if camera.width:
         settings.append((cv2.CAP_PROP_FRAME_WIDTH, float(camera.width)))
     if camera.height:

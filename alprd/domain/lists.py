@@ -8,11 +8,18 @@ fewest confusions wins, and on a tie the blacklist wins (the safe side at a gate
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from itertools import combinations, product
+from typing import Literal, get_args
 
 from alprd.domain.packs import CONFUSABLE_PAIRS, confusable_map, normalise_text
 
-UNKNOWN = "unknown"
+# The access lists and the status a plate gets from them: the only place these names are spelled.
+ListName = Literal["whitelist", "blacklist"]
+ListStatus = Literal[ListName, "unknown"]
+LIST_NAMES: tuple[ListName, ...] = get_args(ListName)
+UNKNOWN: Literal["unknown"] = "unknown"
+LIST_STATUSES: tuple[ListStatus, ...] = (*LIST_NAMES, UNKNOWN)
 _CONFUSABLE: frozenset[tuple[str, str]] = frozenset(pair for a, b in CONFUSABLE_PAIRS for pair in ((a, b), (b, a)))
 _PARTNERS: dict[str, tuple[str, ...]] = confusable_map()
 _STATUS_RANK = {"blacklist": 0, "whitelist": 1}
@@ -34,7 +41,7 @@ def confusions(a: str, b: str) -> int | None:
     return count
 
 
-def match_list_status(text: str, lists: dict[str, str], max_confusions: int) -> str:
+def match_list_status(text: str, lists: Mapping[str, ListName], max_confusions: int) -> ListStatus:
     """'whitelist', 'blacklist' or 'unknown' for a plate text against the access lists."""
     text = normalise_plate_text(text)
     if not text:
@@ -44,7 +51,7 @@ def match_list_status(text: str, lists: dict[str, str], max_confusions: int) -> 
         return exact
     if max_confusions <= 0:
         return UNKNOWN
-    best: tuple[int, int, str] | None = None
+    best: tuple[int, int, ListName] | None = None
     for listed, status in lists.items():
         n = confusions(text, listed)
         if n is None or n > max_confusions:
@@ -55,14 +62,14 @@ def match_list_status(text: str, lists: dict[str, str], max_confusions: int) -> 
     return best[2] if best else UNKNOWN
 
 
-def compile_lists(lists: dict[str, str], max_confusions: int) -> dict[str, str]:
+def compile_lists(lists: Mapping[str, ListName], max_confusions: int) -> dict[str, ListName]:
     """Every plate text that matches a listed one, mapped to its status: one dict lookup
     per read instead of a pass over the lists (for re-applying the lists to many plates).
 
     ``compile_lists(lists, n).get(normalise_plate_text(t), "unknown")`` equals
     ``match_list_status(t, lists, n)``.
     """
-    best: dict[str, tuple[int, int, str]] = {}
+    best: dict[str, tuple[int, int, ListName]] = {}
     for listed, status in lists.items():
         rank = _STATUS_RANK.get(status, 2)
         positions = [i for i, c in enumerate(listed) if c in _PARTNERS]

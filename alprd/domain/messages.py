@@ -11,10 +11,10 @@ from typing import Literal
 
 import numpy as np
 
+from alprd.domain.lists import ListStatus
 from alprd.domain.packs import region_label
 
 VehicleClass = Literal["car", "motorcycle", "bus", "truck", "vehicle"]
-ListStatus = Literal["whitelist", "blacklist", "unknown"]
 EventKind = Literal["preview", "final"]
 Direction = Literal["entry", "exit", "unknown"]
 

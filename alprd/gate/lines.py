@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from alprd.capture.latest import LatestQueue
 from alprd.capture.reader import CameraReader, Opener
 from alprd.config import CameraConfig
-from alprd.domain.messages import CameraState, ImageResult
+from alprd.domain.messages import CameraState, Frame, ImageResult
 from alprd.errors import InferenceUnavailableError, NotFoundError
 from alprd.gate.camera_worker import CameraWorker, EventSink, PlateReader
 from alprd.gate.events import EventBuilder, EventPolicy
@@ -54,7 +54,7 @@ class CameraLine:
     ) -> None:
         self.camera_id = camera_id
         self.camera = camera
-        frames = LatestQueue(maxsize=1)
+        frames: LatestQueue[Frame] = LatestQueue(maxsize=1)
         self.capture = CameraReader(camera_id, camera, frames, opener=opener)
         builder = EventBuilder(camera_id, EventPolicy.from_camera(camera), fits)
         self.worker = CameraWorker(camera_id, camera, frames, reader, builder, sink)

@@ -131,7 +131,13 @@ class Tally:
     char_sum: float = 0.0  # sum of char_accuracy over labelled plates
 
     def __add__(self, other: Tally) -> Tally:
-        return Tally(*(a + b for a, b in zip(self.astuple(), other.astuple())))
+        return Tally(
+            self.plates + other.plates,
+            self.found + other.found,
+            self.matched + other.matched,
+            self.exact + other.exact,
+            self.char_sum + other.char_sum,
+        )
 
     def astuple(self) -> tuple[int, int, int, int, float]:
         return (self.plates, self.found, self.matched, self.exact, self.char_sum)

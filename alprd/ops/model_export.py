@@ -62,6 +62,13 @@ def calibration_images(folder: Path, limit: int) -> list[Path]:
     return files[::step][:limit]
 
 
+def _read_image(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path))
+    if image is None:
+        raise ModelError(f"{path}: not a readable image")
+    return image
+
+
 def calibration_tensor(image_bgr: np.ndarray, size_px: int) -> np.ndarray:
     """What the IR (without alprd's in-graph pre-processing) takes: 1x3xSxS RGB 0..1."""
     square, _ = letterbox(image_bgr, size_px)
@@ -114,9 +121,7 @@ def quantize_ir(
     model = ov.Core().read_model(str(src_xml))
     size_px = int(model.input(0).get_partial_shape()[2].get_length())
     files = calibration_images(images_dir, subset_size)
-    tensors = [
-        calibration_tensor(cv2.imread(str(f)), size_px) for f in tqdm(files, desc="calibration images", unit="img")
-    ]
+    tensors = [calibration_tensor(_read_image(f), size_px) for f in tqdm(files, desc="calibration images", unit="img")]
     quantized = quantize_model(model, tensors, preset=preset)
     out_xml.parent.mkdir(parents=True, exist_ok=True)
     ov.save_model(quantized, str(out_xml), compress_to_fp16=False)

@@ -104,7 +104,7 @@ def render_clip(
     if duration_s is None:
         duration_s = max((p.start_s + p.duration_s for p in passes), default=0.0) + 2.0
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (width, height))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (width, height))
     if not writer.isOpened():
         raise OSError(f"cannot write {path}")
     writer.set(cv2.VIDEOWRITER_PROP_QUALITY, 95)

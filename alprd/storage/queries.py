@@ -222,7 +222,8 @@ def image_paths_of(db: SqliteDatabase, session_ids: list[int]) -> list[tuple[int
     marks = ",".join("?" * len(session_ids))
     found: dict[int, list[str]] = {i: [] for i in session_ids}
     for sql in (
-        f"SELECT id, original_path, annotated_path, vehicle_annotated_path FROM detection_session WHERE id IN ({marks})",
+        "SELECT id, original_path, annotated_path, vehicle_annotated_path FROM detection_session "
+        f"WHERE id IN ({marks})",
         f"SELECT session_id, image_path FROM vehicle WHERE session_id IN ({marks})",
         f"SELECT session_id, image_path FROM plate WHERE session_id IN ({marks})",
     ):

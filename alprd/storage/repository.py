@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
+from typing import cast
 
 from peewee import IntegrityError, SqliteDatabase
 from peewee import OperationalError as PeeweeOperationalError
 
 from alprd.config import Config
-from alprd.domain.lists import compile_lists, match_list_status, normalise_plate_text
+from alprd.domain.lists import LIST_NAMES, UNKNOWN, ListName, compile_lists, match_list_status, normalise_plate_text
 from alprd.domain.messages import Box, Detection, ImageResult, PlateEvent, PlateRead
 from alprd.domain.packs import Pack
 from alprd.errors import BadInputError, NotFoundError, StorageFullError
@@ -32,8 +33,6 @@ from alprd.storage.records import (
     SessionRecord,
     VehicleRecord,
 )
-
-LIST_STATUSES = ("whitelist", "blacklist")
 
 
 def db_time(when: datetime) -> str:
@@ -120,7 +119,7 @@ class Repository:
             detected_at=datetime.fromtimestamp(event.last_seen_s),
             direction=event.direction,
             processing_time_s=max(0.0, event.last_seen_s - event.first_seen_s),
-            list_status=event.list_status if event.list_status != "unknown" else None,
+            list_status=event.list_status if event.list_status != UNKNOWN else None,
         )
 
     def _insert_plate(
@@ -285,16 +284,17 @@ class Repository:
 
     # ---- access lists ---------------------------------------------------------------
 
-    def list_statuses(self) -> dict[str, str]:
-        """plate_text -> 'whitelist' | 'blacklist'."""
-        return dict(self.db.execute_sql("SELECT plate_text, status FROM plate_status ORDER BY plate_text"))
+    def list_statuses(self) -> dict[str, ListName]:
+        """plate_text -> its list (the set_status check keeps other names out)."""
+        rows = self.db.execute_sql("SELECT plate_text, status FROM plate_status ORDER BY plate_text")
+        return {text: cast(ListName, status) for text, status in rows}
 
     def set_status(self, plate_text: str, status: str) -> str:
         text = normalise_plate_text(plate_text)
         if not text:
             raise BadInputError("plate_text must contain letters or digits")
-        if status not in LIST_STATUSES:
-            raise BadInputError(f"status_type must be one of {', '.join(LIST_STATUSES)}")
+        if status not in LIST_NAMES:
+            raise BadInputError(f"status_type must be one of {', '.join(LIST_NAMES)}")
         with self._writing():
             PlateStatus.insert(plate_text=text, status=status, created_at=db_time(datetime.now())).on_conflict(
                 conflict_target=[PlateStatus.plate_text], update={PlateStatus.status: status}
@@ -311,7 +311,7 @@ class Repository:
         """Re-apply the lists to every stored plate; returns plates per status afterwards."""
         table = compile_lists(self.list_statuses(), self.max_confusions)
         texts = [r[0] for r in self.db.execute_sql("SELECT DISTINCT plate_text FROM plate")]
-        rows = [(t, table.get(t, "unknown")) for t in texts]
+        rows = [(t, table.get(t, UNKNOWN)) for t in texts]
         with self._writing():
             self.db.execute_sql(
                 "CREATE TEMP TABLE IF NOT EXISTS sync_status (plate_text TEXT PRIMARY KEY, status TEXT)"
@@ -325,11 +325,8 @@ class Repository:
             )
             self.db.execute_sql("DELETE FROM sync_status")
         counts = dict(self.counts_by("status"))
-        return {
-            "whitelist": counts.get("whitelist", 0),
-            "blacklist": counts.get("blacklist", 0),
-            "unclassified": sum(n for k, n in counts.items() if k not in LIST_STATUSES),
-        }
+        per_list: dict[str, int] = {name: counts.get(name, 0) for name in LIST_NAMES}
+        return {**per_list, "unclassified": sum(n for k, n in counts.items() if k not in LIST_NAMES)}
 
     # ---- locations ------------------------------------------------------------------
 

@@ -132,11 +132,12 @@ def candidates_from(chars: Sequence[CtcChar], limit: int = MAX_CANDIDATES) -> tu
     scored = {text: base}
     for k in (1, 2):
         for positions in itertools.combinations(unsure, k):
-            chars, score = list(text), base
+            letters, score = list(text), base
             for i in positions:
-                chars[i] = alts[i][0]
+                letters[i] = alts[i][0]
                 score *= alts[i][1] / max(confs[i], 1e-6)
-            scored["".join(chars)] = max(scored.get("".join(chars), 0.0), score)
+            candidate = "".join(letters)
+            scored[candidate] = max(scored.get(candidate, 0.0), score)
     ranked = sorted(scored.items(), key=lambda kv: -kv[1])[:limit]
     return tuple((t, round(s, 4)) for t, s in ranked)
 

@@ -60,10 +60,10 @@ def type_from_scores(scores: np.ndarray, min_confidence: float) -> tuple[str, fl
     """barrier-0039 type softmax -> (our label, its probability); 'vehicle' when unsure."""
     probs = np.asarray(scores, np.float32).reshape(-1)
     merged: dict[str, float] = {}
-    for name, p in zip(ATTRIBUTE_TYPES, probs):
-        merged[name] = merged.get(name, 0.0) + float(p)
-    name, p = max(merged.items(), key=lambda kv: kv[1])
-    return (name if p >= min_confidence else "vehicle"), p
+    for name, prob in zip(ATTRIBUTE_TYPES, probs):
+        merged[name] = merged.get(name, 0.0) + float(prob)
+    best, p = max(merged.items(), key=lambda kv: kv[1])
+    return (best if p >= min_confidence else "vehicle"), p
 
 
 def crop(image: np.ndarray, box: Box) -> np.ndarray:

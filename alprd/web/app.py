@@ -9,6 +9,7 @@ from aiohttp import web
 
 from alprd import __version__
 from alprd.config import Config
+from alprd.domain.lists import ListName
 from alprd.storage.files import ImageStore
 from alprd.storage.repository import Repository
 from alprd.web import keys
@@ -40,7 +41,7 @@ def create_app(
     repository: Repository,
     pipeline: ImagePipeline | None = None,
     lines: LinesProvider | None = None,
-    on_lists_changed: Callable[[dict[str, str]], None] | None = None,
+    on_lists_changed: Callable[[dict[str, ListName]], None] | None = None,
 ) -> web.Application:
     """The REST app. ``on_lists_changed(lists)`` is called (on the event loop) after a
     POST/DELETE of /api/plate-status, so the gate can match new reads against the new lists."""

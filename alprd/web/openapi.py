@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from alprd.web import schemas as s
 from alprd.web.endpoint import Endpoint
@@ -39,6 +39,7 @@ def build_openapi(endpoints: Sequence[Endpoint], *, title: str, version: str, ap
     inputs = {m for ep in endpoints for m in (ep.body, ep.path_params, ep.query) if m is not None}
     outputs = {ep.response for ep in endpoints if ep.response is not None}
     outputs |= {s.HTTPError, s.HTTPValidationError}
+    keys: list[tuple[type[BaseModel], JsonSchemaMode]]
     keys = [(m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)]
     keys += [(m, "serialization") for m in sorted(outputs, key=lambda m: m.__name__)]
     refs, top = models_json_schema(keys, ref_template=REF)

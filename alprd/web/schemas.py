@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from alprd.domain.lists import ListName, ListStatus
+
 PlateText = Annotated[
     str,
     Field(
@@ -301,7 +303,7 @@ class PlateDetail(BaseModel):
 
 class PlateUpdate(_Body):
     plate_text: PlateText | None = None
-    plate_status: Literal["whitelist", "blacklist", "unknown"] | None = None
+    plate_status: ListStatus | None = None
     plate_type: Annotated[str | None, Field(min_length=1, max_length=32)] = None
 
 
@@ -346,7 +348,7 @@ class RegionSummary(BaseModel):
 
 class Body_add_plate_status_api_plate_status_post(_Body):
     plate_text: PlateText
-    status_type: Literal["whitelist", "blacklist"]
+    status_type: ListName
 
 
 class PlateStatusEntry(BaseModel):

@@ -41,8 +41,10 @@ def result(*texts: str, cls: str = "car") -> ImageResult:
     return ImageResult(100, 50, tuple(vehicles), tuple(reads))
 
 
-def save(repo: Repository, r: ImageResult, when: datetime, images: StoredImages = StoredImages()) -> int:
-    return repo.save_image_result(r, images, location="Gate 1", detected_at=when, processing_time_s=0.1)
+def save(repo: Repository, r: ImageResult, when: datetime, images: StoredImages | None = None) -> int:
+    return repo.save_image_result(
+        r, images or StoredImages(), location="Gate 1", detected_at=when, processing_time_s=0.1
+    )
 
 
 def test_pragmas_and_schema_version(db):
@@ -89,7 +91,7 @@ def test_aware_times_are_stored_as_local_wall_clock(repo):
 def test_aggregate_tables_match_group_by_after_random_writes(repo):
     rng = random.Random(7)
     start = datetime(2025, 1, 1)
-    for i in range(60):
+    for _i in range(60):
         texts = [f"{rng.choice('BDF')}{rng.randint(1, 99)}X" for _ in range(rng.randint(1, 3))]
         save(
             repo, result(*texts, cls=rng.choice(["car", "bus", "truck"])), start + timedelta(hours=rng.randint(0, 400))

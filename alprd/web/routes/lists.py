@@ -27,7 +27,7 @@ async def regions_summary(call: Call) -> s.RegionSummary:
     regions = [
         s.RegionCount(
             code=code,
-            name=pack.regions.get(code, "Unknown" if not code else code),
+            name=pack.regions.get(code, code or "Unknown"),
             region=f"{code} ({pack.regions[code]})" if code in pack.regions else (code or "Unknown"),
             count=n,
         )

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 from aiohttp import web
 
+from alprd.domain.lists import LIST_STATUSES
 from alprd.storage.repository import Repository
 from alprd.web import keys
 from alprd.web import schemas as s
@@ -58,7 +59,7 @@ def _dashboard(repo: Repository, days: int) -> s.Dashboard:
         vehicleDistribution=dict(repo.counts_by("vehicle_class")),
         detectionTrend=trend,
         hourlyActivity=fill_hours(repo.hourly_counts(since)),
-        plateStatus={k: statuses.get(k, 0) for k in ("whitelist", "blacklist", "unknown")},
+        plateStatus={k: statuses.get(k, 0) for k in LIST_STATUSES},
         todayDetections=trend[-1].count if trend else 0,
     )
 
