@@ -5,8 +5,9 @@ Model (``models/plate-ocr/plate_ocr.xml``, trained by ``training/train_ocr.py``,
 its README): input ``[N, 1, 64, 128]`` grey pixel values 0..255 (float32), output
 ``[N, 64, 37]`` per-frame probabilities over ``0-9 A-Z`` and the CTC blank ``_``: the
 32 columns' top-row frames, then their bottom-row frames, so a two-row plate reads top
-row first (a one-row model, ``[N, 32, 37]``, loads too). Greedy CTC gives the text; each character's best frame gives its confidence and its
-runner-up (another character, or blank: "maybe no character here"), from which the
+row first (a one-row model, ``[N, 32, 37]``, loads too). Greedy CTC gives the text;
+each character's best frame gives its confidence and its runner-up (another character,
+or blank: "maybe no character here"), from which the
 top-k candidates are built for the country pack to re-rank (``rerank.py``). The overall
 confidence is the geometric mean of the character confidences (comparable across
 plate lengths, as ``inference.ocr.min_confidence`` needs); candidate scores are
@@ -136,8 +137,9 @@ def check_model(model: ov.Model, path: Path) -> None:
         raise ModelError(f"{path}: input shape is {pin}, expected [?,{','.join(map(str, want_in))}]")
     wanted = [[FRAMES * rows, len(VOCAB)] for rows in ROWS]
     if pout.rank.is_dynamic or pout.rank.get_length() != 3 or [d.get_length() for d in pout[1:]] not in wanted:
-        raise ModelError(f"{path}: output shape is {pout}, expected [?,{FRAMES},{len(VOCAB)}] or "
-                         f"[?,{2 * FRAMES},{len(VOCAB)}]")
+        raise ModelError(
+            f"{path}: output shape is {pout}, expected [?,{FRAMES},{len(VOCAB)}] or [?,{2 * FRAMES},{len(VOCAB)}]"
+        )
     if model.has_rt_info(["alprd", "vocab"]) and model.get_rt_info(["alprd", "vocab"]).astype(str) != VOCAB:
         raise ModelError(f"{path}: the model's alphabet differs from this reader's")
 
