@@ -60,6 +60,7 @@ def fit_calibration(
     y = np.array(correct, np.float64)
     if len(x) == 0 or y.min() == y.max():
         raise ValueError("calibration needs both right and wrong reads")
+
     def loss(a: float, b: float) -> float:
         z = np.clip(a * x + b, -50, 50)
         return float(np.sum(np.logaddexp(0, z) - y * z) + prior / 2 * ((a - 1.0) ** 2 + b**2))
