@@ -21,7 +21,12 @@ def _add_config_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+DAEMON_COMMANDS = ("run", "check-config")
+
+
+def build_parser(*, with_ops: bool = True) -> argparse.ArgumentParser:
+    """The whole CLI; ``with_ops=False`` leaves out ``models`` and ``eval`` so the daemon's
+    commands never import ``alprd.ops``."""
     parser = argparse.ArgumentParser(prog="alprd", description="Edge licence plate recognition daemon.")
     parser.add_argument("--version", action="version", version=f"alprd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -32,15 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the config and exit (78 when invalid)")
     _add_config_arg(check)
 
-    from alprd.ops import evaluate, modelcmd
+    if with_ops:
+        from alprd.ops import evaluate, modelcmd
 
-    modelcmd.add_parser(sub)
-    evaluate.add_parser(sub)
+        modelcmd.add_parser(sub)
+        evaluate.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(with_ops=not argv or argv[0] not in DAEMON_COMMANDS).parse_args(argv)
     try:
         if args.command == "check-config":
             config = load_config(args.config)

@@ -8,7 +8,6 @@ half-written behind.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -23,16 +22,9 @@ from tqdm import tqdm
 
 from alprd.errors import ModelError
 from alprd.ops.model_registry import Committed, ModelSource, SourceFile, UrlFile, WheelFile
+from alprd.vision.ov_model import file_digest
 
 DOWNLOAD_TIMEOUT_S = 60.0
-
-
-def file_digest(path: Path, algorithm: str = "sha256") -> str:
-    digest = hashlib.new(algorithm)
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def digest_matches(path: Path, digest: str) -> bool:

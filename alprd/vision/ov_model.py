@@ -12,6 +12,7 @@ the caller's thread).
 
 from __future__ import annotations
 
+import hashlib
 import queue
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -27,6 +28,15 @@ from alprd.log import get_logger
 
 log = get_logger(__name__)
 DEVICES = ("AUTO", "CPU", "GPU")
+
+
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file, read in 1 MiB blocks (model checksums, head/backbone pairing)."""
+    digest = hashlib.new(algorithm)
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def make_core(cache_dir: Path | None = None) -> ov.Core:

@@ -18,8 +18,7 @@ import numpy as np
 import openvino as ov
 
 from alprd.errors import ModelError
-from alprd.ops.model_fetch import file_digest
-from alprd.vision.ov_model import ImageInput, OvModel
+from alprd.vision.ov_model import ImageInput, OvModel, file_digest
 from alprd.vision.preprocess import letterbox
 
 # the activations closing the C2f block 6 and the SPPF (block 9), whatever op the
