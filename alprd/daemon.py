@@ -33,7 +33,6 @@ from alprd.storage.retention import start_retention
 from alprd.storage.writer import EventWriter
 
 log = get_logger("alprd.daemon")
-LIST_REFRESH_S = 5.0
 WORKER_STALE_S = 60.0  # a worker that has not looped for this long is hung
 STATS_LOG_S = 60.0  # every camera's state is logged this often
 
@@ -41,8 +40,8 @@ STATS_LOG_S = 60.0  # every camera's state is logged this often
 class EventRouter:
     """Decides each event's list status, logs it, and hands finals to the writer.
 
-    Called from the inference threads; never blocks (the access lists are a cached
-    dict refreshed from the database by the health loop).
+    Called from the inference threads; never blocks (the access lists are a cached dict,
+    replaced by the REST API's list routes through ``on_lists_changed``).
     """
 
     def __init__(self, writer: EventWriter, max_confusions: int) -> None:
@@ -134,14 +133,17 @@ class Daemon:
             outputs_max_mb=config.storage.outputs_max_mb,
         )
         stack.callback(retention.shutdown, wait=False)
-        runner = await self._serve(repository, pipeline, lines)
+        runner = await self._serve(repository, pipeline, lines, router)
         stack.push_async_callback(runner.cleanup)
         return _Parts(repository, writer, router, lines)
 
-    async def _serve(self, repository: Repository, pipeline, lines: GateLines) -> web.AppRunner:
+    async def _serve(self, repository: Repository, pipeline, lines: GateLines, router: EventRouter) -> web.AppRunner:
         from alprd.web.app import create_app
 
-        app = create_app(self.config, repository=repository, pipeline=pipeline, lines=lines)
+        # The REST API is the only writer of the access lists: it hands the router each new set.
+        app = create_app(
+            self.config, repository=repository, pipeline=pipeline, lines=lines, on_lists_changed=router.set_lists
+        )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.config.server.host, self.config.server.port)
@@ -155,9 +157,9 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self._reload.set)
 
     async def _supervise(self, parts: _Parts) -> None:
-        """Health loop: watchdog pings while every part is alive; list refresh; reloads."""
-        lines, writer, router, repository = parts.lines, parts.writer, parts.router, parts.repository
-        interval_s = min(watchdog_interval_s(default_s=5.0), LIST_REFRESH_S)
+        """Health loop: watchdog pings while every part is alive; reloads; statistics."""
+        lines, writer, router = parts.lines, parts.writer, parts.router
+        interval_s = watchdog_interval_s(default_s=5.0)
         next_stats_s = time.monotonic() + STATS_LOG_S
         while not self._stop.is_set():
             if self._reload.is_set():
@@ -168,10 +170,6 @@ class Daemon:
                 self.notifier.watchdog()
             else:
                 log.error("daemon.unhealthy", cameras=unhealthy, writer_alive=writer.alive)
-            try:
-                router.set_lists(await asyncio.to_thread(repository.list_statuses))
-            except Exception as exc:  # boundary: keep the last lists if the database is busy
-                log.warning("lists.refresh_failed", error=str(exc))
             states = lines.states()
             if time.monotonic() >= next_stats_s:
                 next_stats_s += STATS_LOG_S

@@ -6,13 +6,13 @@ Coordinates are pixels in the full frame, (x1, y1) top-left, (x2, y2) bottom-rig
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 
-from alprd.domain.lists import ListStatus
-from alprd.domain.packs import region_label
+from alprd.domain.lists import UNKNOWN, ListStatus
+from alprd.domain.packs import DEFAULT_PLATE_TYPE, region_label
 
 VehicleClass = Literal["car", "motorcycle", "bus", "truck", "vehicle"]
 EventKind = Literal["preview", "final"]
@@ -101,7 +101,7 @@ class PlateRead:
     vehicle: Detection | None = None
     region_code: str = ""
     region_name: str = ""
-    plate_type: str = "Regular"
+    plate_type: str = DEFAULT_PLATE_TYPE
     text_color: str = ""
     background_color: str = ""
 
@@ -129,6 +129,21 @@ class ImageResult:
     def total_ms(self) -> float:
         return sum(ms for _, ms in self.timings_ms)
 
+    # Two detections are the same vehicle when they are equal (frozen values: same box,
+    # score and class); a read's ``vehicle`` is one of ``vehicles`` or a vehicle of its own.
+    def all_vehicles(self) -> tuple[Detection, ...]:
+        """``vehicles``, then each vehicle a read points to that is not among them."""
+        extra: list[Detection] = []
+        for read in self.reads:
+            if read.vehicle is not None and read.vehicle not in self.vehicles and read.vehicle not in extra:
+                extra.append(read.vehicle)
+        return (*self.vehicles, *extra)
+
+    def vehicles_without_plate(self) -> tuple[Detection, ...]:
+        """The ``vehicles`` no read points to."""
+        plated = [read.vehicle for read in self.reads if read.vehicle is not None]
+        return tuple(v for v in self.vehicles if v not in plated)
+
 
 @dataclass(frozen=True, slots=True)
 class PlateEvent:
@@ -145,8 +160,18 @@ class PlateEvent:
     last_seen_s: float
     reads_count: int
     direction: Direction = "unknown"
-    list_status: ListStatus = "unknown"
+    list_status: ListStatus = UNKNOWN
     location: str = ""
+
+    def result(self) -> ImageResult:
+        """The one-plate image result the event is stored and drawn from: its best read,
+        carrying the voted text and confidence, and that read's vehicle."""
+        read = self.read
+        if (read.ocr.text, read.ocr.confidence) != (self.text, self.confidence):
+            read = replace(read, ocr=replace(read.ocr, text=self.text, confidence=self.confidence))
+        h, w = self.frame.image.shape[:2] if self.frame.image is not None else (0, 0)
+        vehicles = (read.vehicle,) if read.vehicle is not None else ()
+        return ImageResult(width=w, height=h, vehicles=vehicles, reads=(read,))
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,26 @@ class Pack:
         return "", ""
 
     def plate_type_for(self, background_color: str) -> str:
-        return self.plate_types.get(background_color, "Regular")
+        return self.plate_types.get(background_color, DEFAULT_PLATE_TYPE)
+
+
+DEFAULT_PLATE_TYPE = "Regular"
+
+
+@dataclass(frozen=True, slots=True)
+class PlateFacts:
+    region_code: str
+    region_name: str
+    plate_type: str
+
+
+def plate_facts(pack: Pack | None, text: str, background_color: str) -> PlateFacts:
+    """The region (longest prefix of the text in the pack's table) and plate type (by the
+    plate's background colour) of a plate: the one rule the pipeline and storage call."""
+    if pack is None:
+        return PlateFacts("", "", DEFAULT_PLATE_TYPE)
+    code, name = pack.region_for(text)
+    return PlateFacts(code, name, pack.plate_type_for(background_color))
 
 
 _NOT_PLATE_CHARS = re.compile(r"[^A-Z0-9]")

@@ -22,6 +22,9 @@ from peewee import (
     TextField,
 )
 
+from alprd.domain.lists import UNKNOWN
+from alprd.domain.packs import DEFAULT_PLATE_TYPE
+
 database_proxy = DatabaseProxy()
 
 
@@ -78,8 +81,8 @@ class Plate(BaseModel):
     y1 = FloatField()
     x2 = FloatField()
     y2 = FloatField()
-    plate_type = CharField(default="Regular")
-    plate_status = CharField(default="unknown")
+    plate_type = CharField(default=DEFAULT_PLATE_TYPE)
+    plate_status = CharField(default=UNKNOWN)
     region_code = CharField(default="")
     region_name = CharField(default="")
     text_color = CharField(default="")

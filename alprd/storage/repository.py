@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date, datetime
 from typing import cast
 
@@ -20,7 +19,7 @@ from peewee import OperationalError as PeeweeOperationalError
 from alprd.config import Config
 from alprd.domain.lists import LIST_NAMES, UNKNOWN, ListName, compile_lists, match_list_status, normalise_plate_text
 from alprd.domain.messages import Box, Detection, ImageResult, PlateEvent, PlateRead
-from alprd.domain.packs import Pack
+from alprd.domain.packs import Pack, plate_facts
 from alprd.errors import BadInputError, NotFoundError, StorageFullError
 from alprd.storage import queries
 from alprd.storage.files import StoredImages
@@ -79,8 +78,7 @@ class Repository:
                 image_width_px=result.width,
                 image_height_px=result.height,
             )
-            vehicles = list(result.vehicles)
-            vehicles += [r.vehicle for r in result.reads if r.vehicle is not None and r.vehicle not in vehicles]
+            vehicles = result.all_vehicles()
             vehicle_ids: dict[Detection, tuple[int, str, float]] = {}
             for i, det in enumerate(vehicles):
                 v = Vehicle.create(
@@ -105,13 +103,8 @@ class Repository:
         Its time is the last sighting; its processing time the track's duration (first to
         last sighting: how long the gate took to decide), as an event has no single image.
         """
-        read = event.read
-        if (read.ocr.text, read.ocr.confidence) != (event.text, event.confidence):
-            read = replace(read, ocr=replace(read.ocr, text=event.text, confidence=event.confidence))
-        h, w = event.frame.image.shape[:2] if event.frame.image is not None else (0, 0)
-        result = ImageResult(width=w, height=h, vehicles=(read.vehicle,) if read.vehicle else (), reads=(read,))
         return self.save_image_result(
-            result,
+            event.result(),
             images,
             location=event.location,
             camera_id=event.camera_id,
@@ -133,8 +126,7 @@ class Repository:
         at: str,
     ) -> int:
         text = normalise_plate_text(read.ocr.text) or read.ocr.text
-        code, name = (read.region_code, read.region_name) if read.region_code else self.pack.region_for(text)
-        plate_type = self.pack.plate_type_for(read.background_color) if read.background_color else read.plate_type
+        facts = plate_facts(self.pack, text, read.background_color)
         return Plate.insert(
             session=session_id,
             vehicle=vehicle[0] if vehicle else None,
@@ -142,10 +134,10 @@ class Repository:
             plate_text=text,
             ocr_confidence=read.ocr.confidence,
             **_box(read.plate.box),
-            plate_type=plate_type,
+            plate_type=facts.plate_type,
             plate_status=status,
-            region_code=code,
-            region_name=name,
+            region_code=facts.region_code,
+            region_name=facts.region_name,
             text_color=read.text_color,
             background_color=read.background_color,
             image_path=image_path,

@@ -24,13 +24,6 @@ Annotate = Callable[[np.ndarray, ImageResult], np.ndarray]
 _STOP = object()
 
 
-def event_result(event: PlateEvent) -> ImageResult:
-    """The one-plate image result an event's images are saved from."""
-    h, w = event.frame.image.shape[:2]
-    vehicles = (event.read.vehicle,) if event.read.vehicle is not None else ()
-    return ImageResult(width=w, height=h, vehicles=vehicles, reads=(event.read,))
-
-
 class EventWriter:
     def __init__(
         self, repository: Repository, store: ImageStore, annotate: Annotate | None, *, max_pending: int = 1000
@@ -81,7 +74,7 @@ class EventWriter:
     def _store_event(self, event: PlateEvent) -> None:
         started = time.perf_counter()
         try:
-            result = event_result(event)
+            result = event.result()
             annotated = self._annotate(event.frame.image, result) if self._annotate else None
             images = self._store.save_result(
                 event.frame.image, result, annotated=annotated, when=datetime.fromtimestamp(event.last_seen_s)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from alprd.domain.messages import Box, Detection, ImageResult, OcrResult, PlateRead
-from alprd.domain.packs import Pack, load_pack
+from alprd.domain.packs import Pack, load_pack, plate_facts
 from alprd.errors import ModelError
 from alprd.log import get_logger
 from alprd.vision import annotate as annotate_mod
@@ -70,15 +70,14 @@ def plate_read(
     plate: Detection, ocr: OcrResult, vehicle: Detection | None, pack: Pack | None, colors: PlateColors
 ) -> PlateRead:
     """Assemble a read with the pack's region and plate type."""
-    region_code, region_name = pack.region_for(ocr.text) if pack else ("", "")
-    plate_type = pack.plate_type_for(colors.background) if pack else "Regular"
+    facts = plate_facts(pack, ocr.text, colors.background)
     return PlateRead(
         plate=plate,
         ocr=ocr,
         vehicle=vehicle,
-        region_code=region_code,
-        region_name=region_name,
-        plate_type=plate_type,
+        region_code=facts.region_code,
+        region_name=facts.region_name,
+        plate_type=facts.plate_type,
         text_color=colors.text,
         background_color=colors.background,
     )

@@ -6,6 +6,7 @@ import asyncio
 import time
 from datetime import datetime
 
+from alprd.domain.lists import UNKNOWN
 from alprd.domain.messages import CameraState, ImageResult
 from alprd.errors import InferenceUnavailableError, NotFoundError
 from alprd.storage.files import file_stamp
@@ -109,8 +110,7 @@ async def test_line(call: Call) -> s.LineTestResult:
     started = time.perf_counter()
     state, result = await lines.test_line(line_id)
     pairs = [_read_pair(result, i) for i in range(len(result.reads))]
-    plated = {id(r.vehicle) for r in result.reads if r.vehicle is not None}
-    pairs += [s.VehicleAndPlate(vehicle=_vehicle(v, 0), plate=None) for v in result.vehicles if id(v) not in plated]
+    pairs += [s.VehicleAndPlate(vehicle=_vehicle(v, 0), plate=None) for v in result.vehicles_without_plate()]
     return s.LineTestResult(
         line=line_state(state),
         timestamp=file_stamp(datetime.now()),
@@ -141,7 +141,7 @@ def _read_pair(result: ImageResult, i: int) -> s.VehicleAndPlate:
             id=0,
             plate_bounding_box=read.plate.box.as_int_list(),
             plate_type=read.plate_type,
-            plate_status="unknown",
+            plate_status=UNKNOWN,
             plate_region=read.region_label,
         ),
     )
