@@ -20,9 +20,11 @@ def to_base(bgr: np.ndarray) -> np.ndarray:
 
 def affine(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     w, h = BASE_WH
-    sx, sy = rng.uniform(0.82, 1.15), rng.uniform(0.82, 1.2)
-    angle = np.deg2rad(rng.normal(0, 2.5))
-    shear = rng.normal(0, 0.08)
+    strong = rng.random() < 0.25  # a looser, more turned view than the crop's own
+    zoom = (0.65, 1.0) if strong else (0.82, 1.15)
+    sx, sy = rng.uniform(*zoom), rng.uniform(*zoom)
+    angle = np.deg2rad(rng.normal(0, 6.0 if strong else 2.5))
+    shear = rng.normal(0, 0.15 if strong else 0.08)
     a = np.array([[sx * np.cos(angle), -sy * np.sin(angle) + shear], [sx * np.sin(angle), sy * np.cos(angle)]])
     t = np.array([w / 2, h / 2]) - a @ np.array([w / 2, h / 2]) + rng.normal(0, 1, 2) * [w * 0.03, h * 0.04]
     m = np.hstack([a, t[:, None]]).astype(np.float32)

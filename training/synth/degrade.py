@@ -21,8 +21,10 @@ def scene(plate: np.ndarray, rng: np.random.Generator, margin: float = 0.35) -> 
     bg += rng.normal(0, rng.uniform(2, 25), bg.shape[:2])[..., None]
     bg = np.clip(bg, 0, 255).astype(np.uint8)
     corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    jitter = np.float32(rng.uniform(-1, 1, (4, 2)) * [w * 0.04, h * 0.08])
-    angle = np.deg2rad(rng.normal(0, 2.0))
+    # Most plates face the camera; a street camera sees some turned and tilted.
+    strong = rng.random() < 0.3
+    jitter = np.float32(rng.uniform(-1, 1, (4, 2)) * ([w * 0.08, h * 0.16] if strong else [w * 0.04, h * 0.08]))
+    angle = np.deg2rad(rng.normal(0, 7.0 if strong else 2.0))
     rot = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     centred = (corners - [w / 2, h / 2]) @ rot.T + [w / 2 + mw, h / 2 + mh] + jitter
     m = cv2.getPerspectiveTransform(corners, np.float32(centred))
@@ -35,8 +37,8 @@ def crop(img: np.ndarray, corners: np.ndarray, rng: np.random.Generator) -> np.n
     x0, y0 = corners.min(axis=0)
     x1, y1 = corners.max(axis=0)
     w, h = x1 - x0, y1 - y0
-    loose = rng.random() < 0.5
-    lo, hi = (-0.01, 0.12) if loose else (-0.04, 0.03)
+    r = rng.random()
+    lo, hi = (0.05, 0.3) if r < 0.15 else (-0.01, 0.12) if r < 0.55 else (-0.04, 0.03)  # very loose, loose, tight
     dx0, dx1 = rng.uniform(lo, hi, 2) * w * 0.6
     dy0, dy1 = rng.uniform(lo, hi, 2) * h
     H, W = img.shape[:2]
