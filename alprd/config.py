@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from alprd.domain.packs import NO_PACK, check_pack_codes
 from alprd.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/alprd.yaml")
@@ -115,8 +116,55 @@ class InferenceConfig(_Strict):
     workers: int = Field(2, ge=1, le=16, description="Parallel inference requests.")
 
 
+PackCode = Annotated[str, Field(pattern=r"^[a-z]{2,8}$")]
+
+
 class RegionsConfig(_Strict):
-    pack: str = Field("id", pattern=r"^[a-z]{2,8}$", description="Country pack (alprd/data/packs).")
+    pack: PackCode = Field(
+        "id",
+        description="Country pack (alprd/data/packs), or 'none': no re-ranking, no regions; the same as packs: [CODE].",
+    )
+    packs: tuple[PackCode, ...] | None = Field(
+        None,
+        description="Several country packs, ranked in this order (a read that fits an earlier "
+        "pack's format ranks above one that fits a later pack's); []: none. Replaces pack.",
+    )
+
+    @field_validator("pack")
+    @classmethod
+    def _known_pack(cls, v: str) -> str:
+        if v != NO_PACK:
+            _check_packs((v,))
+        return v
+
+    @field_validator("packs")
+    @classmethod
+    def _known_packs(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if v is not None:
+            if NO_PACK in v:
+                raise ValueError(f"'{NO_PACK}' is not a pack: write packs: [] (or pack: {NO_PACK})")
+            _check_packs(v)
+        return v
+
+    @model_validator(mode="after")
+    def _pack_or_packs(self) -> RegionsConfig:
+        if self.packs is not None and "pack" in self.model_fields_set:
+            raise ValueError("set regions.pack or regions.packs, not both")
+        return self
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The packs in rank order; () for none."""
+        if self.packs is not None:
+            return self.packs
+        return () if self.pack == NO_PACK else (self.pack,)
+
+
+def _check_packs(codes: tuple[str, ...]) -> None:
+    try:
+        check_pack_codes(codes)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class ListsConfig(_Strict):

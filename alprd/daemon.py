@@ -22,7 +22,6 @@ from alprd.capture.sources import quiet_native_logs
 from alprd.config import Config, load_config
 from alprd.domain.lists import ListName, match_list_status
 from alprd.domain.messages import PlateEvent
-from alprd.domain.packs import load_pack
 from alprd.errors import AlprdError
 from alprd.gate.lines import GateLines
 from alprd.log import configure_logging, get_logger
@@ -122,8 +121,8 @@ class Daemon:
         stack.push_async_callback(asyncio.to_thread, writer.close)
         router = EventRouter(writer, config.lists.max_confusions)
         router.set_lists(await asyncio.to_thread(repository.list_statuses))
-        pack = load_pack(config.regions.pack)
-        lines = GateLines(pipeline, router, default_opener(str(config.base_dir)), pack.matches_format)
+        fits = pipeline.packs.matches_format if pipeline.packs.packs else None  # no pack: every vote fits
+        lines = GateLines(pipeline, router, default_opener(str(config.base_dir)), fits)
         lines.start(config.cameras)
         stack.push_async_callback(asyncio.to_thread, lines.stop)
         retention = start_retention(

@@ -54,3 +54,37 @@ def test_check_config_exit_codes(tmp_path, capsys):
     assert main(["check-config", "--config", str(bad)]) == EXIT_CONFIG
     assert "line 2: storage.retention_days" in capsys.readouterr().err
     assert main(["check-config", "--config", str(tmp_path / "missing.yaml")]) == EXIT_CONFIG
+
+
+@pytest.mark.parametrize(
+    ("regions", "codes"),
+    [
+        ("", ("id",)),  # the default
+        ("regions:\n  pack: sk\n", ("sk",)),
+        ("regions:\n  pack: none\n", ()),  # no re-ranking, no regions
+        ("regions:\n  packs: [id, my, sg]\n", ("id", "my", "sg")),  # ranked in this order
+        ("regions:\n  packs: []\n", ()),
+    ],
+)
+def test_regions_packs(tmp_path, regions, codes):
+    path = tmp_path / "alprd.yaml"
+    path.write_text(regions)
+    assert load_config(path).regions.codes == codes
+    assert main(["check-config", "--config", str(path)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("regions", "needle"),
+    [
+        ("regions:\n  pack: xx\n", "line 2: regions.pack: Value error, unknown country pack 'xx'"),
+        ("regions:\n  packs: [id, xx]\n", "line 2: regions.packs: Value error, unknown country pack 'xx'"),
+        ("regions:\n  packs: [id, none]\n", "'none' is not a pack"),
+        ("regions:\n  packs: [id, id]\n", "listed twice"),
+        ("regions:\n  pack: id\n  packs: [my]\n", "set regions.pack or regions.packs, not both"),
+    ],
+)
+def test_bad_regions_are_config_errors(tmp_path, capsys, regions, needle):
+    path = tmp_path / "alprd.yaml"
+    path.write_text(regions)
+    assert main(["check-config", "--config", str(path)]) == EXIT_CONFIG
+    assert needle in capsys.readouterr().err

@@ -1,12 +1,16 @@
 """Country packs: plate formats, region tables and plate types, loaded from data files.
 
 A pack is a YAML file under ``alprd/data/packs/<code>.yaml``; it is data, not code,
-so a new country is a new file. Lookups here are pure functions of the pack.
+so a new country is a new file. Each file also lists real example plates, which the
+tests check against its formats. A gate allows an ordered set of packs (``Packs``,
+``regions.packs``), possibly none; a plate's region and type come from the first pack
+whose home format it fits. Lookups here are pure functions of the packs.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -53,6 +57,8 @@ class Pack:
     regions: dict[str, str] = field(default_factory=dict)  # prefix -> name
     plate_types: dict[str, str] = field(default_factory=dict)  # background colour -> type
     foreign_formats: tuple[str, ...] = ()  # plates from elsewhere that the gate also sees
+    examples: tuple[str, ...] = ()  # real plates as written (fit ``formats`` once normalised)
+    foreign_examples: tuple[str, ...] = ()  # real foreign plates (fit ``foreign_formats``)
 
     @cached_property
     def _patterns(self) -> tuple[re.Pattern[str], ...]:
@@ -94,9 +100,11 @@ class PlateFacts:
     plate_type: str
 
 
-def plate_facts(pack: Pack | None, text: str, background_color: str) -> PlateFacts:
+def plate_facts(packs: Pack | Packs | None, text: str, background_color: str) -> PlateFacts:
     """The region (longest prefix of the text in the pack's table) and plate type (by the
-    plate's background colour) of a plate: the one rule the pipeline and storage call."""
+    plate's background colour) of a plate, from the pack its text fits (``Packs.pack_for``):
+    the one rule the pipeline and storage call."""
+    pack = as_packs(packs).pack_for(text)
     if pack is None:
         return PlateFacts("", "", DEFAULT_PLATE_TYPE)
     code, name = pack.region_for(text)
@@ -118,8 +126,74 @@ def region_label(code: str, name: str) -> str:
     return f"{code} ({name})" if name else code
 
 
+@dataclass(frozen=True)
+class Packs:
+    """The packs a gate allows, in rank order (``regions.packs``); empty: no pack, so
+    no re-ranking, no regions and every plate type "Regular"."""
+
+    packs: tuple[Pack, ...] = ()
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(p.code for p in self.packs)
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return tuple(f for p in self.packs for f in p.formats)
+
+    @cached_property
+    def regions(self) -> dict[str, str]:
+        """Every pack's region table in one; where two packs use a code, the earlier wins."""
+        merged: dict[str, str] = {}
+        for pack in self.packs:
+            merged.update({k: v for k, v in pack.regions.items() if k not in merged})
+        return merged
+
+    def home_rank(self, text: str) -> int | None:
+        """Place of the first pack whose home format ``text`` fits, or None."""
+        return next((i for i, p in enumerate(self.packs) if p.matches_home_format(text)), None)
+
+    def pack_for(self, text: str) -> Pack | None:
+        """The pack a plate belongs to: the first whose home format it fits, else the
+        first pack (so one pack behaves as it always did); None without packs."""
+        rank = self.home_rank(text)
+        return self.packs[rank if rank is not None else 0] if self.packs else None
+
+    def matches_home_format(self, text: str) -> bool:
+        return self.home_rank(text) is not None
+
+    def matches_foreign_format(self, text: str) -> bool:
+        return any(p.matches_foreign_format(text) for p in self.packs)
+
+    def matches_format(self, text: str) -> bool:
+        """Fits a home or foreign format of any pack; without packs, anything fits."""
+        return not self.packs or any(p.matches_format(text) for p in self.packs)
+
+
+NO_PACK = "none"  # regions.pack / --pack value for no pack at all
+
+
 def available_packs() -> list[str]:
     return sorted(p.stem for p in PACKS_DIR.glob("*.yaml"))
+
+
+def check_pack_codes(codes: Sequence[str]) -> tuple[str, ...]:
+    """The codes as a tuple; ConfigError naming an unknown or repeated one."""
+    known = available_packs()
+    for code in codes:
+        if code not in known:
+            raise ConfigError(f"unknown country pack '{code}' (available: {', '.join(known)}, or {NO_PACK})")
+    if len(set(codes)) != len(codes):
+        raise ConfigError(f"a country pack is listed twice: {', '.join(codes)}")
+    return tuple(codes)
+
+
+def parse_pack_list(value: str) -> tuple[str, ...]:
+    """'id,my,sg' -> ('id', 'my', 'sg'); 'none' -> (); unknown codes raise ConfigError."""
+    codes = [c.strip() for c in value.split(",") if c.strip()]
+    if codes == [NO_PACK]:
+        return ()
+    return check_pack_codes(codes)
 
 
 def load_pack(code: str) -> Pack:
@@ -134,4 +208,18 @@ def load_pack(code: str) -> Pack:
         regions={str(k): str(v) for k, v in (data.get("regions") or {}).items()},
         plate_types={str(k): str(v) for k, v in (data.get("plate_types") or {}).items()},
         foreign_formats=tuple(data.get("foreign_formats", ())),
+        examples=tuple(str(e) for e in data.get("examples", ())),
+        foreign_examples=tuple(str(e) for e in data.get("foreign_examples", ())),
     )
+
+
+def load_packs(codes: Sequence[str]) -> Packs:
+    """The packs of ``codes``, in that order; ``()`` gives no pack."""
+    return Packs(tuple(load_pack(code) for code in check_pack_codes(codes)))
+
+
+def as_packs(pack: Pack | Packs | None) -> Packs:
+    """One pack as a one-pack set; None as no pack."""
+    if pack is None:
+        return Packs()
+    return pack if isinstance(pack, Packs) else Packs((pack,))

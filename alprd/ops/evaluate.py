@@ -23,8 +23,9 @@ from typing import Any
 import cv2
 from tqdm import tqdm
 
-from alprd.config import DEFAULT_CONFIG_PATH, Config, load_config
-from alprd.errors import BadInputError
+from alprd.config import DEFAULT_CONFIG_PATH, Config, RegionsConfig, load_config
+from alprd.domain.packs import parse_pack_list
+from alprd.errors import BadInputError, ConfigError
 from alprd.log import configure_logging
 from alprd.ops.eval_metrics import (
     Sample,
@@ -60,7 +61,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="override inference.vehicle_detector.classifier (a type head "
         "trained on --plate-model's backbone); 'none': vehicles without a type",
     )
-    p.add_argument("--pack", help="override regions.pack; 'none' skips re-ranking and regions")
+    p.add_argument(
+        "--pack",
+        type=_pack_list,
+        metavar="CODE[,CODE...]|none",
+        help="override regions.packs: one pack, several ranked in order (id,my,sg), "
+        "or 'none' (no re-ranking, no regions)",
+    )
     p.add_argument("--device", choices=("AUTO", "CPU", "GPU"), help="override inference.device")
     p.add_argument("--threads", type=int, default=None, help="CPU inference threads (default: all)")
     p.add_argument(
@@ -70,6 +77,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "e.g. docs/openalpr-eu-errata.csv; the report counts the labels changed",
     )
     p.set_defaults(func=main)
+
+
+def _pack_list(value: str) -> tuple[str, ...]:
+    try:
+        return parse_pack_list(value)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -96,25 +110,19 @@ def _config(args: argparse.Namespace) -> Config:
             "device": args.device or inference.device,
         }
     )
-    return config.model_copy(update={"inference": inference})
+    update: dict[str, Any] = {"inference": inference}
+    if args.pack is not None:
+        update["regions"] = RegionsConfig(packs=args.pack)
+    return config.model_copy(update=update)
 
 
 def _pipeline(config: Config, args: argparse.Namespace) -> ImagePipeline:
-    from dataclasses import replace
-
     from alprd.vision.ov_model import make_core
 
     core = make_core()
     if args.threads:
         core.set_property("CPU", {"INFERENCE_NUM_THREADS": args.threads})
-    pipeline = ImagePipeline.from_config(config, core)
-    if args.pack == "none":
-        pipeline = replace(pipeline, pack=None)
-    elif args.pack:
-        from alprd.domain.packs import load_pack
-
-        pipeline = replace(pipeline, pack=load_pack(args.pack))
-    return pipeline
+    return ImagePipeline.from_config(config, core)
 
 
 @dataclass
@@ -200,7 +208,7 @@ def report(run: Run, crops_only: bool, gt_crops: bool, pipeline: ImagePipeline) 
         "images": run.images,
         "mode": "crops" if crops_only else "end-to-end",
         "ocr_engine": pipeline.ocr.name,
-        "pack": pipeline.pack.code if pipeline.pack else None,
+        "pack": ",".join(pipeline.packs.codes) or None,
     }
     if crops_only:
         out.update(

@@ -19,7 +19,7 @@ from peewee import OperationalError as PeeweeOperationalError
 from alprd.config import Config
 from alprd.domain.lists import LIST_NAMES, UNKNOWN, ListName, compile_lists, match_list_status, normalise_plate_text
 from alprd.domain.messages import Box, Detection, ImageResult, PlateEvent, PlateRead
-from alprd.domain.packs import Pack, plate_facts
+from alprd.domain.packs import Pack, Packs, as_packs, plate_facts
 from alprd.errors import BadInputError, NotFoundError, StorageFullError
 from alprd.storage import queries
 from alprd.storage.files import StoredImages
@@ -41,9 +41,9 @@ def db_time(when: datetime) -> str:
 
 
 class Repository:
-    def __init__(self, db: SqliteDatabase, pack: Pack, *, max_confusions: int = 1) -> None:
+    def __init__(self, db: SqliteDatabase, packs: Pack | Packs, *, max_confusions: int = 1) -> None:
         self.db = db
-        self.pack = pack
+        self.packs = as_packs(packs)  # region and plate type of a text: the pack it fits
         self.max_confusions = max_confusions
 
     # ---- writes of detections -------------------------------------------------------
@@ -126,7 +126,7 @@ class Repository:
         at: str,
     ) -> int:
         text = normalise_plate_text(read.ocr.text) or read.ocr.text
-        facts = plate_facts(self.pack, text, read.background_color)
+        facts = plate_facts(self.packs, text, read.background_color)
         return Plate.insert(
             session=session_id,
             vehicle=vehicle[0] if vehicle else None,
@@ -227,8 +227,8 @@ class Repository:
             text = normalise_plate_text(plate_text)
             if not text:
                 raise BadInputError("plate_text must contain letters or digits")
-            code, name = self.pack.region_for(text)
-            changes.update(plate_text=text, region_code=code, region_name=name)
+            facts = plate_facts(self.packs, text, "")
+            changes.update(plate_text=text, region_code=facts.region_code, region_name=facts.region_name)
         if plate_status is not None:
             changes["plate_status"] = plate_status
         if plate_type is not None:
@@ -457,8 +457,8 @@ def _as_dt(value) -> datetime:
 
 def open_repository(config: Config) -> Repository:
     """Open the configured database (migrating it) and its repository."""
-    from alprd.domain.packs import load_pack
+    from alprd.domain.packs import load_packs
     from alprd.storage.db import open_database
 
     db = open_database(config.resolve(config.storage.database), busy_timeout_ms=config.storage.busy_timeout_ms)
-    return Repository(db, load_pack(config.regions.pack), max_confusions=config.lists.max_confusions)
+    return Repository(db, load_packs(config.regions.codes), max_confusions=config.lists.max_confusions)

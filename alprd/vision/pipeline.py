@@ -1,6 +1,6 @@
 """One image -> every vehicle and plate in it, read: the path of a still image or a frame.
 
-vehicles -> plates -> crops (small margin) -> OCR batch -> re-rank by the country pack
+vehicles -> plates -> crops (small margin) -> OCR batch -> re-rank by the country packs
 -> optional cloud verification of unsure reads -> region, plate type, colours -> each
 plate tied to the vehicle box holding it -> :class:`~alprd.domain.messages.PlateRead`.
 ``ImagePipeline.read_image`` blocks and is thread-safe (the models are, and the
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from alprd.domain.messages import Box, Detection, ImageResult, OcrResult, PlateRead
-from alprd.domain.packs import Pack, load_pack, plate_facts
+from alprd.domain.packs import Packs, load_packs, plate_facts
 from alprd.errors import ModelError
 from alprd.log import get_logger
 from alprd.vision import annotate as annotate_mod
@@ -45,7 +45,7 @@ class Detector(Protocol):
 
 # (plate crop, local read) -> a verified read (or the local one, unchanged).
 Verifier = Callable[[np.ndarray, OcrResult], OcrResult]
-Reranker = Callable[[OcrResult, Pack], OcrResult]
+Reranker = Callable[[OcrResult, Packs], OcrResult]
 
 
 def crop_box(
@@ -67,10 +67,10 @@ def vehicle_for(plate: Box, vehicles: Sequence[Detection]) -> Detection | None:
 
 
 def plate_read(
-    plate: Detection, ocr: OcrResult, vehicle: Detection | None, pack: Pack | None, colors: PlateColors
+    plate: Detection, ocr: OcrResult, vehicle: Detection | None, packs: Packs, colors: PlateColors
 ) -> PlateRead:
-    """Assemble a read with the pack's region and plate type."""
-    facts = plate_facts(pack, ocr.text, colors.background)
+    """Assemble a read with the region and plate type of the pack its text fits."""
+    facts = plate_facts(packs, ocr.text, colors.background)
     return PlateRead(
         plate=plate,
         ocr=ocr,
@@ -111,7 +111,7 @@ class ImagePipeline:
     plates: Detector
     ocr: OcrEngine
     vehicles: Detector | None = None
-    pack: Pack | None = None
+    packs: Packs = Packs()
     rerank: Reranker | None = None
     verifier: Verifier | None = None
     verify_below: float = 0.0
@@ -129,7 +129,7 @@ class ImagePipeline:
             plates=PlateDetector.from_config(config, core),
             ocr=load_ocr(config, core),
             vehicles=VehicleDetector.from_config(config, core),
-            pack=load_pack(config.regions.pack),
+            packs=load_packs(config.regions.codes),
             rerank=rerank,
             verifier=_load_verifier(config),
             verify_below=ocr_cfg.gemini.verify_below,
@@ -139,7 +139,7 @@ class ImagePipeline:
             "inference.pipeline_ready",
             ocr=pipeline.ocr.name,
             vehicles=pipeline.vehicles is not None,
-            pack=config.regions.pack,
+            packs=",".join(config.regions.codes) or "none",
             verifier=pipeline.verifier is not None,
         )
         return pipeline
@@ -165,7 +165,7 @@ class ImagePipeline:
             results = [self.verifier(c, r) if r.confidence < self.verify_below else r for c, r in zip(crops, results)]
             timer.lap("verify")
         reads = tuple(
-            plate_read(p, r, vehicle_for(p.box, vehicles), self.pack, plate_colors(c))
+            plate_read(p, r, vehicle_for(p.box, vehicles), self.packs, plate_colors(c))
             for p, r, c, engine_read in zip(plates, results, crops, engine_reads)
             if r.text and keep_read(engine_read, self.min_confidence)  # the engine's certainty decides
         )
@@ -178,9 +178,9 @@ class ImagePipeline:
         return self.reranked(self.ocr.read_batch(crops) if crops else [])
 
     def reranked(self, results: Sequence[OcrResult]) -> list[OcrResult]:
-        """The engine's reads re-ranked by the country pack (unchanged without one)."""
-        if self.rerank and self.pack:
-            return [self.rerank(r, self.pack) for r in results]
+        """The engine's reads re-ranked by the country packs (unchanged without one)."""
+        if self.rerank and self.packs.packs:
+            return [self.rerank(r, self.packs) for r in results]
         return list(results)
 
     def annotate(self, image: np.ndarray, result: ImageResult) -> np.ndarray:

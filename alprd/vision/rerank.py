@@ -12,6 +12,12 @@ plates a gate sees): a read that fits one is kept, at a lower score than a read 
 country's own, so that a swap towards the home format can still win. Ties keep the
 order of ``CONFUSABLE_PAIRS``.
 
+Several packs (``regions.packs``) are one set of formats ranked in their order: a read
+that fits the second pack's home format scores ``PACK_RANK_FACTOR`` times what it would
+in the first, so between reads that need the same swaps the earlier pack wins, and a read
+that fits a later pack as read still beats a swap into an earlier one. Its region is
+looked up in the pack it fits.
+
 A read that fits no home format may hold one character too many: a frame edge, an
 emblem or a sticker read as a letter or an 8 ("PRK884AL", "4B480262"). Dropping one
 character (and at most one swap) that makes it fit costs ``DELETE_PENALTY`` times how
@@ -27,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from alprd.domain.messages import OcrResult
-from alprd.domain.packs import Pack, confusable_map
+from alprd.domain.packs import Pack, Packs, as_packs, confusable_map
 
 SWAP_PENALTY = 0.5  # score factor per confusable swap
 TWIN_DECAY = 0.7  # further factor per place behind the likeliest twin (0 -> O, D, Q)
@@ -37,6 +43,7 @@ UNKNOWN_REGION_PENALTY = 0.5  # score factor when the pack has regions and none 
 # a gate are the country's own (about 1 in 10 foreign, spread over several formats).
 FOREIGN_FORMAT_PENALTY = 0.3
 MAX_SWAPS = 3
+PACK_RANK_FACTOR = 0.8  # score factor per place behind the first pack that allows the read
 DELETE_PENALTY = 0.5  # score factor for dropping one character, times (1 - its confidence)
 UNKNOWN_CONFIDENCE = 0.5  # a character's confidence when the engine gave none
 
@@ -52,7 +59,7 @@ def _swapped(text: str, n: int, swaps: dict[str, tuple[str, ...]]) -> Iterator[s
             yield "".join(chars)
 
 
-def corrections(text: str, pack: Pack, max_swaps: int = MAX_SWAPS) -> list[tuple[str, int]]:
+def corrections(text: str, pack: Pack | Packs, max_swaps: int = MAX_SWAPS) -> list[tuple[str, int]]:
     """Format-fitting variants of ``text`` by confusable swaps, as (text, swaps), fewest
     swaps first; ``[(text, 0)]`` when it fits a home format already, ``[]`` when nothing
     fits. The search stops at the fewest swaps that reach a home format; foreign-format
@@ -71,7 +78,7 @@ def corrections(text: str, pack: Pack, max_swaps: int = MAX_SWAPS) -> list[tuple
     return found
 
 
-def deletions(text: str, pack: Pack, confidences: tuple[float, ...] = ()) -> list[tuple[str, float]]:
+def deletions(text: str, pack: Pack | Packs, confidences: tuple[float, ...] = ()) -> list[tuple[str, float]]:
     """Format-fitting variants of ``text`` with one character dropped (plus at most one
     confusable swap), as (text, score factor), best first; ``[]`` when none fits."""
     if len(confidences) != len(text):
@@ -85,12 +92,17 @@ def deletions(text: str, pack: Pack, confidences: tuple[float, ...] = ()) -> lis
     return sorted(scored.items(), key=lambda t: -t[1])
 
 
-def format_factor(text: str, pack: Pack) -> float:
-    """How well a format-fitting text suits the pack: 1 for a home plate of a known
-    region, less for an unknown region or a foreign format."""
-    if pack.matches_home_format(text):
-        return UNKNOWN_REGION_PENALTY if pack.regions and not pack.region_for(text)[0] else 1.0
-    return FOREIGN_FORMAT_PENALTY
+def format_factor(text: str, packs: Pack | Packs) -> float:
+    """How well a format-fitting text suits the packs: 1 for a home plate of the first
+    pack with a known region, less for a later pack, an unknown region or a foreign
+    format."""
+    packs = as_packs(packs)
+    rank = packs.home_rank(text)
+    if rank is None:
+        return FOREIGN_FORMAT_PENALTY
+    pack = packs.packs[rank]
+    region = UNKNOWN_REGION_PENALTY if pack.regions and not pack.region_for(text)[0] else 1.0
+    return region * PACK_RANK_FACTOR**rank
 
 
 def swap_factor(read: str, fixed: str) -> float:
@@ -106,12 +118,13 @@ def swap_factor(read: str, fixed: str) -> float:
     return factor
 
 
-def rerank(result: OcrResult, pack: Pack) -> OcrResult:
-    """The result with candidates corrected and re-scored by the pack, best first.
+def rerank(result: OcrResult, pack: Pack | Packs) -> OcrResult:
+    """The result with candidates corrected and re-scored by the pack(s), best first.
 
     When the best text changes, its confidence is the engine's, times the best text's
     share of all re-ranked scores: a correction the pack settles clearly keeps a
     confidence near the engine's, one among near-equal variants gets a low one."""
+    pack = as_packs(pack)
     if not pack.formats or not result.text:
         return result
     candidates = result.candidates or ((result.text, result.confidence),)

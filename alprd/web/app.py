@@ -57,7 +57,7 @@ def create_app(
     )
     app[keys.CONFIG] = config
     app[keys.REPOSITORY] = repository
-    app[keys.PACK] = repository.pack
+    app[keys.PACKS] = repository.packs
     app[keys.IMAGE_STORE] = ImageStore(config.resolve(config.storage.outputs_dir))
     app[keys.PIPELINE] = pipeline
     app[keys.LINES] = lines

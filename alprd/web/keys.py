@@ -9,7 +9,7 @@ from aiohttp import web
 
 from alprd.config import Config
 from alprd.domain.lists import ListName
-from alprd.domain.packs import Pack
+from alprd.domain.packs import Packs
 from alprd.storage.files import ImageStore
 from alprd.storage.repository import Repository
 from alprd.web.ports import ImagePipeline, LinesProvider
@@ -17,7 +17,7 @@ from alprd.web.ports import ImagePipeline, LinesProvider
 CONFIG = web.AppKey("config", Config)
 REPOSITORY = web.AppKey("repository", Repository)
 IMAGE_STORE = web.AppKey("image_store", ImageStore)
-PACK = web.AppKey("pack", Pack)
+PACKS = web.AppKey("packs", Packs)
 PIPELINE: web.AppKey[ImagePipeline | None] = web.AppKey("pipeline")
 LINES: web.AppKey[LinesProvider | None] = web.AppKey("lines")
 DB_EXECUTOR = web.AppKey("db_executor", ThreadPoolExecutor)

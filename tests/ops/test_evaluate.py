@@ -158,6 +158,29 @@ def test_eval_text_on_a_csv_of_crops(tmp_path: Path, datasets_dir: Path, capsys:
     assert "images: 4 (crops)" in text and "exact plate reads:" in text and "ms per image" in text
 
 
+@pytest.mark.parametrize(("pack", "reported"), [("none", None), ("us", "us"), ("us,id", "us,id")])
+def test_eval_pack_option(
+    tmp_path: Path, datasets_dir: Path, capsys: pytest.CaptureFixture, pack: str, reported: str | None
+) -> None:
+    crops = tmp_path / "crops"
+    crops.mkdir()
+    rows = (datasets_dir / "openalpr-us-crops" / "groundtruth.csv").read_text().splitlines()[:3]
+    for row in rows:
+        shutil.copy(datasets_dir / "openalpr-us-crops" / row.split(",")[0], crops)
+    (crops / "groundtruth.csv").write_text("\n".join(rows) + "\n")
+    code = cli_main(["eval", str(crops), "--json", "--pack", pack, "--config", str(_config(tmp_path))])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["pack"] == reported
+
+
+@pytest.mark.parametrize("pack", ["xx", "id,xx", "id,none", "id,id"])
+def test_eval_refuses_unknown_packs(tmp_path: Path, capsys: pytest.CaptureFixture, pack: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["eval", str(tmp_path), "--pack", pack])
+    assert exit_info.value.code == 2
+    assert "--pack" in capsys.readouterr().err
+
+
 def test_eval_of_an_unlabelled_folder_fails_cleanly(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert cli_main(["eval", str(tmp_path), "--config", str(_config(tmp_path))]) == 1
     assert "no openalpr .txt labels" in capsys.readouterr().err

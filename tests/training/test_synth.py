@@ -81,7 +81,9 @@ def test_every_style_renders_a_grey_crop_with_plate_text(style):
         assert sample.image.std() > 3  # not a blank image
 
 
-@pytest.mark.parametrize("code", available_packs())
+# The eu and us styles draw from their own lists (texts.EU_FORMATS, US_FORMATS), not from
+# the eu and us packs; every other pack's texts come from its formats.
+@pytest.mark.parametrize("code", sorted(set(available_packs()) - {"eu", "us"}))
 def test_pack_texts_fit_the_pack_format(code):
     pack = load_pack(code)
     for seed in range(30):

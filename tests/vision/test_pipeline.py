@@ -13,7 +13,7 @@ import pytest
 
 from alprd.config import Config, InferenceConfig, OcrConfig
 from alprd.domain.messages import Box, Detection, OcrResult
-from alprd.domain.packs import load_pack
+from alprd.domain.packs import Packs, load_packs
 from alprd.errors import ModelError
 from alprd.vision.colors import PlateColors
 from alprd.vision.ocr import make_ocr_engine
@@ -47,13 +47,26 @@ def test_vehicle_for_picks_the_smallest_box_holding_the_plate_centre() -> None:
 
 
 def test_plate_read_uses_the_pack() -> None:
-    pack = load_pack("id")
-    read = plate_read(det(1, 1, 9, 5, "plate"), OcrResult("B1234XYZ", 0.9), None, pack, PlateColors("Yellow", "Black"))
+    packs = load_packs(["id"])
+    read = plate_read(det(1, 1, 9, 5, "plate"), OcrResult("B1234XYZ", 0.9), None, packs, PlateColors("Yellow", "Black"))
     assert (read.region_code, read.region_name, read.plate_type) == ("B", "Jakarta", "Public")
     assert (read.background_color, read.text_color) == ("Yellow", "Black")
     assert read.region_label == "B (Jakarta)"
-    bare = plate_read(det(1, 1, 9, 5, "plate"), OcrResult("XY12", 0.9), None, None, PlateColors("", ""))
+    bare = plate_read(det(1, 1, 9, 5, "plate"), OcrResult("XY12", 0.9), None, Packs(), PlateColors("", ""))
     assert (bare.region_code, bare.plate_type) == ("", "Regular")
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "plate_type"),
+    [
+        ("B1234XYZ", "B (Jakarta)", "Public"),  # fits id (listed first): id's tables
+        ("59T146685", "59 (Hồ Chí Minh)", "Commercial"),  # fits vn only: vn's tables
+    ],
+)
+def test_plate_read_uses_the_pack_the_text_fits(text: str, region: str, plate_type: str) -> None:
+    packs = load_packs(["id", "vn"])
+    read = plate_read(det(1, 1, 9, 5, "plate"), OcrResult(text, 0.9), None, packs, PlateColors("Yellow", "Black"))
+    assert (read.region_label, read.plate_type) == (region, plate_type)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +111,7 @@ def test_steps_after_detection_with_real_ocr(ppocr) -> None:
         plates=Fixed(Detection(box, 0.8, "plate")),
         ocr=ppocr,
         vehicles=Fixed(car, other),
-        pack=load_pack("id"),
+        packs=load_packs(["id"]),
         min_confidence=0.3,
     )
     result = pipeline.read_image(image)
@@ -128,7 +141,7 @@ def test_the_engines_certainty_decides_what_is_dropped(ppocr) -> None:
     pipeline = ImagePipeline(
         plates=Fixed(Detection(box, 0.8, "plate")),
         ocr=ppocr,
-        pack=load_pack("id"),
+        packs=load_packs(["id"]),
         rerank=unsure_correction,
         min_confidence=0.3,
     )
@@ -157,8 +170,8 @@ def test_only_unsure_reads_go_to_the_verifier(ppocr) -> None:
 def real_pipeline() -> ImagePipeline:
     config = Config(inference=InferenceConfig(device="CPU", models_dir=MODELS_DIR, ocr=OcrConfig(engine="ppocr")))
     pipeline = ImagePipeline.from_config(config, ov.Core())
-    assert pipeline.pack is not None and pipeline.pack.code == "id"
-    return replace(pipeline, pack=None)  # European plates: no Indonesian re-ranking
+    assert pipeline.packs.codes == ("id",)
+    return replace(pipeline, packs=Packs())  # European plates: no Indonesian re-ranking
 
 
 def _truth(datasets_dir: Path, name: str) -> tuple[np.ndarray, Box, str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from alprd.domain.messages import OcrResult
-from alprd.domain.packs import Pack, confusable_map, load_pack
-from alprd.vision.rerank import corrections, deletions, rerank, swap_factor
+from alprd.domain.packs import Pack, Packs, confusable_map, load_pack, load_packs
+from alprd.vision.rerank import PACK_RANK_FACTOR, corrections, deletions, format_factor, rerank, swap_factor
 
 ID = load_pack("id")
 
@@ -149,3 +149,38 @@ def test_a_clear_correction_keeps_a_usable_confidence():
         OcrResult("BRK019AF", 0.96, (0.77,) + (1.0,) * 7, (("BRK019AF", 0.74), ("RK019AF", 0.16)), "plate"), SK
     )
     assert result.text == "RK019AF" and result.confidence > 0.6
+
+
+@pytest.mark.parametrize(
+    ("codes", "best"),
+    [
+        (("id", "my"), "B1234ABC"),  # fits only id, listed first: wins at equal scores
+        (("my", "id"), "BKA1234"),  # fits only my, listed first: wins at equal scores
+    ],
+)
+def test_several_packs_rank_in_their_order(codes, best):
+    candidates = (("B1234ABC", 0.5), ("BKA1234", 0.5))
+    result = rerank(OcrResult("B1234ABC", 0.5, candidates=candidates), load_packs(codes))
+    assert result.text == best
+
+
+def test_a_read_that_fits_a_later_pack_is_not_forced_into_the_first():
+    packs = load_packs(("id", "vn"))
+    # 59T146685 fits no Indonesian format; as a Vietnamese plate it is kept as read
+    assert rerank(OcrResult("59T146685", 0.8, candidates=(("59T146685", 0.8),)), packs).text == "59T146685"
+    # and is corrected by the Vietnamese rules: a letter, not a digit, after the province
+    assert rerank(OcrResult("S9T146685", 0.8, candidates=(("S9T146685", 0.8),)), packs).text == "59T146685"
+    assert format_factor("B1234ABC", packs) == 1.0
+    assert format_factor("59T146685", packs) == pytest.approx(PACK_RANK_FACTOR)
+    assert format_factor("59T146685", load_packs(("vn", "id"))) == 1.0
+
+
+def test_no_pack_leaves_the_result_alone():
+    result = OcrResult("8123ABC", 0.7, (0.9,) * 7, (("8123ABC", 0.7),), "plate")
+    assert rerank(result, Packs()) == result
+
+
+def test_one_pack_and_a_one_pack_set_rerank_alike():
+    for read in ("8123ABC", "B1Z34ABC", "0B1234", "12345678"):
+        result = OcrResult(read, 0.8, candidates=((read, 0.8),))
+        assert rerank(result, ID) == rerank(result, load_packs(("id",)))

@@ -199,7 +199,7 @@ async def test_api_key_guards_mutating_routes(aiohttp_client, config, repository
 
 async def test_unexpected_error_is_json_500(aiohttp_client, config, repository):
     repository.db.close()
-    broken = type(repository)(repository.db, repository.pack)
+    broken = type(repository)(repository.db, repository.packs)
     broken.list_detections = None  # type: ignore[assignment]  # a programming error, not bad input
     client = await aiohttp_client(create_app(config, repository=broken))
     resp = await client.get("/detections")

@@ -1,4 +1,4 @@
-"""Region table (from the country pack) and plate status (white/black access lists)."""
+"""Region table (from the country packs) and plate status (white/black access lists)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from alprd.web.endpoint import FORM, JSON, Call, Endpoint
 
 
 async def list_regions(call: Call) -> s.RegionList:
-    pack = call.app[keys.PACK]
+    pack = call.app[keys.PACKS]
     return s.RegionList(regions=[s.Region(code=c, name=n) for c, n in pack.regions.items()])
 
 
 async def get_region(call: Call) -> s.Region:
-    pack = call.app[keys.PACK]
+    pack = call.app[keys.PACKS]
     code = call.path.code.upper()
     if code not in pack.regions:
         raise NotFoundError(f"Region code {call.path.code} not found")
@@ -22,7 +22,7 @@ async def get_region(call: Call) -> s.Region:
 
 
 async def regions_summary(call: Call) -> s.RegionSummary:
-    pack = call.app[keys.PACK]
+    pack = call.app[keys.PACKS]
     counts = await call.db(call.app[keys.REPOSITORY].counts_by, "region")
     regions = [
         s.RegionCount(
