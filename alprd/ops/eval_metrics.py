@@ -63,12 +63,17 @@ def load_openalpr(folder: Path) -> list[Sample]:
 
 
 def load_crops_csv(csv_path: Path) -> list[Sample]:
+    """Crops and their text: the first column is the file; the text is the column a
+    header names ``plate`` (``file,plate,source``), else the last (``file,state,PLATE``)."""
     folder = csv_path.parent
     with csv_path.open(newline="", encoding="utf-8") as f:
         rows = [r for r in csv.reader(f) if r and r[0].strip()]
+    column = -1
     if rows and not (folder / rows[0][0]).is_file() and rows[0][0].lower() in ("file", "filename", "image"):
-        rows = rows[1:]  # header
-    return [Sample(folder / r[0], (LabelledPlate(None, normalise_text(r[-1])),)) for r in rows]
+        header = [h.strip().lower() for h in rows[0]]
+        column = header.index("plate") if "plate" in header else -1
+        rows = rows[1:]
+    return [Sample(folder / r[0], (LabelledPlate(None, normalise_text(r[column])),)) for r in rows]
 
 
 def load_folder(folder: Path) -> list[Sample]:

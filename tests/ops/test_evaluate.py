@@ -90,6 +90,8 @@ def test_load_folder_layouts(tmp_path: Path, datasets_dir: Path) -> None:
     assert len(us) == 745 and us[0].plates[0] == LabelledPlate(None, "FUW999")
     ind = load_folder(datasets_dir / "indonesia-plate-crops")  # header row skipped
     assert ind[0].path.name == "train001_1.jpg" and ind[0].plates[0].text == "G9058EJ"
+    extra = load_folder(datasets_dir / "indonesia-plates-extra")  # file,plate,source: the plate column
+    assert extra[0].path.name == "exstreet_0001.jpg" and extra[0].plates[0].text == "AA2217CT"
     with pytest.raises(BadInputError):
         load_folder(tmp_path)
 
