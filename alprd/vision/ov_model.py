@@ -119,6 +119,13 @@ def add_image_preprocessing(model: ov.Model, image: ImageInput) -> ov.Model:
     return ppp.build()
 
 
+def model_description(model: ov.Model) -> str:
+    """The exporter's description kept in the model (ultralytics writes "Ultralytics
+    YOLOv8n model trained on ..."), or "" when it has none."""
+    key = ["framework", "description"]
+    return str(model.get_rt_info(key).astype(str)) if model.has_rt_info(key) else ""
+
+
 class OvModel:
     """A compiled model with a pool of infer requests; ``infer`` is thread-safe."""
 
@@ -139,6 +146,7 @@ class OvModel:
             raise ModelError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
         self.path = Path(model_path)
         model = check_input_shape(read_model(core, self.path), self.path, input_chw)
+        self.description = model_description(model)
         if transform is not None:  # e.g. cut a backbone out of a detector
             model = transform(model)
         if image is not None:

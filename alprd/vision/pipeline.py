@@ -144,6 +144,11 @@ class ImagePipeline:
         )
         return pipeline
 
+    @property
+    def algorithm(self) -> str:
+        """The plate detector that runs ("YOLOv8n (OpenVINO)"), as the API reports it."""
+        return getattr(self.plates, "algorithm", type(self.plates).__name__)
+
     def read_image(self, image: np.ndarray) -> ImageResult:
         """Every vehicle and read plate of one BGR image, with per-stage timings."""
         return self.run(image).result

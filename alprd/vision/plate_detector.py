@@ -8,6 +8,7 @@ and a head output ``1 x (4 + 1 [+ 32 mask coefficients]) x anchors(S)``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +23,14 @@ from alprd.vision.preprocess import Letterbox, letterbox, unletterbox_boxes
 from alprd.vision.yolo import MASK_COEFFICIENTS, anchors_for, postprocess
 
 PLATE_LABEL = "plate"
+_YOLO_NAME = re.compile(r"\bYOLO[A-Za-z0-9.]*")
+
+
+def detector_name(description: str, path: Path) -> str:
+    """The architecture a detector file says it is: "YOLOv8n" from "Ultralytics YOLOv8n
+    model trained on ...", "YOLO11s" from "... YOLO11s ..."; else the file's stem."""
+    found = _YOLO_NAME.search(description)
+    return found.group(0) if found else path.stem
 
 
 def head_layout(output_shapes: Sequence[tuple[int, ...]], size_px: int, path: Path) -> tuple[int, int]:
@@ -88,6 +97,11 @@ class PlateDetector:
     @property
     def model_path(self) -> Path:
         return self._model.path
+
+    @property
+    def algorithm(self) -> str:
+        """What runs, as the API names it: "YOLOv8n (OpenVINO)", read from the loaded model."""
+        return f"{detector_name(self._model.description, self._model.path)} (OpenVINO)"
 
     @property
     def execution_precision(self) -> str:

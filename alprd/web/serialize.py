@@ -19,8 +19,6 @@ from alprd.storage.records import (
 )
 from alprd.web import schemas as s
 
-ALGORITHM = "YOLOv11 (OpenVINO)"
-
 
 def stamp(when: datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S")
@@ -122,7 +120,8 @@ def detect_response(session: SessionRecord, *, file_stamp: str) -> s.DetectImage
     )
 
 
-def latest_entities(session: SessionRecord) -> s.LatestDetection:
+def latest_entities(session: SessionRecord, algorithm: str) -> s.LatestDetection:
+    """The latest session's entities; ``algorithm`` names the plate detector that runs."""
     items = []
     for v, p in pairs(session):
         kind = "vehicle_with_plate" if v and p else ("vehicle" if v else "plate")
@@ -149,7 +148,7 @@ def latest_entities(session: SessionRecord) -> s.LatestDetection:
                 plateTextColor=p.text_color if p else "",
                 plateBackgroundColor=p.background_color if p else "",
                 plateRegion=p.region_label if p else "",
-                algorithm=ALGORITHM,
+                algorithm=algorithm,
                 sessionId=session.id,
                 vehicleId=v.id if v else None,
                 plateId=p.id if p else None,

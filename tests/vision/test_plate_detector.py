@@ -13,7 +13,7 @@ import pytest
 from alprd.config import Config, InferenceConfig, PlateDetectorConfig
 from alprd.domain.messages import Box
 from alprd.errors import ModelError
-from alprd.vision.plate_detector import PlateDetector, head_layout
+from alprd.vision.plate_detector import PlateDetector, detector_name, head_layout
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELS = REPO_ROOT / "models"
@@ -171,3 +171,22 @@ def test_check_input_shape_accepts_any_size_where_told(ov_core) -> None:
     assert list(check_input_shape(static, MODEL, (3, None, None)).input(0).get_shape()) == [1, 3, 640, 640]
     with pytest.raises(ModelError, match=r"input shape is 1x3x640x640 but 1x1x\?x\? is expected$"):
         check_input_shape(static, MODEL, (1, None, None))
+
+
+@pytest.mark.parametrize(
+    ("description", "name"),
+    [
+        ("Ultralytics YOLOv8n model trained on /tmp/alprd-train/openlpr-plates.yaml", "YOLOv8n"),
+        ("Ultralytics YOLO11s model trained on coco.yaml", "YOLO11s"),
+        ("", "plate-x"),  # a model that says nothing: its file name
+        ("a detector", "plate-x"),
+    ],
+)
+def test_detector_name(description: str, name: str) -> None:
+    assert detector_name(description, Path("models/plate-x.xml")) == name
+
+
+@pytest.mark.parametrize(("model", "size"), [(MODEL, 640), (FAST_MODEL, 416)])
+def test_algorithm_is_read_from_the_loaded_model(model: Path, size: int) -> None:
+    detector = PlateDetector(model, ov.Core(), "CPU", input_size=size)
+    assert detector.algorithm == "YOLOv8n (OpenVINO)"

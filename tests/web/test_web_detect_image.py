@@ -89,6 +89,7 @@ async def test_detect_image_stores_and_answers_the_example_shape(piped, config, 
     assert crop.shape[:2] == (30, 80)
     latest = await (await piped.get("/api/detection/latest")).json()
     assert latest[0]["sessionId"] == body["session_id"] and latest[0]["plateNumber"] == "B123ABC"
+    assert latest[0]["algorithm"] == "FixedDetector (test)"  # the pipeline's detector, not a constant
 
 
 async def test_detect_image_without_location(piped):

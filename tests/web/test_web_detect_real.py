@@ -55,3 +55,4 @@ async def test_real_photo_is_read_stored_and_listed(aiohttp_client, config, repo
     assert plate["id"] in [d["id"] for d in listed["detections"]]
     latest = await (await client.get("/api/detection/latest")).json()
     assert any(e["plateNumber"] == plate["plate_text"] for e in latest)
+    assert {e["algorithm"] for e in latest} == {"YOLOv8n (OpenVINO)"}  # the committed detector, read from it

@@ -38,6 +38,8 @@ def make_result(*plates: tuple[str, str], loose_plate: str | None = None, platel
 class FixedPipeline:
     """A stand-in for the reader's ImagePipeline: one car with a plate, one plateless truck."""
 
+    algorithm = "FixedDetector (test)"
+
     def __init__(self) -> None:
         self.calls = 0
 

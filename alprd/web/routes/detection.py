@@ -55,7 +55,9 @@ async def detect_image(call: Call) -> s.DetectImageResponse:
 async def latest_detection(call: Call) -> s.LatestDetection:
     repo = call.app[keys.REPOSITORY]
     session = await call.db(repo.latest_session)
-    return serialize.latest_entities(session) if session else s.LatestDetection([])
+    pipeline = call.app[keys.PIPELINE]
+    algorithm = pipeline.algorithm if pipeline else ""  # no detector loaded: none to name
+    return serialize.latest_entities(session, algorithm) if session else s.LatestDetection([])
 
 
 async def list_detections(call: Call) -> bytes:
