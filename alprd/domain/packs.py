@@ -57,6 +57,8 @@ class Pack:
     regions: dict[str, str] = field(default_factory=dict)  # prefix -> name
     plate_types: dict[str, str] = field(default_factory=dict)  # background colour -> type
     foreign_formats: tuple[str, ...] = ()  # plates from elsewhere that the gate also sees
+    # Score factor of a read that fits only a foreign format (None: re-ranking's default).
+    foreign_factor: float | None = None
     examples: tuple[str, ...] = ()  # real plates as written (fit ``formats`` once normalised)
     foreign_examples: tuple[str, ...] = ()  # real foreign plates (fit ``foreign_formats``)
 
@@ -208,6 +210,7 @@ def load_pack(code: str) -> Pack:
         regions={str(k): str(v) for k, v in (data.get("regions") or {}).items()},
         plate_types={str(k): str(v) for k, v in (data.get("plate_types") or {}).items()},
         foreign_formats=tuple(data.get("foreign_formats", ())),
+        foreign_factor=float(data["foreign_factor"]) if data.get("foreign_factor") is not None else None,
         examples=tuple(str(e) for e in data.get("examples", ())),
         foreign_examples=tuple(str(e) for e in data.get("foreign_examples", ())),
     )

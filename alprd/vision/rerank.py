@@ -9,7 +9,8 @@ candidate's score; a candidate that fits no format even after swaps keeps a smal
 share of its score, and where the pack names regions, a home-format text whose prefix
 is no known region loses half. A pack may also list foreign formats (the neighbours'
 plates a gate sees): a read that fits one is kept, at a lower score than a read of the
-country's own, so that a swap towards the home format can still win. Ties keep the
+country's own (``FOREIGN_FORMAT_PENALTY``, or the pack's own ``foreign_factor``), so that
+a swap towards the home format can still win. Ties keep the
 order of ``CONFUSABLE_PAIRS``.
 
 Several packs (``regions.packs``) are one set of formats ranked in their order: a read
@@ -99,10 +100,15 @@ def format_factor(text: str, packs: Pack | Packs) -> float:
     packs = as_packs(packs)
     rank = packs.home_rank(text)
     if rank is None:
-        return FOREIGN_FORMAT_PENALTY
+        factors = [_foreign_factor(p) for p in packs.packs if p.matches_foreign_format(text)]
+        return max(factors, default=FOREIGN_FORMAT_PENALTY)
     pack = packs.packs[rank]
     region = UNKNOWN_REGION_PENALTY if pack.regions and not pack.region_for(text)[0] else 1.0
     return region * PACK_RANK_FACTOR**rank
+
+
+def _foreign_factor(pack: Pack) -> float:
+    return FOREIGN_FORMAT_PENALTY if pack.foreign_factor is None else pack.foreign_factor
 
 
 def swap_factor(read: str, fixed: str) -> float:

@@ -39,6 +39,7 @@ def test_pack_file_is_well_formed(code: str) -> None:
     for key in pack.regions:
         assert re.fullmatch(r"[A-Z0-9]{1,3}", key), key  # region_for looks up 1-3 character prefixes
     assert set(pack.plate_types) <= {"White", "Black", "Yellow", "Red", "Green", "Blue"}  # colours.py's names
+    assert pack.foreign_factor is None or (pack.foreign_formats and 0 < pack.foreign_factor <= 1)
 
 
 @pytest.mark.parametrize("code", available_packs())

@@ -6,7 +6,15 @@ import pytest
 
 from alprd.domain.messages import OcrResult
 from alprd.domain.packs import Pack, Packs, confusable_map, load_pack, load_packs
-from alprd.vision.rerank import PACK_RANK_FACTOR, corrections, deletions, format_factor, rerank, swap_factor
+from alprd.vision.rerank import (
+    FOREIGN_FORMAT_PENALTY,
+    PACK_RANK_FACTOR,
+    corrections,
+    deletions,
+    format_factor,
+    rerank,
+    swap_factor,
+)
 
 ID = load_pack("id")
 
@@ -184,3 +192,18 @@ def test_one_pack_and_a_one_pack_set_rerank_alike():
     for read in ("8123ABC", "B1Z34ABC", "0B1234", "12345678"):
         result = OcrResult(read, 0.8, candidates=((read, 0.8),))
         assert rerank(result, ID) == rerank(result, load_packs(("id",)))
+
+
+@pytest.mark.parametrize("read", ["DCV0TE", "CUST0M", "M0T0RZ", "GR8BUNZ"])
+def test_us_personalised_plates_are_kept_as_read(read):
+    # each is one swap from a serial shape (DCV07E ...); the pack's foreign_factor keeps them
+    us = load_pack("us")
+    assert us.foreign_factor == 0.7 and not us.matches_home_format(read)
+    assert rerank(OcrResult(read, 0.9, candidates=((read, 0.9),)), us).text == read
+
+
+def test_us_serial_shapes_rank_the_engines_candidates():
+    candidates = (("5EKR79O", 0.5), ("5EKR790", 0.45))  # California 1ABC234 is the runner-up
+    assert rerank(OcrResult("5EKR79O", 0.5, candidates=candidates), load_pack("us")).text == "5EKR790"
+    assert format_factor("5EKR79O", load_pack("us")) == 0.7
+    assert format_factor("WA56660", SK) == FOREIGN_FORMAT_PENALTY  # a pack without its own factor
