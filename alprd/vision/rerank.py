@@ -13,11 +13,11 @@ country's own (``FOREIGN_FORMAT_PENALTY``, or the pack's own ``foreign_factor``)
 a swap towards the home format can still win. Ties keep the
 order of ``CONFUSABLE_PAIRS``.
 
-Several packs (``regions.packs``) are one set of formats ranked in their order: a read
-that fits the second pack's home format scores ``PACK_RANK_FACTOR`` times what it would
-in the first, so between reads that need the same swaps the earlier pack wins, and a read
-that fits a later pack as read still beats a swap into an earlier one. Its region is
-looked up in the pack it fits.
+Several packs (``regions.packs``) are ranked in their order: a read that fits the second
+pack's formats scores ``PACK_RANK_FACTOR`` times what it would in the first (the third
+that squared, ...), so the first pack's corrections work as with one pack, and the later
+packs' plates are kept as read where no single swap makes them a plate of the first. Its
+region is looked up in the pack it fits.
 
 A read that fits no home format may hold one character too many: a frame edge, an
 emblem or a sticker read as a letter or an 8 ("PRK884AL", "4B480262"). Dropping one
@@ -44,7 +44,10 @@ UNKNOWN_REGION_PENALTY = 0.5  # score factor when the pack has regions and none 
 # a gate are the country's own (about 1 in 10 foreign, spread over several formats).
 FOREIGN_FORMAT_PENALTY = 0.3
 MAX_SWAPS = 3
-PACK_RANK_FACTOR = 0.8  # score factor per place behind the first pack that allows the read
+# Score factor per place behind the first pack, for a read that fits a later pack: below
+# one swap (0.5), so a read one swap from the first pack's format is corrected into it
+# (as with foreign formats); above two swaps and the first pack's foreign formats.
+PACK_RANK_FACTOR = 0.45
 DELETE_PENALTY = 0.5  # score factor for dropping one character, times (1 - its confidence)
 UNKNOWN_CONFIDENCE = 0.5  # a character's confidence when the engine gave none
 
@@ -62,19 +65,23 @@ def _swapped(text: str, n: int, swaps: dict[str, tuple[str, ...]]) -> Iterator[s
 
 def corrections(text: str, pack: Pack | Packs, max_swaps: int = MAX_SWAPS) -> list[tuple[str, int]]:
     """Format-fitting variants of ``text`` by confusable swaps, as (text, swaps), fewest
-    swaps first; ``[(text, 0)]`` when it fits a home format already, ``[]`` when nothing
-    fits. The search stops at the fewest swaps that reach a home format; foreign-format
-    fits found on the way are kept."""
+    swaps first; ``[(text, 0)]`` when it fits the (first) pack's home format already, ``[]``
+    when nothing fits. The search stops at the fewest swaps that reach the first pack's
+    home format; fits of later packs' and foreign formats found on the way are kept."""
+    packs = as_packs(pack)
+    if not packs.packs:
+        return []
+    first = packs.packs[0]
     swaps = confusable_map()
     found: list[tuple[str, int]] = []
     for n in range(max_swaps + 1):
-        home = False
+        top = False
         for variant in _swapped(text, n, swaps) if n else iter((text,)):
-            if (variant, n) in found or not pack.matches_format(variant):
+            if (variant, n) in found or not packs.matches_format(variant):
                 continue
             found.append((variant, n))
-            home = home or pack.matches_home_format(variant)
-        if home:
+            top = top or first.matches_home_format(variant)
+        if top:
             break
     return found
 
@@ -100,7 +107,11 @@ def format_factor(text: str, packs: Pack | Packs) -> float:
     packs = as_packs(packs)
     rank = packs.home_rank(text)
     if rank is None:
-        factors = [_foreign_factor(p) for p in packs.packs if p.matches_foreign_format(text)]
+        factors = [
+            _foreign_factor(p) * PACK_RANK_FACTOR**i
+            for i, p in enumerate(packs.packs)
+            if p.matches_foreign_format(text)
+        ]
         return max(factors, default=FOREIGN_FORMAT_PENALTY)
     pack = packs.packs[rank]
     region = UNKNOWN_REGION_PENALTY if pack.regions and not pack.region_for(text)[0] else 1.0

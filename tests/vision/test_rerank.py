@@ -9,6 +9,7 @@ from alprd.domain.packs import Pack, Packs, confusable_map, load_pack, load_pack
 from alprd.vision.rerank import (
     FOREIGN_FORMAT_PENALTY,
     PACK_RANK_FACTOR,
+    SWAP_PENALTY,
     corrections,
     deletions,
     format_factor,
@@ -207,3 +208,13 @@ def test_us_serial_shapes_rank_the_engines_candidates():
     assert rerank(OcrResult("5EKR79O", 0.5, candidates=candidates), load_pack("us")).text == "5EKR790"
     assert format_factor("5EKR79O", load_pack("us")) == 0.7
     assert format_factor("WA56660", SK) == FOREIGN_FORMAT_PENALTY  # a pack without its own factor
+
+
+def test_a_later_pack_does_not_stop_the_first_packs_corrections():
+    # PP587A0 fits no Slovak format; 0 -> O makes it one. With the wide eu pack second, the
+    # Slovak correction still wins (a swap, 0.5, beats a later pack's fit, PACK_RANK_FACTOR).
+    assert PACK_RANK_FACTOR < SWAP_PENALTY
+    read = OcrResult("PP587A0", 0.8, candidates=(("PP587A0", 0.8),))
+    assert rerank(read, load_packs(("sk", "eu"))).text == "PP587AO"
+    # a plate of the second pack that no single swap makes Slovak is kept as read
+    assert rerank(OcrResult("M5XSX", 0.8, candidates=(("M5XSX", 0.8),)), load_packs(("sk", "eu"))).text == "M5XSX"
