@@ -17,6 +17,11 @@ from alprd.domain.messages import CameraState, ImageResult
 class ImagePipeline(Protocol):
     """Reads every vehicle and plate of one BGR image. Both methods block (run in an executor)."""
 
+    @property
+    def algorithm(self) -> str:
+        """The plate detector that runs, as the API names it ("YOLOv8n (OpenVINO)")."""
+        ...
+
     def read_image(self, image: np.ndarray) -> ImageResult: ...
 
     def annotate(self, image: np.ndarray, result: ImageResult) -> np.ndarray: ...
