@@ -118,13 +118,7 @@ def _styles():
     from training.synth import STYLES
     from training.synth.world import WORLD_STYLES
 
-    # Packs added after the committed (v1) model was trained, that it does not read yet.
-    untrained = {"in": "10-11 character Indian plates: 5 of 12 read (the model was trained before the pack)"}
-    return [
-        pytest.param(s, marks=pytest.mark.xfail(reason=untrained[s])) if s in untrained else s
-        for s in STYLES
-        if s not in WORLD_STYLES  # the v1 model's styles and the packs
-    ]
+    return [s for s in STYLES if s not in WORLD_STYLES]  # the v1 model's styles and the packs
 
 
 @pytest.mark.parametrize("style", _styles())
