@@ -31,13 +31,10 @@ from alprd.ops.model_fetch import (
     status,
 )
 from alprd.ops.model_registry import UrlFile, WheelFile
+from tests.thirdparty import OMZ, needs_omz
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELS = REPO_ROOT / "models"
-SHARED_MODELS = REPO_ROOT.parent / "shared" / "models"  # read by path
-DATASETS = REPO_ROOT.parent / "shared" / "datasets"
-
-OMZ = SHARED_MODELS / "intel-omz"
 XML = OMZ / "vehicle-detection-0200.xml"
 
 
@@ -73,6 +70,7 @@ def test_digest_matches(tmp_path: Path, digest: str, ok: bool) -> None:
     assert digest_matches(tmp_path / "f", digest) is ok
 
 
+@needs_omz
 def test_fetch_downloads_and_checks_then_leaves_it(omz_server: str, tmp_path: Path) -> None:
     item = _copy_item(XML.name)
     got = fetch_url_file(item, tmp_path, base_url=omz_server)
@@ -80,6 +78,7 @@ def test_fetch_downloads_and_checks_then_leaves_it(omz_server: str, tmp_path: Pa
     assert fetch_url_file(item, tmp_path, base_url=omz_server).how == "present"
 
 
+@needs_omz
 def test_fetch_refuses_a_file_with_another_hash(omz_server: str, tmp_path: Path) -> None:
     item = UrlFile("https://example.invalid/x/" + XML.name, Path("v") / XML.name, "sha256:" + "1" * 64)
     with pytest.raises(ModelError, match="does not match"):
@@ -87,12 +86,14 @@ def test_fetch_refuses_a_file_with_another_hash(omz_server: str, tmp_path: Path)
     assert not (tmp_path / "v").exists()
 
 
+@needs_omz
 def test_fetch_offline_says_so(tmp_path: Path) -> None:
     item = _copy_item(XML.name)
     with pytest.raises(ModelError, match="no internet"):
         fetch_url_file(item, tmp_path, base_url="http://127.0.0.1:9")
 
 
+@needs_omz
 def test_registry_vehicle_models_come_from_the_mirror(tmp_path: Path) -> None:
     for name in ("vehicle-detection-0200", "vehicle-attributes-recognition-barrier-0039"):
         source = model_registry.find(name)
@@ -142,6 +143,7 @@ def test_default_plate_detector_is_in_place() -> None:
     assert status(model_registry.find("vehicle-type"), MODELS) == "ok"
 
 
+@needs_omz
 def test_cli_list_and_unknown_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "--models-dir", str(tmp_path), "list"]) == 0
     out = capsys.readouterr().out
@@ -166,11 +168,11 @@ def test_yolo_head_ignored_patterns() -> None:
     assert yolo_head_ignored_patterns(["images", "output0"]) == []
 
 
-def test_calibration_images_spread_over_the_folder() -> None:
-    files = calibration_images(DATASETS / "openalpr-eu", 10)
+def test_calibration_images_spread_over_the_folder(datasets_dir) -> None:
+    files = calibration_images(datasets_dir / "openalpr-eu", 10)
     assert len(files) == 10 and len({f.name for f in files}) == 10
     with pytest.raises(ModelError):
-        calibration_images(DATASETS / "openalpr-eu" / "nope", 10)
+        calibration_images(datasets_dir / "openalpr-eu" / "nope", 10)
 
 
 def _conv_silu_model() -> ov.Model:

@@ -14,10 +14,10 @@ from alprd.config import Config, InferenceConfig, PlateDetectorConfig
 from alprd.domain.messages import Box
 from alprd.errors import ModelError
 from alprd.vision.plate_detector import PlateDetector, detector_name, head_layout
+from tests.thirdparty import OMZ, needs_omz
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELS = REPO_ROOT / "models"
-SHARED_MODELS = REPO_ROOT.parent / "shared" / "models"  # read by path
 
 MODEL = MODELS / "plate-detector" / "plate-yolov8n.xml"
 FAST_MODEL = MODELS / "plate-detector" / "plate-yolov8n-hs416.xml"  # Hardswish, 416
@@ -96,9 +96,10 @@ def test_input_shape_mismatch_is_a_clear_model_error(ov_core) -> None:
         PlateDetector(MODEL, ov_core, "CPU", input_size=416)
 
 
+@needs_omz
 def test_a_model_that_is_not_yolo_is_refused(ov_core) -> None:
     with pytest.raises(ModelError, match="input shape"):
-        PlateDetector(SHARED_MODELS / "intel-omz" / "vehicle-detection-0200.xml", ov_core, "CPU")
+        PlateDetector(OMZ / "vehicle-detection-0200.xml", ov_core, "CPU")
 
 
 @pytest.mark.parametrize(

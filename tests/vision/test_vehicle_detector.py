@@ -14,11 +14,10 @@ from alprd.config import Config, InferenceConfig, VehicleDetectorConfig
 from alprd.domain.messages import Box
 from alprd.errors import ModelError
 from alprd.vision.vehicle_detector import VehicleDetector, decode_ssd, type_from_scores
+from tests.thirdparty import OMZ, needs_omz
 
-SHARED_MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"  # read by path
 REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 
-OMZ = SHARED_MODELS / "intel-omz"
 DETECTOR = OMZ / "vehicle-detection-0200.xml"
 ATTRIBUTES = OMZ / "vehicle-attributes-recognition-barrier-0039.xml"
 
@@ -62,6 +61,7 @@ def test_type_from_scores(scores: list, min_conf: float, label: str) -> None:
 
 
 @pytest.fixture(scope="module")
+@needs_omz
 def vehicles(ov_core) -> VehicleDetector:
     return VehicleDetector.ssd(
         DETECTOR, ov_core, "CPU", confidence=0.5, classifier_path=ATTRIBUTES, type_min_confidence=0.0
@@ -69,6 +69,7 @@ def vehicles(ov_core) -> VehicleDetector:
 
 
 @pytest.mark.parametrize("name", ["eu1", "eu2", "eu10"])
+@needs_omz
 def test_finds_the_vehicle_around_the_plate(vehicles: VehicleDetector, datasets_dir: Path, name: str) -> None:
     folder = datasets_dir / "openalpr-eu"
     image = cv2.imread(str(folder / f"{name}.jpg"))
@@ -81,10 +82,12 @@ def test_finds_the_vehicle_around_the_plate(vehicles: VehicleDetector, datasets_
     assert all(0 <= d.box.x1 < d.box.x2 <= image.shape[1] and 0 <= d.box.y1 < d.box.y2 <= image.shape[0] for d in found)
 
 
+@needs_omz
 def test_no_vehicle_in_a_blank_image(vehicles: VehicleDetector) -> None:
     assert vehicles.detect(np.full((480, 640, 3), 255, np.uint8)) == []
 
 
+@needs_omz
 def test_yolo_backend_rejects_an_ssd_model(ov_core) -> None:
     with pytest.raises(ModelError, match="input shape"):
         VehicleDetector.yolo(DETECTOR, ov_core, "CPU", input_size=640)
@@ -96,6 +99,7 @@ def _config(tmp_path: Path, **vehicle) -> Config:
     )
 
 
+@needs_omz
 def test_from_config_loads_the_model_and_classifier(ov_core, tmp_path: Path, datasets_dir: Path) -> None:
     detector = VehicleDetector.from_config(
         _config(
@@ -111,6 +115,7 @@ def test_from_config_loads_the_model_and_classifier(ov_core, tmp_path: Path, dat
     assert found and found[0].label != "vehicle"
 
 
+@needs_omz
 def test_default_config_uses_alprds_type_head(ov_core, tmp_path: Path, datasets_dir: Path) -> None:
     """Default: alprd's head (.npz) on the plate detector's backbone; EU photos are cars."""
     config = Config(
