@@ -1,4 +1,4 @@
-"""Command line: ``alprd run|check-config|models|eval``. ``main`` returns the exit code."""
+"""Command line: ``alprd run|check-config|models|eval|service``. ``main`` returns the exit code."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ DAEMON_COMMANDS = ("run", "check-config")
 
 
 def build_parser(*, with_ops: bool = True) -> argparse.ArgumentParser:
-    """The whole CLI; ``with_ops=False`` leaves out ``models`` and ``eval`` so the daemon's
+    """The whole CLI; ``with_ops=False`` leaves out ``models``, ``eval`` and ``service`` so the daemon's
     commands never import ``alprd.ops``."""
     parser = argparse.ArgumentParser(prog="alprd", description="Edge licence plate recognition daemon.")
     parser.add_argument("--version", action="version", version=f"alprd {__version__}")
@@ -38,10 +38,11 @@ def build_parser(*, with_ops: bool = True) -> argparse.ArgumentParser:
     _add_config_arg(check)
 
     if with_ops:
-        from alprd.ops import evaluate, modelcmd
+        from alprd.ops import evaluate, modelcmd, service
 
         modelcmd.add_parser(sub)
         evaluate.add_parser(sub)
+        service.add_parser(sub)
     return parser
 
 

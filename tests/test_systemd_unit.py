@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-UNIT = Path(__file__).resolve().parent.parent / "systemd" / "alprd.service"
+UNIT = Path(__file__).resolve().parent.parent / "alprd" / "ops" / "alprd.service"
 INSTALLED_EXEC = "/opt/alprd/venv/bin/alprd"
 
 

@@ -8,6 +8,7 @@ half-written behind.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -36,7 +37,7 @@ def digest_matches(path: Path, digest: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class FetchResult:
     dest: Path
-    how: str  # "present", "downloaded", "mirror", "wheel", "committed"
+    how: str  # "present", "downloaded", "mirror", "wheel", "committed", "bundled"
 
 
 def _install(tmp: Path, dest: Path) -> None:
@@ -129,13 +130,32 @@ def fetch_url_file(
     return FetchResult(dest, "downloaded")
 
 
+def bundled_copy(item: Committed) -> Path | None:
+    """The copy of a committed model that came with alprd: inside the installed package
+    (``alprd.bundled_models``: the wheel carries models/), else a clone's models/."""
+    spec = importlib.util.find_spec("alprd.bundled_models")
+    roots = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+    roots.append(Path(__file__).resolve().parents[2] / "models")
+    return next((root / item.dest for root in roots if (root / item.dest).is_file()), None)
+
+
 def check_committed(item: Committed, models_dir: Path) -> FetchResult:
+    """A committed model in place: already there (a clone's models/), or copied from the
+    installed package; either way its sha256 is the model card's."""
     dest = models_dir / item.dest
+    how = "committed"
     if not dest.is_file():
-        raise ModelError(f"{dest}: committed model file missing (git checkout; git lfs is not used)")
+        copy = bundled_copy(item)
+        if copy is None:
+            raise ModelError(f"{dest}: committed model file missing (git checkout; git lfs is not used)")
+        if not digest_matches(copy, item.sha256):
+            raise ModelError(f"{copy}: sha256 differs from the model card's {item.sha256[:12]}…")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(copy, dest)
+        how = "bundled"
     if not digest_matches(dest, item.sha256):
         raise ModelError(f"{dest}: sha256 differs from the model card's {item.sha256[:12]}…")
-    return FetchResult(dest, "committed")
+    return FetchResult(dest, how)
 
 
 def fetch_file(

@@ -80,6 +80,22 @@ SOURCES: tuple[ModelSource, ...] = (
         default=True,
     ),
     ModelSource(
+        name="plate-ocr",
+        what="alprd's plate OCR (CTC, IR FP16): the default 'plate' OCR engine",
+        licence="own work (Apache-2.0); its training sets and their licences: models/plate-ocr/README.md",
+        files=(
+            Committed(
+                Path("plate-ocr/plate_ocr.xml"),
+                "cac92151fb5c7d024503798e9ced60fa453e0fc445f0a2f2264d41aa6486bd02",
+            ),
+            Committed(
+                Path("plate-ocr/plate_ocr.bin"),
+                "ffea66d0c5ea3227352d85dd408501a7af941ef8d9e03ec62ba2fe21002d1307",
+            ),
+        ),
+        default=True,
+    ),
+    ModelSource(
         name="ppocr-rec",
         what="PaddleOCR PP-OCRv4 text-line recognition (ONNX) + its dictionary: the 'ppocr' OCR engine",
         licence="Apache-2.0 (PaddleOCR, shipped in rapidocr-openvino)",

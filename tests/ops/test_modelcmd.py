@@ -30,7 +30,7 @@ from alprd.ops.model_fetch import (
     file_digest,
     status,
 )
-from alprd.ops.model_registry import UrlFile, WheelFile
+from alprd.ops.model_registry import Committed, UrlFile, WheelFile
 from tests.thirdparty import OMZ, needs_omz
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -141,6 +141,31 @@ def test_default_plate_detector_is_in_place() -> None:
     """The committed model matches the sha256 of its model card (registry)."""
     assert status(model_registry.find("plate-detector"), MODELS) == "ok"
     assert status(model_registry.find("vehicle-type"), MODELS) == "ok"
+    assert status(model_registry.find("plate-ocr"), MODELS) == "ok"
+
+
+def test_the_wheel_carries_every_committed_model() -> None:
+    """setup.py's package data patterns (alprd.bundled_models = models/) match each one."""
+    import ast
+    import fnmatch
+
+    tree = ast.parse((REPO_ROOT / "setup.py").read_text())
+    patterns = next(
+        ast.literal_eval(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "MODEL_FILES"
+    )
+    committed = [item.dest for s in model_registry.SOURCES for item in s.files if isinstance(item, Committed)]
+    assert len(committed) >= 7
+    for dest in committed:
+        assert any(fnmatch.fnmatch(dest.as_posix(), p) for p in patterns), dest
+
+
+def test_a_committed_model_is_copied_from_the_package(tmp_path: Path) -> None:
+    results = fetch(model_registry.find("plate-ocr"), tmp_path)
+    assert {r.how for r in results} == {"bundled"}
+    assert status(model_registry.find("plate-ocr"), tmp_path) == "ok"
+    assert {r.how for r in fetch(model_registry.find("plate-ocr"), tmp_path)} == {"committed"}
 
 
 @needs_omz
