@@ -75,7 +75,7 @@ def manifest(source: DatasetSource) -> list[tuple[str, str]]:
     """(sha256, file name) of every file of a fetchable set, from its package data."""
     if source.manifest is None:
         return []
-    text = resources.files("alprd.ops").joinpath("data", source.manifest).read_text(encoding="utf-8")
+    text = (resources.files("alprd.ops") / "data" / source.manifest).read_text(encoding="utf-8")
     rows = [line.split(maxsplit=1) for line in text.splitlines() if line.strip()]
     return [(digest, file.strip()) for digest, file in rows]
 
