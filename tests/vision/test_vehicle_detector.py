@@ -61,7 +61,6 @@ def test_type_from_scores(scores: list, min_conf: float, label: str) -> None:
 
 
 @pytest.fixture(scope="module")
-@needs_omz
 def vehicles(ov_core) -> VehicleDetector:
     return VehicleDetector.ssd(
         DETECTOR, ov_core, "CPU", confidence=0.5, classifier_path=ATTRIBUTES, type_min_confidence=0.0
