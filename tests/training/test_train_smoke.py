@@ -42,6 +42,7 @@ def test_model_outputs_frame_probabilities():
 
 
 def test_a_few_steps_lower_the_loss_and_export(tmp_path, datasets_dir):
+    datasets_dir / "openalpr-us-crops"  # training.data reads it from ../shared only: skip without it
     pools = [synth_pool(6), real_pool(data.us_crops(holdout=False)[:6]), online_pool(("id", "us"))]
     cfg = TrainConfig(max_steps=14, batch=12, warmup_steps=1, lr=3e-3, out=tmp_path / "run", checkpoint_every_s=1e9)
     _, result = train(cfg, pools, [0.4, 0.4, 0.2])
