@@ -88,6 +88,15 @@ class GeminiConfig(_Strict):
     verify_below: float = Field(0.8, gt=0, le=1, description="Ask Gemini below this confidence.")
 
 
+class SecondOpinionConfig(_Strict):
+    engine: Literal["ppocr", "none"] = Field(
+        "ppocr",
+        description="Engine that reads again what the main engine is unsure of (or what fits no pack format); "
+        "'none': no second read. Skipped, with a warning, when its model is not in place.",
+    )
+    below: float = Field(0.9, gt=0, le=1, description="A main-engine read below this confidence gets a second opinion.")
+
+
 class OcrConfig(_Strict):
     engine: Literal["plate", "ppocr"] = Field(
         "plate", description="'plate': alprd's own plate OCR model; 'ppocr': general PP-OCR."
@@ -99,6 +108,7 @@ class OcrConfig(_Strict):
         le=1,
         description="Reads the OCR engine is less sure of are dropped (judged before the country pack's corrections).",
     )
+    second_opinion: SecondOpinionConfig = SecondOpinionConfig()
     gemini: GeminiConfig = GeminiConfig()
 
 

@@ -37,6 +37,7 @@ class LabelledPlate:
 class Sample:
     path: Path
     plates: tuple[LabelledPlate, ...]
+    group: str = ""  # the source (camera / photographer group) from the set's meta.csv, if any
 
 
 def parse_openalpr_line(line: str) -> tuple[str, LabelledPlate]:
@@ -73,7 +74,25 @@ def load_crops_csv(csv_path: Path) -> list[Sample]:
         header = [h.strip().lower() for h in rows[0]]
         column = header.index("plate") if "plate" in header else -1
         rows = rows[1:]
-    return [Sample(folder / r[0], (LabelledPlate(None, normalise_text(r[column])),)) for r in rows]
+    groups = load_groups(folder / "meta.csv")
+    return [
+        Sample(folder / r[0], (LabelledPlate(None, normalise_text(r[column])),), groups.get(r[0], "")) for r in rows
+    ]
+
+
+def load_groups(meta_csv: Path) -> dict[str, str]:
+    """file -> source group of a set's ``meta.csv`` (``file,group,...``); empty without one."""
+    if not meta_csv.is_file():
+        return {}
+    with meta_csv.open(newline="", encoding="utf-8") as f:
+        return {r["file"]: r.get("group", "") for r in csv.DictReader(f) if r.get("file")}
+
+
+def select(samples: Sequence[Sample], groups: Sequence[str] = (), files: Path | None = None) -> list[Sample]:
+    """The samples of the given source groups and/or listed in ``files`` (one name a line):
+    how a held-out part of a set is measured on its own."""
+    names = set(files.read_text(encoding="utf-8").split()) if files is not None else None
+    return [s for s in samples if (not groups or s.group in groups) and (names is None or s.path.name in names)]
 
 
 def load_folder(folder: Path) -> list[Sample]:

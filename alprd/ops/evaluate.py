@@ -33,6 +33,7 @@ from alprd.ops.eval_metrics import (
     apply_errata,
     load_errata,
     load_folder,
+    select,
     tally_image,
     tally_reads,
 )
@@ -68,6 +69,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="override regions.packs: one pack, several ranked in order (id,my,sg), "
         "or 'none' (no re-ranking, no regions)",
     )
+    p.add_argument(
+        "--second-opinion",
+        choices=("ppocr", "none"),
+        help="override inference.ocr.second_opinion.engine (the engine that re-reads unsure reads)",
+    )
+    p.add_argument(
+        "--groups",
+        type=lambda v: tuple(g for g in v.split(",") if g),
+        default=(),
+        metavar="G[,G...]",
+        help="only the crops of these source groups (the set's meta.csv), e.g. a held-out source",
+    )
+    p.add_argument("--files", type=Path, help="only the files listed in this file (one name a line)")
     p.add_argument("--device", choices=("AUTO", "CPU", "GPU"), help="override inference.device")
     p.add_argument("--threads", type=int, default=None, help="CPU inference threads (default: all)")
     p.add_argument(
@@ -101,6 +115,10 @@ def _config(args: argparse.Namespace) -> Config:
     if args.vehicle_head is not None:
         head = None if args.vehicle_head == "none" else Path(args.vehicle_head).resolve()
         vehicle = vehicle.model_copy(update={"classifier": head})
+    if args.second_opinion is not None:
+        ocr = ocr.model_copy(
+            update={"second_opinion": ocr.second_opinion.model_copy(update={"engine": args.second_opinion})}
+        )
     gemini = ocr.gemini.model_copy(update={"enabled": False})  # eval measures the local reader
     inference = inference.model_copy(
         update={
@@ -136,6 +154,7 @@ class Run:
     crop_ocr_ms: float = 0.0
     images: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
+    by_group: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
 
 
 def _read(path: Path):
@@ -179,6 +198,8 @@ def _crop_only(pipeline: ImagePipeline, sample: Sample, run: Run) -> None:
     run.crop_ocr_ms += (time.perf_counter() - t0) * 1000.0
     tally = tally_reads([sample.plates[0].text], [reads[0].text])
     run.gt_crops += tally
+    if sample.group:
+        run.by_group[sample.group] += tally
     if not tally.exact:
         run.failures.append({"image": sample.path.name, "truth": sample.plates[0].text, "read": reads[0].text})
 
@@ -238,6 +259,11 @@ def report(run: Run, crops_only: bool, gt_crops: bool, pipeline: ImagePipeline) 
                 gt_crops_char_accuracy=_ratio(run.gt_crops.char_accuracy),
                 gt_crops_ocr_ms_per_crop=round(run.crop_ocr_ms / max(1, run.gt_crops.plates), 2),
             )
+    if run.by_group:
+        out["by_group"] = {
+            g: {"plates": t.plates, "exact_read_rate": _ratio(t.exact_rate)} for g, t in sorted(run.by_group.items())
+        }
+    out["second_opinion"] = pipeline.second_opinion.engine.name if pipeline.second_opinion else None
     out["failures"] = run.failures
     return out
 
@@ -246,7 +272,8 @@ def format_text(rep: dict[str, Any]) -> str:
     pct = lambda v: "n/a" if v is None else f"{100 * v:.1f} %"  # noqa: E731
     lines = [
         f"images: {rep['images']} ({rep['mode']}), plates: {rep['plates']}, "
-        f"OCR: {rep['ocr_engine']}, pack: {rep['pack'] or 'none'}"
+        f"OCR: {rep['ocr_engine']} (second opinion: {rep.get('second_opinion') or 'none'}), "
+        f"pack: {rep['pack'] or 'none'}"
     ]
     if rep["mode"] == "end-to-end":
         lines += [
@@ -261,6 +288,11 @@ def format_text(rep: dict[str, Any]) -> str:
         ]
     stages = ", ".join(f"{k} {v} ms" for k, v in rep["stage_ms"].items())
     lines += [f"latency: {rep['ms_per_image']} ms per image ({stages})"]
+    if rep.get("by_group"):
+        lines += [
+            "by source: "
+            + ", ".join(f"{g} {pct(v['exact_read_rate'])} ({v['plates']})" for g, v in rep["by_group"].items())
+        ]
     if rep.get("labels_corrected") is not None:
         lines += [f"labels corrected by errata: {rep['labels_corrected']}"]
     return "\n".join(lines)
@@ -269,6 +301,8 @@ def format_text(rep: dict[str, Any]) -> str:
 def main(args: argparse.Namespace) -> int:
     configure_logging("auto", logging.WARNING)  # stdout is for the report
     samples = load_folder(args.dir)
+    if args.groups or args.files is not None:
+        samples = select(samples, args.groups, args.files)
     if args.limit is not None:
         samples = samples[: args.limit]
     if not samples:

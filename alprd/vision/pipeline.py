@@ -25,6 +25,7 @@ from alprd.log import get_logger
 from alprd.vision import annotate as annotate_mod
 from alprd.vision.colors import PlateColors, plate_colors
 from alprd.vision.rerank import rerank
+from alprd.vision.second_opinion import CALIBRATION_FILE, SecondOpinion, load_calibrations
 
 if TYPE_CHECKING:
     import openvino as ov
@@ -116,6 +117,7 @@ class ImagePipeline:
     verifier: Verifier | None = None
     verify_below: float = 0.0
     min_confidence: float = 0.3
+    second_opinion: SecondOpinion | None = None
 
     @classmethod
     def from_config(cls, config: Config, core: ov.Core) -> ImagePipeline:
@@ -134,6 +136,7 @@ class ImagePipeline:
             verifier=_load_verifier(config),
             verify_below=ocr_cfg.gemini.verify_below,
             min_confidence=ocr_cfg.min_confidence,
+            second_opinion=_load_second_opinion(config, core),
         )
         log.info(
             "inference.pipeline_ready",
@@ -141,6 +144,7 @@ class ImagePipeline:
             vehicles=pipeline.vehicles is not None,
             packs=",".join(config.regions.codes) or "none",
             verifier=pipeline.verifier is not None,
+            second_opinion=pipeline.second_opinion.engine.name if pipeline.second_opinion else "none",
         )
         return pipeline
 
@@ -166,21 +170,31 @@ class ImagePipeline:
         engine_reads = self.ocr.read_batch(crops) if crops else []
         results = self.reranked(engine_reads)
         timer.lap("ocr")
+        if self.second_opinion:
+            results = self.second_opinion.apply(crops, results, self.packs.matches_format, self._rerank_one)
+            timer.lap("second_opinion")
         if self.verifier:
             results = [self.verifier(c, r) if r.confidence < self.verify_below else r for c, r in zip(crops, results)]
             timer.lap("verify")
         reads = tuple(
             plate_read(p, r, vehicle_for(p.box, vehicles), self.packs, plate_colors(c))
             for p, r, c, engine_read in zip(plates, results, crops, engine_reads)
-            if r.text and keep_read(engine_read, self.min_confidence)  # the engine's certainty decides
+            # the certainty of the engine whose read is kept decides (before the pack's corrections)
+            if r.text and keep_read(engine_read if r.engine == engine_read.engine else r, self.min_confidence)
         )
         timer.lap("regions")
         height, width = image.shape[:2]
         return PipelineOutput(ImageResult(width, height, vehicles, reads, tuple(timer.stages)), tuple(plates))
 
     def read_crops(self, crops: Sequence[np.ndarray]) -> list[OcrResult]:
-        """OCR and re-ranking of plate crops (no verification, nothing dropped)."""
-        return self.reranked(self.ocr.read_batch(crops) if crops else [])
+        """OCR, re-ranking and second opinion of plate crops (no verification, nothing dropped)."""
+        results = self.reranked(self.ocr.read_batch(crops) if crops else [])
+        if self.second_opinion and crops:
+            results = self.second_opinion.apply(crops, results, self.packs.matches_format, self._rerank_one)
+        return results
+
+    def _rerank_one(self, result: OcrResult) -> OcrResult:
+        return self.reranked([result])[0]
 
     def reranked(self, results: Sequence[OcrResult]) -> list[OcrResult]:
         """The engine's reads re-ranked by the country packs (unchanged without one)."""
@@ -214,3 +228,23 @@ def _load_verifier(config: Config) -> Verifier | None:
     from alprd.vision.gemini import GeminiVerifier
 
     return GeminiVerifier.from_config(config.inference.ocr.gemini)
+
+
+def _load_second_opinion(config: Config, core: ov.Core) -> SecondOpinion | None:
+    """The configured second engine, or None (configured off, the same engine as the main
+    one, or its model missing: logged, the pipeline reads with the main engine alone)."""
+    from alprd.vision.ocr import DEFAULT_MODELS, make_ocr_engine
+
+    ocr_cfg = config.inference.ocr
+    second = ocr_cfg.second_opinion
+    if second.engine == "none" or second.engine == ocr_cfg.engine:
+        return None
+    engine_cfg = ocr_cfg.model_copy(update={"engine": second.engine, "model": None})
+    try:
+        engine = make_ocr_engine(engine_cfg, core, config.inference.device, config.model_path(Path(".")))
+        main_model = config.model_path(ocr_cfg.model or DEFAULT_MODELS[ocr_cfg.engine])
+        calibrations = load_calibrations(main_model.parent / CALIBRATION_FILE)
+    except ModelError as exc:
+        log.warning("inference.second_opinion_unavailable", engine=second.engine, error=str(exc))
+        return None
+    return SecondOpinion(engine, below=second.below, calibrations=calibrations)

@@ -9,7 +9,7 @@ packs; then :func:`choose` keeps one of the two:
 1. a read that fits a pack format beats one that fits none;
 2. otherwise the likelier one wins, each engine's confidence mapped to the chance that
    its read is exactly right (:class:`Calibration`, fitted per engine on real crops by
-   ``alprd eval --fit-calibration``; ``models/plate-ocr/calibration.json``).
+   ``training/fit_calibration.py``; ``calibration.json`` beside the main OCR model).
 
 Pure functions plus one small class that batches the unsure crops.
 """
@@ -30,7 +30,7 @@ from alprd.vision.ocr import OcrEngine
 
 Fits = Callable[[str], bool]  # does this text fit a format of the configured pack(s)?
 Reranker = Callable[[OcrResult], OcrResult]
-DEFAULT_CALIBRATION = Path(__file__).resolve().parents[2] / "models" / "plate-ocr" / "calibration.json"
+CALIBRATION_FILE = "calibration.json"  # beside the main OCR model
 
 
 def _logit(p: float) -> float:
@@ -81,7 +81,7 @@ def fit_calibration(
     return Calibration(round(float(a), 4), round(float(b), 4))
 
 
-def load_calibrations(path: Path = DEFAULT_CALIBRATION) -> dict[str, Calibration]:
+def load_calibrations(path: Path) -> dict[str, Calibration]:
     """Engine name -> calibration; an engine missing from the file gets the identity."""
     try:
         raw = json.loads(path.read_text())

@@ -253,3 +253,34 @@ def test_eval_pairs_the_fast_detector_with_its_own_type_head(
         assert cli_main([*args, "--vehicle-head", head]) == 0
         rep = json.loads(capsys.readouterr().out)
         assert rep["images"] == 5 and rep["detection_recall"] >= 0.8
+
+
+def test_eval_one_held_out_source_with_and_without_second_opinion(
+    tmp_path: Path, datasets_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    src = datasets_dir / "vietnam-eu-plate-crops"
+    crops = tmp_path / "crops"
+    crops.mkdir()
+    labels = (src / "labels.csv").read_text().splitlines()
+    meta = (src / "meta.csv").read_text().splitlines()
+    picked = [m for m in meta[1:] if ",VN-CarLongPlate," in m][:3] + [m for m in meta[1:] if ",EU-iwt," in m][:2]
+    names = {m.split(",")[0] for m in picked}
+    for name in names:
+        shutil.copy(src / name, crops)
+    (crops / "labels.csv").write_text("\n".join([labels[0], *(r for r in labels[1:] if r.split(",")[0] in names)]))
+    (crops / "meta.csv").write_text("\n".join([meta[0], *picked]) + "\n")
+    cfg = tmp_path / "alprd.yaml"
+    cfg.write_text(f"inference:\n  device: CPU\n  models_dir: {REPO / 'models'}\n")
+
+    def run(*extra: str) -> dict:
+        assert cli_main(["eval", str(crops), "--json", "--pack", "vn", "--config", str(cfg), *extra]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    both = run()
+    assert both["second_opinion"] == "ppocr" and both["images"] == 5
+    assert set(both["by_group"]) == {"VN-CarLongPlate", "EU-iwt"} and both["by_group"]["EU-iwt"]["plates"] == 2
+    one = run("--groups", "VN-CarLongPlate", "--second-opinion", "none")
+    assert one["second_opinion"] is None and one["images"] == 3 and set(one["by_group"]) == {"VN-CarLongPlate"}
+    listed = tmp_path / "files.txt"
+    listed.write_text(sorted(names)[0] + "\n")
+    assert run("--files", str(listed))["images"] == 1

@@ -230,3 +230,53 @@ def test_missing_plate_ocr_model_falls_back_to_ppocr(tmp_path: Path) -> None:
     )
     with pytest.raises(ModelError, match="not found"):
         load_ocr(explicit, ov.Core())
+
+
+class Counting:
+    """A real engine, counting the crops it is given."""
+
+    def __init__(self, engine) -> None:
+        self.engine, self.name, self.crops = engine, engine.name, 0
+
+    def read_batch(self, crops):
+        self.crops += len(crops)
+        return self.engine.read_batch(crops)
+
+
+def test_second_opinion_rereads_only_unsure_reads(ppocr) -> None:
+    from alprd.vision.ocr_plate import PlateOcr
+    from alprd.vision.second_opinion import SecondOpinion
+
+    image, box = scene()
+    second = Counting(ppocr)
+    pipeline = ImagePipeline(
+        plates=Fixed(Detection(box, 0.8, "plate")),
+        ocr=PlateOcr(None, ov.Core(), "CPU"),
+        packs=load_packs(["id"]),
+        second_opinion=SecondOpinion(second, below=1e-6),
+    )
+    sure = pipeline.read_image(image)
+    assert second.crops == 0 and sure.reads[0].ocr.text == "B1234XY"
+    assert [s for s, _ in sure.timings_ms] == ["vehicles", "plates", "ocr", "second_opinion", "regions"]
+    unsure = replace(pipeline, second_opinion=SecondOpinion(second, below=1.0)).read_image(image)
+    assert second.crops == 1 and unsure.reads[0].ocr.text == "B1234XY"  # both engines agree here
+    assert pipeline.read_crops([image[300:370, 170:470]])[0].text == "B1234XY"
+
+
+def test_second_opinion_from_config(tmp_path: Path) -> None:
+    def load(**ocr) -> ImagePipeline:
+        config = Config(inference=InferenceConfig(device="CPU", models_dir=MODELS_DIR, ocr=OcrConfig(**ocr)))
+        return ImagePipeline.from_config(config, ov.Core())
+
+    default = load()
+    assert default.ocr.name == "plate" and default.second_opinion is not None
+    assert default.second_opinion.engine.name == "ppocr" and default.second_opinion.below == 0.9
+    assert load(second_opinion={"engine": "none"}).second_opinion is None
+    assert load(engine="ppocr").second_opinion is None  # no second read by the same engine
+    models = tmp_path / "models"  # the plate engine's files only: no ppocr model in place
+    (models / "plate-ocr").mkdir(parents=True)
+    for f in (MODELS_DIR / "plate-ocr").iterdir():
+        (models / "plate-ocr" / f.name).symlink_to(f)
+    (models / "plate-detector").symlink_to(MODELS_DIR / "plate-detector")
+    lone = Config(inference=InferenceConfig(device="CPU", models_dir=models, vehicle_detector={"enabled": False}))
+    assert ImagePipeline.from_config(lone, ov.Core()).second_opinion is None
