@@ -29,14 +29,31 @@ class _Strict(BaseModel):
 class ServerConfig(_Strict):
     host: str = Field("0.0.0.0", description="Address the REST API binds to.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port of the REST API.")
-    cors_origins: tuple[str, ...] = Field(("*",), description="Dashboard origins allowed by CORS ('*' allows any).")
+    cors_origins: tuple[str, ...] = Field(
+        ("*",),
+        description="Dashboard origins (scheme://host[:port]) that may read through CORS ('*': any) and, "
+        "when listed by name, write; writes from any other page are refused.",
+    )
     api_key: str | None = Field(
         None,
         min_length=8,
         description="When set, mutating routes need header 'X-API-Key'. "
         "The environment variable ALPRD_API_KEY overrides it.",
     )
+    read_key: str | None = Field(
+        None,
+        min_length=8,
+        description="When set, GETs of data need header 'X-API-Key' with this key (or api_key); "
+        "the root, docs and /static stay open. ALPRD_READ_KEY overrides it.",
+    )
     max_upload_mb: float = Field(20.0, gt=0, le=200, description="Largest accepted upload.")
+    body_timeout_s: float = Field(60.0, gt=0, le=3600, description="A request body not received by then gets 408.")
+    idle_timeout_s: float = Field(
+        15.0, gt=0, le=3600, description="A connection that sends no complete request headers this long is closed."
+    )
+    max_connections: int = Field(
+        256, ge=8, le=60_000, description="Open API connections above this are answered 503 and closed."
+    )
     static_dir: Path = Field(Path("static"), description="Folder served under /static.")
 
 
@@ -247,6 +264,10 @@ class Config(_Strict):
     @property
     def api_key(self) -> str | None:
         return os.environ.get("ALPRD_API_KEY") or self.server.api_key
+
+    @property
+    def read_key(self) -> str | None:
+        return os.environ.get("ALPRD_READ_KEY") or self.server.read_key
 
 
 def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:

@@ -21,6 +21,22 @@ class BadInputError(AlprdError):
     """Input from a client or file is malformed (HTTP 4xx, never a 500)."""
 
 
+class PayloadTooLargeError(BadInputError):
+    """A request body over its limit (HTTP 413)."""
+
+
+class UnsupportedMediaError(BadInputError):
+    """A body of a media type the route does not take (HTTP 415)."""
+
+
+class RequestTimeoutError(BadInputError):
+    """A client that did not send its request body in time (HTTP 408)."""
+
+
+class ForbiddenError(AlprdError):
+    """A request refused whoever sends it, e.g. a cross-site write (HTTP 403)."""
+
+
 class ModelError(AlprdError):
     """A model file is missing, corrupt, or has an unexpected shape."""
 

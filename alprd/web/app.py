@@ -15,7 +15,7 @@ from alprd.storage.repository import Repository
 from alprd.web import keys
 from alprd.web.docs import add_doc_routes
 from alprd.web.endpoint import Endpoint, add_endpoints
-from alprd.web.middleware import api_key_middleware, cors_middleware, error_middleware
+from alprd.web.middleware import api_key_middleware, cors_middleware, cross_site_guard, error_middleware
 from alprd.web.openapi import build_openapi
 from alprd.web.ports import ImagePipeline, LinesProvider
 from alprd.web.routes import detection, files, lists, locations, records, statistics
@@ -45,9 +45,10 @@ def create_app(
 ) -> web.Application:
     """The REST app. ``on_lists_changed(lists)`` is called (on the event loop) after a
     POST/DELETE of /api/plate-status, so the gate can match new reads against the new lists."""
-    middlewares = [cors_middleware(config.server.cors_origins), error_middleware]
-    if config.api_key:
-        middlewares.append(api_key_middleware(config.api_key))
+    origins = config.server.cors_origins
+    middlewares = [cors_middleware(origins), error_middleware, cross_site_guard(origins)]
+    if config.api_key or config.read_key:
+        middlewares.append(api_key_middleware(config.api_key, config.read_key))
     upload_bytes = int(config.server.max_upload_mb * 1024 * 1024)
     app = web.Application(
         middlewares=middlewares,
@@ -63,7 +64,11 @@ def create_app(
     app[keys.LINES] = lines
     app[keys.ON_LISTS_CHANGED] = on_lists_changed
     app[keys.OPENAPI] = build_openapi(
-        ENDPOINTS, title=TITLE, version=__version__, api_key_required=bool(config.api_key)
+        ENDPOINTS,
+        title=TITLE,
+        version=__version__,
+        api_key_required=bool(config.api_key),
+        read_key_required=bool(config.read_key),
     )
     app.cleanup_ctx.append(_executors(config))
     add_endpoints(app, ENDPOINTS)

@@ -18,13 +18,17 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 
-from alprd.errors import BadInputError
+from alprd.errors import BadInputError, PayloadTooLargeError, RequestTimeoutError, UnsupportedMediaError
 from alprd.web import keys
 
 T = TypeVar("T")
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
+MAX_JSON_BYTES = 1024 * 1024  # JSON and form bodies: far below uploads (server.max_upload_mb)
+INLINE_JSON_BYTES = 64 * 1024  # larger bodies are decoded in a worker thread, off the event loop
+MAX_JSON_DEPTH = 32  # no body of the API nests more than 3 levels
+_CHUNK_BYTES = 64 * 1024
 
 
 class RequestValidationError(Exception):
@@ -89,6 +93,11 @@ class Endpoint:
         return self.method in {"POST", "PUT", "PATCH", "DELETE"}
 
     @property
+    def public(self) -> bool:
+        """Open without the read key: the API root (health)."""
+        return self.paths == ("/",)
+
+    @property
     def name(self) -> str:
         return self.handler.__name__
 
@@ -103,25 +112,104 @@ def _first_values(multi) -> dict[str, Any]:
 async def _read_body(request: web.Request, ep: Endpoint) -> Any:
     assert ep.body is not None
     ctype = request.content_type
-    if ctype in (FORM, MULTIPART) and FORM in ep.body_media:
+    takes_form = FORM in ep.body_media
+    if not request.body_exists:
+        raise RequestValidationError([{"loc": ["body"], "msg": "Field required", "type": "missing"}])
+    if takes_form and ctype in (FORM, MULTIPART):
+        _check_length(request, MAX_JSON_BYTES)
         try:
-            data: Any = _first_values(await request.post())
+            async with asyncio.timeout(_body_timeout_s(request)):
+                form = _first_values(await request.post())
+        except TimeoutError:
+            raise RequestTimeoutError("the request body did not arrive in time") from None
         except (ValueError, AssertionError, UnicodeDecodeError, HttpProcessingError) as exc:
             raise BadInputError(f"malformed form body: {exc}") from None
-        data = {k: v for k, v in data.items() if isinstance(v, str)}
-    else:
-        raw = await request.read()
-        if not raw:
-            raise RequestValidationError([{"loc": ["body"], "msg": "Field required", "type": "missing"}])
-        try:
-            data = json.loads(raw)
-            json.dumps(data, ensure_ascii=False).encode("utf-8")  # lone surrogates ("\\ud800") cannot be stored
-        except (ValueError, UnicodeError) as exc:
-            raise RequestValidationError(
-                [{"loc": ["body", getattr(exc, "pos", 0)], "msg": "JSON decode error", "type": "json_invalid"}]
-            ) from None
+        data: Any = {k: v for k, v in form.items() if isinstance(v, str)}
+        check_json(data)
+        return _validate(ep.body, data)
+    if ctype != JSON and not ctype.endswith("+json"):
+        also = " or a form" if takes_form else ""
+        raise UnsupportedMediaError(f"send the body as application/json{also} (Content-Type was {ctype})")
+    raw = await read_capped(request, MAX_JSON_BYTES)
+    if not raw:
+        raise RequestValidationError([{"loc": ["body"], "msg": "Field required", "type": "missing"}])
+    if len(raw) <= INLINE_JSON_BYTES:
+        return parse_json_body(raw, ep.body)
+    return await asyncio.get_running_loop().run_in_executor(None, parse_json_body, raw, ep.body)
+
+
+def _body_timeout_s(request: web.Request) -> float:
+    return request.app[keys.CONFIG].server.body_timeout_s
+
+
+def _check_length(request: web.Request, max_bytes: int) -> None:
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise PayloadTooLargeError(f"the request body is larger than the limit of {max_bytes} bytes")
+
+
+async def read_capped(request: web.Request, max_bytes: int) -> bytes:
+    """The body, refused (413) past ``max_bytes`` and (408) when it is not in within the
+    configured body timeout, so a slow or huge sender cannot hold the server."""
+    _check_length(request, max_bytes)
+    chunks: list[bytes] = []
+    size = 0
     try:
-        return ep.body.model_validate(data)
+        async with asyncio.timeout(_body_timeout_s(request)):
+            while chunk := await request.content.read(_CHUNK_BYTES):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PayloadTooLargeError(f"the request body is larger than the limit of {max_bytes} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestTimeoutError("the request body did not arrive in time") from None
+    return b"".join(chunks)
+
+
+def parse_json_body(raw: bytes, model: type[BaseModel]) -> BaseModel:
+    """Decode, check (depth, NUL characters, lone surrogates) and validate a JSON body."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise BadInputError(f"the JSON body is nested too deeply (more than {MAX_JSON_DEPTH} levels)") from None
+    except (ValueError, UnicodeError) as exc:
+        raise RequestValidationError(
+            [{"loc": ["body", getattr(exc, "pos", 0)], "msg": "JSON decode error", "type": "json_invalid"}]
+        ) from None
+    check_json(data)
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # lone surrogates ("\\ud800") cannot be stored
+    except UnicodeError:
+        raise RequestValidationError(
+            [{"loc": ["body", 0], "msg": "JSON decode error", "type": "json_invalid"}]
+        ) from None
+    return _validate(model, data)
+
+
+def check_json(data: Any) -> None:
+    """Refuse values nested deeper than MAX_JSON_DEPTH (400) and text holding NUL (422).
+
+    Iterative, so no input can exhaust the stack; every text field of every body passes here.
+    """
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack:
+        value, loc = stack.pop()
+        if len(loc) >= MAX_JSON_DEPTH:
+            raise BadInputError(f"the JSON body is nested too deeply (more than {MAX_JSON_DEPTH} levels)")
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise RequestValidationError(
+                    [{"loc": ["body", *loc], "msg": "String should not contain NUL characters", "type": "string_nul"}]
+                )
+        elif isinstance(value, dict):
+            stack.extend((v, (*loc, k)) for k, v in value.items())
+            stack.extend((k, (*loc, k)) for k in value)
+        elif isinstance(value, list):
+            stack.extend((v, (*loc, i)) for i, v in enumerate(value))
+
+
+def _validate(model: type[BaseModel], data: Any) -> BaseModel:
+    try:
+        return model.model_validate(data)
     except ValidationError as exc:
         raise RequestValidationError(validation_errors(exc, "body")) from None
 

@@ -17,9 +17,11 @@ _DESCRIPTIONS = {
     200: "Successful Response",
     400: "Bad Request",
     401: "Missing or invalid API key",
+    403: "Cross-site request refused",
     404: "Not Found",
-    413: "Upload too large",
-    415: "Unsupported image",
+    408: "Request body too slow",
+    413: "Body too large",
+    415: "Unsupported media type",
     422: "Validation Error",
     503: "Plate reading unavailable",
     507: "Storage full",
@@ -35,7 +37,9 @@ def _param_models(ep: Endpoint) -> list[tuple[str, type[BaseModel]]]:
     return [(where, m) for where, m in (("path", ep.path_params), ("query", ep.query)) if m is not None]
 
 
-def build_openapi(endpoints: Sequence[Endpoint], *, title: str, version: str, api_key_required: bool) -> dict[str, Any]:
+def build_openapi(
+    endpoints: Sequence[Endpoint], *, title: str, version: str, api_key_required: bool, read_key_required: bool = False
+) -> dict[str, Any]:
     inputs = {m for ep in endpoints for m in (ep.body, ep.path_params, ep.query) if m is not None}
     outputs = {ep.response for ep in endpoints if ep.response is not None}
     outputs |= {s.HTTPError, s.HTTPValidationError}
@@ -50,7 +54,7 @@ def build_openapi(endpoints: Sequence[Endpoint], *, title: str, version: str, ap
     used_ids: set[str] = set()
     for ep in endpoints:
         for path in ep.paths:
-            op = _operation(ep, path, refs, defs, api_key_required)
+            op = _operation(ep, path, refs, defs, api_key_required, read_key_required)
             base, n = op["operationId"], 2
             while op["operationId"] in used_ids:  # '/detect/image' and '/detect_image' slug alike
                 op["operationId"] = f"{base}_{n}"
@@ -65,7 +69,7 @@ def build_openapi(endpoints: Sequence[Endpoint], *, title: str, version: str, ap
         "paths": paths,
         "components": {"schemas": defs},
     }
-    if api_key_required:
+    if api_key_required or read_key_required:
         doc["components"]["securitySchemes"] = {"APIKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
     return doc
 
@@ -80,7 +84,7 @@ def _parameters(ep: Endpoint, defs: dict[str, Any]) -> list[dict[str, Any]]:
     return params
 
 
-def _operation(ep: Endpoint, path: str, refs, defs, api_key_required: bool) -> dict[str, Any]:
+def _operation(ep: Endpoint, path: str, refs, defs, api_key_required: bool, read_key_required: bool) -> dict[str, Any]:
     op: dict[str, Any] = {"tags": [ep.tag], "summary": ep.summary, "operationId": _operation_id(ep, path)}
     params = _parameters(ep, defs)
     if params:
@@ -95,13 +99,15 @@ def _operation(ep: Endpoint, path: str, refs, defs, api_key_required: bool) -> d
         content = {"*/*": {"schema": {}}}
     responses[str(ep.status)] = {"description": _DESCRIPTIONS.get(ep.status, "OK"), "content": content}
     error_codes = set(ep.errors)
-    if api_key_required and ep.mutating:
+    if (api_key_required and ep.mutating) or (read_key_required and not ep.mutating and not ep.public):
         error_codes.add(401)
         op["security"] = [{"APIKeyHeader": []}]
+    if ep.mutating:
+        error_codes.add(403)  # a cross-site request (see the middleware)
     if params or ep.body is not None:
         error_codes.add(422)
     if ep.body is not None:
-        error_codes.add(400)  # a malformed body (form without boundary, broken multipart)
+        error_codes |= {400, 408, 413, 415}  # malformed, too slow, too large, not JSON
     for code in sorted(error_codes):
         model = s.HTTPValidationError if code == 422 else s.HTTPError
         responses[str(code)] = {

@@ -57,6 +57,10 @@ async def read_upload(request: web.Request, *, max_bytes: int) -> Upload:
         raise BadInputError(f"malformed multipart body: {exc}") from exc
     if data is None:
         raise _missing_file()
+    if "\x00" in location:
+        raise RequestValidationError(
+            [{"loc": ["body", "location"], "msg": "String should not contain NUL characters", "type": "string_nul"}]
+        )
     if len(location) > MAX_LOCATION_CHARS:
         raise RequestValidationError(
             [
