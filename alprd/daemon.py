@@ -106,7 +106,14 @@ class Daemon:
             finally:
                 self.notifier.stopping("stopping")
                 log.info("daemon.stopping")
-        log.info("daemon.stopped", finals=parts.router.finals, stored=parts.writer.stored, failed=parts.writer.failed)
+        log.info(
+            "daemon.stopped",
+            finals=parts.router.finals,
+            stored=parts.writer.stored,
+            stored_without_images=parts.writer.stored_without_images,
+            held=parts.writer.deferred,
+            failed=parts.writer.failed,
+        )
         return 0
 
     async def _start(self, stack: AsyncExitStack) -> _Parts:
@@ -184,7 +191,7 @@ class Daemon:
                     )
             self.notifier.status(
                 f"{sum(s.connected for s in states)}/{len(states)} cameras connected, "
-                f"{router.finals} events, {writer.pending} pending"
+                f"{router.finals} events, {writer.pending} pending, {writer.deferred} held (disk full)"
             )
             await _wait_any(self._stop, self._reload, timeout_s=interval_s)
 

@@ -6,6 +6,7 @@ own connection while WAL lets them run beside the single writer.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from peewee import SqliteDatabase
@@ -16,6 +17,32 @@ from alprd.storage.migrations import MIGRATIONS
 from alprd.storage.models import database_proxy
 
 log = get_logger(__name__)
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+SQLITE_FULL = 13  # sqlite3.SQLITE_FULL (Python 3.11+)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Does ``exc``, or any error it was raised from or while handling, say the disk is full?
+
+    SQLite reports SQLITE_FULL ("database or disk is full") and rolls the transaction back
+    itself; Peewee's own ROLLBACK then fails with "cannot rollback - no transaction is
+    active", which is what surfaces. The cause is found by walking the chain.
+    """
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if getattr(e, "sqlite_errorcode", None) == SQLITE_FULL:
+            return True
+        if isinstance(e, OSError) and e.errno in _FULL_ERRNOS:
+            return True
+        if "database or disk is full" in str(e):
+            return True
+        stack += [e.__cause__, e.__context__]
+    return False
 
 
 def open_database(path: Path | str, *, busy_timeout_ms: int = 5000, migrate: bool = True) -> SqliteDatabase:
@@ -62,8 +89,8 @@ def apply_migrations(db: SqliteDatabase) -> int:
                     db.execute_sql(sql)
                 db.execute_sql("INSERT INTO schema_version (version) VALUES (?)", (number,))
         except Exception as exc:  # sqlite3.OperationalError: disk full
-            if "full" in str(exc).lower():
-                raise StorageFullError(f"database disk is full while migrating: {exc}") from exc
+            if is_disk_full(exc):
+                raise StorageFullError("database disk is full while migrating: free disk space") from exc
             raise
         log.info("storage.migrated", version=number)
         current = number

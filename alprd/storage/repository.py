@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import cast
 
+from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import IntegrityError, SqliteDatabase
-from peewee import OperationalError as PeeweeOperationalError
 
 from alprd.config import Config
 from alprd.domain.lists import LIST_NAMES, UNKNOWN, ListName, compile_lists, match_list_status, normalise_plate_text
@@ -22,6 +22,7 @@ from alprd.domain.messages import Box, Detection, ImageResult, PlateEvent, Plate
 from alprd.domain.packs import Pack, Packs, as_packs, plate_facts
 from alprd.errors import BadInputError, NotFoundError, StorageFullError
 from alprd.storage import queries
+from alprd.storage.db import is_disk_full
 from alprd.storage.files import StoredImages
 from alprd.storage.models import DetectionSession, Location, Plate, PlateStatus, Vehicle
 from alprd.storage.records import (
@@ -419,12 +420,16 @@ class Repository:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
+        """One write transaction; a full disk, however SQLite and Peewee report it, is
+        StorageFullError (HTTP 507), so every write of the API and the writer gets it."""
         try:
             with self.db.atomic():
                 yield
-        except (sqlite3.OperationalError, PeeweeOperationalError) as exc:
-            if "full" in str(exc).lower():
-                raise StorageFullError(f"database disk is full: {exc}") from exc
+        except (sqlite3.Error, PeeweeDatabaseError) as exc:
+            if is_disk_full(exc):
+                raise StorageFullError(
+                    "the database disk is full: free disk space or lower storage.outputs_max_mb / retention_days"
+                ) from exc
             raise
 
     @staticmethod

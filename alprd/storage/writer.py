@@ -3,38 +3,69 @@
 Capture and inference threads only ``submit``; the JPEG encoding, file writes and
 SQLite transactions happen here, so a slow disk never stalls a camera. ``close``
 drains the queue before returning (SIGTERM loses no event that reached it).
+
+A full disk loses no event: when the images do not fit the event is stored without
+them; when the database does not fit the event is held (without its frame's pixels)
+and retried every ``retry_interval_s``, on ``flush`` and on ``close``, oldest first.
 """
 
 from __future__ import annotations
 
+import collections
 import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 
 from alprd.domain.messages import ImageResult, PlateEvent
+from alprd.errors import StorageFullError
 from alprd.log import get_logger
-from alprd.storage.files import ImageStore
+from alprd.storage.files import ImageStore, StoredImages
 from alprd.storage.repository import Repository
 
 Annotate = Callable[[np.ndarray, ImageResult], np.ndarray]
 _STOP = object()
 
 
+@dataclass(frozen=True)
+class _Flush:
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def without_pixels(event: PlateEvent) -> PlateEvent:
+    """The event with its frame's pixels dropped (a zero-byte view of the same shape, so
+    the stored image size stays right): what a held event keeps in memory."""
+    image = event.frame.image
+    blank = np.broadcast_to(np.zeros((1,) * image.ndim, image.dtype), image.shape)
+    return replace(event, frame=replace(event.frame, image=blank))
+
+
 class EventWriter:
     def __init__(
-        self, repository: Repository, store: ImageStore, annotate: Annotate | None, *, max_pending: int = 1000
+        self,
+        repository: Repository,
+        store: ImageStore,
+        annotate: Annotate | None,
+        *,
+        max_pending: int = 1000,
+        max_held: int = 10_000,
+        retry_interval_s: float = 5.0,
     ) -> None:
         self._repository = repository
         self._store = store
         self._annotate = annotate
         self._queue: queue.Queue = queue.Queue(maxsize=max_pending)
+        self._held: collections.deque[PlateEvent] = collections.deque()
+        self._max_held = max_held
+        self._retry_interval_s = retry_interval_s
         self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
         self._log = get_logger("alprd.storage")
         self.stored = 0
+        self.stored_without_images = 0
         self.failed = 0
 
     def start(self) -> EventWriter:
@@ -49,6 +80,11 @@ class EventWriter:
     def pending(self) -> int:
         return self._queue.qsize()
 
+    @property
+    def deferred(self) -> int:
+        """Events held because the database disk is full, waiting to be stored."""
+        return len(self._held)
+
     def submit(self, event: PlateEvent) -> bool:
         """Queue a final event; never blocks. False (and logged) if the queue is full."""
         try:
@@ -59,27 +95,43 @@ class EventWriter:
             self._log.error("event.dropped", reason="writer queue full", plate=event.text, camera=event.camera_id)
             return False
 
+    def flush(self, timeout_s: float = 30.0) -> bool:
+        """Wait until everything submitted so far was handled and held events were retried."""
+        marker = _Flush()
+        self._queue.put(marker, timeout=timeout_s)
+        return marker.done.wait(timeout_s)
+
     def close(self, timeout_s: float = 30.0) -> None:
-        """Store everything queued so far, then end the thread."""
+        """Store everything queued so far (and retry held events once), then end the thread."""
         self._queue.put(_STOP)
         self._thread.join(timeout_s)
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=self._retry_interval_s if self._held else None)
+            except queue.Empty:
+                self._retry_held()
+                continue
             if item is _STOP:
+                self._retry_held()
                 return
+            if isinstance(item, _Flush):
+                self._retry_held()
+                item.done.set()
+                continue
             self._store_event(item)
 
     def _store_event(self, event: PlateEvent) -> None:
         started = time.perf_counter()
         try:
-            result = event.result()
-            annotated = self._annotate(event.frame.image, result) if self._annotate else None
-            images = self._store.save_result(
-                event.frame.image, result, annotated=annotated, when=datetime.fromtimestamp(event.last_seen_s)
-            )
-            session_id = self._repository.save_event(event, images)
+            images = self._save_images(event)
+            try:
+                session_id = self._repository.save_event(event, images)
+            except StorageFullError:
+                self._store.delete(images.all_paths())  # no images without their rows
+                self._hold(event)
+                return
         except Exception as exc:  # boundary: log and keep storing the next events
             self.failed += 1
             self._log.exception("event.store_failed", plate=event.text, camera=event.camera_id, error=str(exc))
@@ -94,3 +146,42 @@ class EventWriter:
             images=len(images.all_paths()),
             write_ms=round((time.perf_counter() - started) * 1000, 1),
         )
+
+    def _save_images(self, event: PlateEvent) -> StoredImages:
+        """The event's images, or none when they do not fit (the rows still go in)."""
+        result = event.result()
+        annotated = self._annotate(event.frame.image, result) if self._annotate else None
+        try:
+            return self._store.save_result(
+                event.frame.image, result, annotated=annotated, when=datetime.fromtimestamp(event.last_seen_s)
+            )
+        except StorageFullError as exc:
+            self.stored_without_images += 1
+            self._log.warning("event.images_skipped", reason="disk full", plate=event.text, error=str(exc))
+            return StoredImages()
+
+    def _hold(self, event: PlateEvent) -> None:
+        if len(self._held) >= self._max_held:
+            dropped = self._held.popleft()
+            self.failed += 1
+            self._log.error("event.dropped", reason="database disk full too long", plate=dropped.text)
+        self._held.append(without_pixels(event))
+        self._log.warning("event.deferred", reason="database disk full", plate=event.text, held=len(self._held))
+
+    def _retry_held(self) -> None:
+        """Store held events, oldest first, until the disk is still full."""
+        while self._held:
+            event = self._held[0]
+            try:
+                session_id = self._repository.save_event(event, StoredImages())
+            except StorageFullError:
+                return
+            except Exception as exc:  # boundary: a held event that can never be stored
+                self._held.popleft()
+                self.failed += 1
+                self._log.exception("event.store_failed", plate=event.text, camera=event.camera_id, error=str(exc))
+                continue
+            self._held.popleft()
+            self.stored += 1
+            self.stored_without_images += 1
+            self._log.info("event.stored", session_id=session_id, plate=event.text, camera=event.camera_id, late=True)

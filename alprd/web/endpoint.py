@@ -118,9 +118,8 @@ async def _read_body(request: web.Request, ep: Endpoint) -> Any:
     if takes_form and ctype in (FORM, MULTIPART):
         _check_length(request, MAX_JSON_BYTES)
         try:
-            async with asyncio.timeout(_body_timeout_s(request)):
-                form = _first_values(await request.post())
-        except TimeoutError:
+            form = _first_values(await asyncio.wait_for(request.post(), _body_timeout_s(request)))
+        except asyncio.TimeoutError:
             raise RequestTimeoutError("the request body did not arrive in time") from None
         except (ValueError, AssertionError, UnicodeDecodeError, HttpProcessingError) as exc:
             raise BadInputError(f"malformed form body: {exc}") from None
@@ -151,18 +150,21 @@ async def read_capped(request: web.Request, max_bytes: int) -> bytes:
     """The body, refused (413) past ``max_bytes`` and (408) when it is not in within the
     configured body timeout, so a slow or huge sender cannot hold the server."""
     _check_length(request, max_bytes)
-    chunks: list[bytes] = []
-    size = 0
+
+    async def read() -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await request.content.read(_CHUNK_BYTES):
+            size += len(chunk)
+            if size > max_bytes:
+                raise PayloadTooLargeError(f"the request body is larger than the limit of {max_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     try:
-        async with asyncio.timeout(_body_timeout_s(request)):
-            while chunk := await request.content.read(_CHUNK_BYTES):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise PayloadTooLargeError(f"the request body is larger than the limit of {max_bytes} bytes")
-                chunks.append(chunk)
-    except TimeoutError:
+        return await asyncio.wait_for(read(), _body_timeout_s(request))
+    except asyncio.TimeoutError:
         raise RequestTimeoutError("the request body did not arrive in time") from None
-    return b"".join(chunks)
 
 
 def parse_json_body(raw: bytes, model: type[BaseModel]) -> BaseModel:
