@@ -8,52 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
+from reliability_helpers import StubPipeline, make_config
 
-from alprd.config import Config, ServerConfig, StorageConfig
-from alprd.domain.messages import Box, Detection, ImageResult, OcrResult, PlateRead
+from alprd.config import Config
 from alprd.storage.repository import Repository, open_repository
 from alprd.web.app import create_app
-
-DASHBOARD = "http://dashboard.lan"
-EVIL = "http://evil.example"
-
-
-def make_config(tmp_path: Path, **server) -> Config:
-    (tmp_path / "static").mkdir(exist_ok=True)
-    return Config(
-        server=ServerConfig(static_dir=Path("static"), **server),
-        storage=StorageConfig(database=Path("data/alprd.db"), outputs_dir=Path("outputs")),
-        base_dir=tmp_path,
-    )
-
-
-class StubPipeline:
-    """A stand-in plate reader: one car with one plate, whatever the image."""
-
-    def read_image(self, image: np.ndarray) -> ImageResult:
-        h, w = image.shape[:2]
-        car = Detection(Box(4, 4, w - 4, h - 4), 0.9, "car")
-        read = PlateRead(
-            plate=Detection(Box(8, 8, 40, 20), 0.8, "plate"),
-            ocr=OcrResult("B1234CD", 0.95),
-            vehicle=car,
-            text_color="White",
-            background_color="Black",
-        )
-        return ImageResult(w, h, (car,), (read,))
-
-    def annotate(self, image: np.ndarray, result: ImageResult) -> np.ndarray:
-        return image.copy()
-
-
-def jpeg(width: int = 64, height: int = 48) -> bytes:
-    rng = np.random.default_rng(width * height)
-    ok, buf = cv2.imencode(".jpg", rng.integers(0, 255, (height, width, 3), np.uint8))
-    assert ok
-    return buf.tobytes()
 
 
 @pytest.fixture(autouse=True)

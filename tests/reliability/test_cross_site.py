@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DASHBOARD, EVIL, make_config
+from reliability_helpers import DASHBOARD, EVIL, make_config
 
 from alprd.web.app import create_app
 

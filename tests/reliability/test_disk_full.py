@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aiohttp import FormData
-from conftest import StubPipeline, jpeg
 from fullfs import SmallFilesystem
+from reliability_helpers import StubPipeline, jpeg
 
 from alprd.config import Config, ServerConfig, StorageConfig
 from alprd.domain.messages import Box, Detection, Frame, OcrResult, PlateEvent, PlateRead

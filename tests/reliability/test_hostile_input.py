@@ -8,7 +8,7 @@ import json
 
 import pytest
 from aiohttp import FormData
-from conftest import jpeg, make_config
+from reliability_helpers import jpeg, make_config
 
 from alprd.web import endpoint
 from alprd.web.app import create_app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import make_config
+from reliability_helpers import make_config
 
 from alprd.web.app import create_app
 
