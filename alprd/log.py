@@ -9,6 +9,8 @@ from typing import Literal
 
 import structlog
 
+from alprd.redact import mask_log_secrets
+
 
 def configure_logging(fmt: Literal["auto", "json", "console"] = "auto", level: int = logging.INFO) -> None:
     """Configure structlog once, from the composition root or the CLI."""
@@ -20,6 +22,7 @@ def configure_logging(fmt: Literal["auto", "json", "console"] = "auto", level: i
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            mask_log_secrets,  # last before rendering: tracebacks are text by now
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),

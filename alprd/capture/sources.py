@@ -12,13 +12,13 @@ import re
 import threading
 from dataclasses import dataclass
 from typing import Literal, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 import cv2
 import numpy as np
 
 from alprd.config import CameraConfig
 from alprd.errors import AlprdError
+from alprd.redact import mask_secrets
 
 SourceKind = Literal["rtsp", "usb", "file"]
 _USB = re.compile(r"^(?:usb:(\d+)|/dev/video(\d+))$")
@@ -62,12 +62,9 @@ def parse_source(source: str) -> SourceSpec:
 
 
 def redact_url(source: str) -> str:
-    """The source with any ``user:password@`` removed, safe for logs and the API."""
-    parts = urlsplit(source)
-    if not parts.scheme or "@" not in parts.netloc:
-        return source
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
+    """The source with ``user:password@`` and password-like parameters masked, safe for
+    logs and the API."""
+    return mask_secrets(source)
 
 
 def ffmpeg_options(camera: CameraConfig) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 from alprd.domain.lists import UNKNOWN
 from alprd.domain.messages import CameraState, ImageResult
 from alprd.errors import InferenceUnavailableError, NotFoundError
+from alprd.redact import mask_secrets
 from alprd.storage.files import file_stamp
 from alprd.storage.repository import Repository
 from alprd.web import keys, serialize
@@ -82,12 +83,12 @@ def line_state(state: CameraState) -> s.LineState:
         line_id=state.camera_id,
         name=state.name,
         location=state.location,
-        source=state.source,
+        source=mask_secrets(state.source),
         connected=state.connected,
         fps_in=state.fps_in,
         fps_analysed=state.fps_analysed,
         frames_dropped=state.frames_dropped,
-        last_error=state.last_error,
+        last_error=mask_secrets(state.last_error),
         last_frame_at=_when(state.last_frame_s),
         latest_plate=event.text if event else None,
         latest_plate_at=_when(event.last_seen_s) if event else None,
