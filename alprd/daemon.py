@@ -145,16 +145,13 @@ class Daemon:
 
     async def _serve(self, repository: Repository, pipeline, lines: GateLines, router: EventRouter) -> web.AppRunner:
         from alprd.web.app import create_app
+        from alprd.web.server import start_api
 
         # The REST API is the only writer of the access lists: it hands the router each new set.
         app = create_app(
             self.config, repository=repository, pipeline=pipeline, lines=lines, on_lists_changed=router.set_lists
         )
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, self.config.server.host, self.config.server.port)
-        await site.start()
-        return runner
+        return await start_api(app, self.config.server)
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()

@@ -55,3 +55,7 @@ def test_unit_settings():
     devices = [line for line in text.splitlines() if line.startswith("DeviceAllow=")]
     assert devices == ["DeviceAllow=char-video4linux rw", "DeviceAllow=char-drm rw"]
     assert not any(line.startswith("MemoryDenyWriteExecute") for line in text.splitlines())
+    # room for every API connection the server accepts, and the cameras and files beside them
+    from alprd.config import ServerConfig
+
+    assert int(svc["LimitNOFILE"]) >= 4 * ServerConfig().max_connections

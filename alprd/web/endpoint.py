@@ -154,11 +154,15 @@ async def read_capped(request: web.Request, max_bytes: int) -> bytes:
     async def read() -> bytes:
         chunks: list[bytes] = []
         size = 0
-        while chunk := await request.content.read(_CHUNK_BYTES):
-            size += len(chunk)
-            if size > max_bytes:
-                raise PayloadTooLargeError(f"the request body is larger than the limit of {max_bytes} bytes")
-            chunks.append(chunk)
+        try:
+            while chunk := await request.content.read(_CHUNK_BYTES):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PayloadTooLargeError(f"the request body is larger than the limit of {max_bytes} bytes")
+                chunks.append(chunk)
+        except BaseException:
+            chunks.clear()  # a traceback keeps this frame: it must not keep the body
+            raise
         return b"".join(chunks)
 
     try:

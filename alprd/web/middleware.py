@@ -84,8 +84,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "location"}}
         return json_error(exc.status, exc.reason, headers)
-    except ConnectionError:  # the client went away mid-request: nobody to answer, nothing to log
-        raise
+    except ConnectionError as exc:  # the client went away mid-request: nobody to answer
+        exc.__traceback__ = None  # its frames hold what was read so far; let them go now
+        log.info("web.client_disconnected", method=request.method, path=request.path)
+        return json_error(400, "the client disconnected")
     except Exception:  # the boundary: log it, answer JSON, keep serving
         log.exception("web.unhandled_error", method=request.method, path=request.path)
         return json_error(500, "Internal server error")

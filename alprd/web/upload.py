@@ -81,11 +81,17 @@ def _missing_file() -> RequestValidationError:
 async def _read_limited(part: BodyPartReader, max_bytes: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
-    while chunk := await part.read_chunk(_CHUNK_BYTES):
-        size += len(chunk)
-        if size > max_bytes:
-            raise UploadTooLargeError(f"upload is larger than the limit of {max_bytes} bytes")
-        chunks.append(chunk)
+    try:
+        while chunk := await part.read_chunk(_CHUNK_BYTES):
+            size += len(chunk)
+            if size > max_bytes:
+                raise UploadTooLargeError(f"upload is larger than the limit of {max_bytes} bytes")
+            chunks.append(chunk)
+    except BaseException:
+        # An aborted or refused upload: the exception's traceback keeps this frame alive
+        # (until a full garbage collection), so it must not keep the megabytes read so far.
+        chunks.clear()
+        raise
     return b"".join(chunks)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from alprd.domain.lists import UNKNOWN
 from alprd.domain.messages import CameraState, ImageResult
-from alprd.errors import InferenceUnavailableError, NotFoundError
+from alprd.errors import InferenceUnavailableError, NotFoundError, RequestTimeoutError
 from alprd.redact import mask_secrets
 from alprd.storage.files import file_stamp
 from alprd.storage.repository import Repository
@@ -21,7 +21,13 @@ from alprd.web.upload import decode_image, read_upload
 async def detect_image(call: Call) -> s.DetectImageResponse:
     app = call.app
     config = app[keys.CONFIG]
-    upload = await read_upload(call.request, max_bytes=int(config.server.max_upload_mb * 1024 * 1024))
+    try:
+        upload = await asyncio.wait_for(
+            read_upload(call.request, max_bytes=int(config.server.max_upload_mb * 1024 * 1024)),
+            config.server.body_timeout_s,
+        )
+    except asyncio.TimeoutError:
+        raise RequestTimeoutError("the upload did not arrive in time (server.body_timeout_s)") from None
     pipeline = app[keys.PIPELINE]
     if pipeline is None:
         raise InferenceUnavailableError(

@@ -1,0 +1,144 @@
+"""Slow, idle and aborting clients cannot hold the API: header and body timeouts, a cap on
+open connections, and aborted uploads that neither keep memory nor log tracebacks.
+
+Deadlines below are generous upper bounds (the configured timeouts are 0.5-1 s, aiohttp's
+default was an hour); nothing asserts how fast anything is.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import socket
+import struct
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import structlog
+from live import LiveApi, get, read_all, status_of
+from reliability_helpers import StubPipeline, jpeg, make_config
+
+from alprd.log import configure_logging
+from alprd.storage.repository import open_repository
+from alprd.web.app import create_app
+
+FAST = {"idle_timeout_s": 0.5, "body_timeout_s": 1.0, "max_connections": 8}
+
+
+@pytest.fixture
+def api(tmp_path: Path):
+    cfg = make_config(tmp_path, **FAST)
+    repo = open_repository(cfg)
+    with LiveApi(create_app(cfg, repository=repo, pipeline=StubPipeline()), cfg.server) as live:
+        yield live
+    repo.db.close()
+
+
+def _closed_within(sock: socket.socket, deadline_s: float) -> bool:
+    """Drip a header byte every 0.1 s until the server hangs up (True) or the deadline passes."""
+    end = time.monotonic() + deadline_s
+    sock.settimeout(0.1)
+    while time.monotonic() < end:
+        try:
+            sock.send(b"X")
+            if sock.recv(1024) == b"":
+                return True
+        except TimeoutError:
+            continue
+        except (BrokenPipeError, ConnectionResetError):
+            return True
+    return False
+
+
+def test_slowloris_headers_are_cut_off(api):
+    with api.connect() as sock:
+        sock.sendall(b"GET /api/plate-status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        assert _closed_within(sock, deadline_s=30)
+    assert status_of(api.request(get("/api/plate-status"))) == 200
+
+
+def test_an_idle_connection_is_closed(api):
+    with api.connect(timeout_s=30) as sock:
+        assert read_all(sock) == b""  # the server hung up without a request
+
+
+def test_a_slow_body_gets_408(api):
+    with api.connect(timeout_s=30) as sock:
+        sock.sendall(
+            b"POST /api/locations/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"name": '
+        )
+        answer = read_all(sock)
+    assert status_of(answer) == 408
+
+
+def test_a_slow_upload_gets_408(api):
+    body = jpeg(320, 240)
+    with api.connect(timeout_s=30) as sock:
+        sock.sendall(
+            b"POST /detect/image HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            b'Content-Length: %d\r\n\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+            b"Content-Type: image/jpeg\r\n\r\n%s" % (len(body) + 200, body[:100])
+        )
+        answer = read_all(sock)
+    assert status_of(answer) == 408
+
+
+def test_connections_over_the_cap_get_503_and_the_api_recovers(api):
+    idle = [api.connect() for _ in range(FAST["max_connections"])]
+    try:
+        time.sleep(0.1)  # let the server accept them
+        answer = api.request(get("/api/plate-status"))
+        assert status_of(answer) == 503 and b"too many" in answer
+    finally:
+        for sock in idle:
+            sock.close()
+    end = time.monotonic() + 30
+    while status_of(api.request(get("/api/plate-status"))) != 200:
+        assert time.monotonic() < end, "the API did not recover after the idle connections closed"
+        time.sleep(0.05)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * 4096 / 2**20
+
+
+def _aborted_upload(port: int, total_bytes: int, sent_bytes: int) -> None:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    head = (
+        b"POST /detect/image HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        b'Content-Length: %d\r\n\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+        b"Content-Type: image/jpeg\r\n\r\n" % total_bytes
+    )
+    sock.sendall(head + b"\xff" * sent_bytes)
+    time.sleep(0.05)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST, as a dropped link
+    sock.close()
+
+
+def test_aborted_uploads_hold_no_memory_and_log_no_traceback(tmp_path, monkeypatch):
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", out)
+    configure_logging("json")
+    cfg = make_config(tmp_path, max_upload_mb=40, body_timeout_s=30)
+    repo = open_repository(cfg)
+    try:
+        with LiveApi(create_app(cfg, repository=repo, pipeline=StubPipeline()), cfg.server) as live:
+            rss = []
+            for _round in range(3):
+                for _ in range(8):
+                    _aborted_upload(live.port, 30 * 2**20, 12 * 2**20)
+                time.sleep(0.5)
+                rss.append(_rss_mb())
+            assert status_of(live.request(get("/api/plate-status"))) == 200
+    finally:
+        structlog.reset_defaults()
+        repo.db.close()
+    gc.collect()
+    print("RSS after each round of 8 aborted 12 MB uploads (MB):", [round(x) for x in rss])
+    assert rss[-1] - rss[0] < 48, rss  # three rounds of 96 MB sent; nothing piles up
+    logged = out.getvalue()
+    assert "Traceback" not in logged and '"level": "error"' not in logged, logged[-2000:]
