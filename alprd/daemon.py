@@ -122,6 +122,9 @@ class Daemon:
         repository = await asyncio.to_thread(open_repository, config)
         stack.callback(repository.db.close)
         store = ImageStore(config.resolve(config.storage.outputs_dir))
+        removed = await asyncio.to_thread(store.recover, repository.is_image_referenced)
+        if removed:
+            log.warning("storage.orphans_removed", files=removed, reason="saves interrupted before their rows")
         self.notifier.status("compiling models")
         pipeline = await asyncio.to_thread(_build_pipeline, config)
         writer = EventWriter(repository, store, pipeline.annotate).start()
@@ -227,7 +230,9 @@ def _build_pipeline(config: Config):
     from alprd.vision.pipeline import ImagePipeline
 
     cache_dir = config.resolve(config.storage.database).parent / "ov-cache"
-    return ImagePipeline.from_config(config, make_core(cache_dir))
+    pipeline = ImagePipeline.from_config(config, make_core(cache_dir))
+    pipeline.warm_up()  # alone, before any two threads infer at once (an OpenVINO start-up deadlock)
+    return pipeline
 
 
 def run_daemon(config: Config, config_path: Path | None = None) -> int:

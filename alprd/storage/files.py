@@ -10,9 +10,15 @@ Layout (the paths the REST API returns, relative to the outputs folder's parent 
     outputs/vehicles/crops/<token>_v<n>.jpg       one per vehicle
     outputs/plates/crops/<token>_p<n>.jpg         one per plate
 
-Every file is encoded in memory, written to a temporary file in its folder and renamed
-into place, so a reader never sees half a JPEG. A full disk raises StorageFullError and
-removes whatever this save had written.
+Every file is encoded in memory, written to a temporary file in ``outputs/.pending`` and
+linked or renamed into place, so a reader never sees half a JPEG. A full disk raises
+StorageFullError and removes whatever this save had written.
+
+No orphans after a crash: before a file is created its path is appended to the save's
+journal (``outputs/.pending/<token>.paths``); the caller ``settle``s the save once the rows
+that name the files have committed. At start-up ``recover`` deletes every journalled file
+that no row references (the process died between the files and the commit) and empties
+``.pending``: a cost of a few queries per interrupted save, not a walk of ``outputs/``.
 """
 
 from __future__ import annotations
@@ -20,8 +26,8 @@ from __future__ import annotations
 import errno
 import os
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -32,6 +38,7 @@ from alprd.domain.messages import Box, ImageResult
 from alprd.errors import BadInputError, StorageFullError
 
 URL_PREFIX = "outputs"
+PENDING_DIR = ".pending"
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
@@ -44,6 +51,7 @@ class StoredImages:
     vehicle_annotated: str = ""
     vehicle_crops: tuple[str, ...] = ()  # same order as ImageResult.vehicles
     plate_crops: tuple[str, ...] = ()  # same order as ImageResult.reads
+    journal: str = field(default="", compare=False)  # file name in .pending until settled
 
     def all_paths(self) -> list[str]:
         paths = [self.original, self.annotated, self.vehicle_annotated, *self.vehicle_crops, *self.plate_crops]
@@ -109,20 +117,49 @@ class ImageStore:
     ) -> StoredImages:
         token = uuid.uuid4().hex[:8]
         written: list[str] = []
+        journal = _Journal(self.outputs_dir / PENDING_DIR / f"{token}.paths")
         try:
-            original_path, stem = self._write_original(file_stamp(when), token, original, written)
-            annotated_path = self._write(f"plates/{stem}_plate.jpg", annotated, written)
-            vehicle_annotated = self._link(annotated_path, f"vehicles/{stem}_vehicle.jpg", written)
+            original_path, stem = self._write_original(file_stamp(when), token, original, written, journal)
+            annotated_path = self._write(f"plates/{stem}_plate.jpg", annotated, written, journal)
+            vehicle_annotated = self._link(annotated_path, f"vehicles/{stem}_vehicle.jpg", written, journal)
             vehicles = tuple(
-                self._write(f"vehicles/crops/{token}_v{i}.jpg", c, written) for i, c in enumerate(vehicle_crops, 1)
+                self._write(f"vehicles/crops/{token}_v{i}.jpg", c, written, journal)
+                for i, c in enumerate(vehicle_crops, 1)
             )
             plates = tuple(
-                self._write(f"plates/crops/{token}_p{i}.jpg", c, written) for i, c in enumerate(plate_crops, 1)
+                self._write(f"plates/crops/{token}_p{i}.jpg", c, written, journal) for i, c in enumerate(plate_crops, 1)
             )
         except BaseException:
             self.delete(written)
+            journal.remove()
             raise
-        return StoredImages(original_path, annotated_path, vehicle_annotated, vehicles, plates)
+        return StoredImages(
+            original_path, annotated_path, vehicle_annotated, vehicles, plates, journal=journal.name if written else ""
+        )
+
+    def settle(self, images: StoredImages) -> None:
+        """The rows naming these files have committed: the files are no longer pending."""
+        if images.journal:
+            (self.outputs_dir / PENDING_DIR / images.journal).unlink(missing_ok=True)
+
+    def discard(self, images: StoredImages) -> None:
+        """The rows were not stored: remove the files and their journal."""
+        self.delete(images.all_paths())
+        self.settle(images)
+
+    def recover(self, is_referenced: Callable[[str], bool]) -> int:
+        """At start-up, before anything writes: delete journalled files that no row
+        references and empty ``.pending``; returns how many files were removed."""
+        pending = self.outputs_dir / PENDING_DIR
+        if not pending.is_dir():
+            return 0
+        removed = 0
+        for entry in sorted(pending.iterdir()):
+            if entry.suffix == ".paths":
+                paths = [p for p in entry.read_text(encoding="utf-8", errors="replace").splitlines() if p]
+                removed += self.delete(p for p in dict.fromkeys(paths) if not is_referenced(p))
+            entry.unlink(missing_ok=True)
+        return removed
 
     def delete(self, relative_paths: Iterable[str]) -> int:
         """Delete stored files (missing ones are ignored); returns how many were removed."""
@@ -137,7 +174,9 @@ class ImageStore:
                 pass
         return removed
 
-    def _write_original(self, stamp: str, token: str, image: np.ndarray | None, written: list[str]) -> tuple[str, str]:
+    def _write_original(
+        self, stamp: str, token: str, image: np.ndarray | None, written: list[str], journal: _Journal
+    ) -> tuple[str, str]:
         """Write the original under the first free name '<stamp>[_n]_uploaded-image.jpg'
         (os.link never overwrites, so two images of the same second get _2, _3, ...);
         returns its path and the stem the other files of this save share."""
@@ -145,18 +184,20 @@ class ImageStore:
             return "", f"{stamp}_{token}"
         data = encode_jpeg(image, self.jpeg_quality)
         folder = self.outputs_dir / "uploaded"
-        tmp = folder / f".{token}.tmp"
+        tmp = self.outputs_dir / PENDING_DIR / f"{token}.original.tmp"
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            tmp.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as fh:
                 fh.write(data)
             for n in range(1, 10_000):
                 stem = stamp if n == 1 else f"{stamp}_{n}"
+                rel = f"{URL_PREFIX}/uploaded/{stem}_uploaded-image.jpg"
+                journal.note(rel)  # before the name exists: a crash after the link is covered
                 try:
                     os.link(tmp, folder / f"{stem}_uploaded-image.jpg")
                 except FileExistsError:
                     continue
-                rel = f"{URL_PREFIX}/uploaded/{stem}_uploaded-image.jpg"
                 written.append(rel)
                 return rel, stem
             raise StorageFullError(f"no free file name for {stamp} in {folder}")
@@ -170,14 +211,16 @@ class ImageStore:
         finally:
             tmp.unlink(missing_ok=True)
 
-    def _write(self, sub_path: str, image: np.ndarray | None, written: list[str]) -> str:
+    def _write(self, sub_path: str, image: np.ndarray | None, written: list[str], journal: _Journal) -> str:
         if image is None or image.size == 0:
             return ""
         data = encode_jpeg(image, self.jpeg_quality)
         target = self.outputs_dir / sub_path
-        tmp = target.with_name(f".{target.name}.tmp")
+        rel = f"{URL_PREFIX}/{sub_path}"
+        tmp = self.outputs_dir / PENDING_DIR / f".{target.name}.tmp"
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            journal.note(rel)
             with open(tmp, "wb") as fh:
                 fh.write(data)
             os.replace(tmp, target)
@@ -189,22 +232,42 @@ class ImageStore:
                     "or lower storage.outputs_max_mb / retention_days"
                 ) from exc
             raise
-        rel = f"{URL_PREFIX}/{sub_path}"
         written.append(rel)
         return rel
 
-    def _link(self, source_rel: str, sub_path: str, written: list[str]) -> str:
+    def _link(self, source_rel: str, sub_path: str, written: list[str], journal: _Journal) -> str:
         """A second name for an already written file (no extra disk space)."""
         if not source_rel:
             return ""
         target = self.outputs_dir / sub_path
+        rel = f"{URL_PREFIX}/{sub_path}"
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
+            journal.note(rel)
             os.link(self.absolute(source_rel), target)
         except OSError as exc:
             if exc.errno in _FULL_ERRNOS:
                 raise StorageFullError(f"no space left to write {target}") from exc
             raise
-        rel = f"{URL_PREFIX}/{sub_path}"
         written.append(rel)
         return rel
+
+
+class _Journal:
+    """The paths one save is about to create, appended before each is created (flushed to
+    the kernel: it survives the process being killed, which is the crash it is for)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+        self._started = False
+
+    def note(self, relative: str) -> None:
+        if not self._started:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._started = True
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(relative + "\n")
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)

@@ -98,6 +98,22 @@ class Repository:
                 self._insert_plate(session.id, vehicle, i + 1, read, status, _nth(images.plate_crops, i), at)
         return session.id
 
+    def save_image_result_and_read(self, result: ImageResult, images: StoredImages, **kwargs) -> SessionRecord:
+        """``save_image_result`` and the stored session read back in the same transaction, so
+        the caller answers with what it stored even when a DELETE removes it right after."""
+        with self._writing():
+            return self.get_session(self.save_image_result(result, images, **kwargs))
+
+    def is_image_referenced(self, path: str) -> bool:
+        """Does any row name this stored image path (start-up recovery of interrupted saves)?"""
+        row = self.db.execute_sql(
+            "SELECT 1 FROM detection_session WHERE ?1 IN (original_path, annotated_path, vehicle_annotated_path) "
+            "UNION ALL SELECT 1 FROM vehicle WHERE image_path = ?1 "
+            "UNION ALL SELECT 1 FROM plate WHERE image_path = ?1 LIMIT 1",
+            (path,),
+        ).fetchone()
+        return row is not None
+
     def save_event(self, event: PlateEvent, images: StoredImages) -> int:
         """Store a gate's final plate event as a session of one vehicle (if seen) and one plate.
 

@@ -128,10 +128,13 @@ class EventWriter:
             images = self._save_images(event)
             try:
                 session_id = self._repository.save_event(event, images)
-            except StorageFullError:
-                self._store.delete(images.all_paths())  # no images without their rows
+            except BaseException as exc:
+                self._store.discard(images)  # no images without their rows
+                if not isinstance(exc, StorageFullError):
+                    raise
                 self._hold(event)
                 return
+            self._store.settle(images)
         except Exception as exc:  # boundary: log and keep storing the next events
             self.failed += 1
             self._log.exception("event.store_failed", plate=event.text, camera=event.camera_id, error=str(exc))

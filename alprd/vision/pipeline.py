@@ -101,6 +101,9 @@ class _Timer:
         self._t = now
 
 
+WARM_UP_PX = 320
+
+
 @dataclass(frozen=True, slots=True)
 class PipelineOutput:
     result: ImageResult
@@ -152,6 +155,21 @@ class ImagePipeline:
     def algorithm(self) -> str:
         """The plate detector that runs ("YOLOv8n (OpenVINO)"), as the API reports it."""
         return getattr(self.plates, "algorithm", type(self.plates).__name__)
+
+    def warm_up(self) -> None:
+        """One inference through every model, before cameras and the API share them.
+
+        The first inferences of two threads at once can deadlock inside OpenVINO's Python
+        binding (about one start in 50-100 hung for good); one warm-up inference first made
+        150 restarts in a row come up clean (issue 15).
+        """
+        image = np.full((WARM_UP_PX, WARM_UP_PX, 3), 127, np.uint8)
+        if self.vehicles is not None:
+            self.vehicles.detect(image)
+        self.plates.detect(image)
+        self.ocr.read_batch([image[:48, :160]])
+        if self.second_opinion is not None:
+            self.second_opinion.engine.read_batch([image[:48, :160]])
 
     def read_image(self, image: np.ndarray) -> ImageResult:
         """Every vehicle and read plate of one BGR image, with per-stage timings."""

@@ -184,6 +184,8 @@ def test_image_store_layout_and_atomic_names(tmp_path):
     store = ImageStore(tmp_path / "outputs")
     image = np.full((100, 200, 3), 200, np.uint8)
     images = store.save_result(image, result("B1A", "D2B"), annotated=image, when=datetime(2025, 6, 7, 12, 34, 56))
+    assert images.journal and (tmp_path / "outputs" / ".pending" / images.journal).is_file()
+    store.settle(images)
     assert images.original.startswith("outputs/uploaded/2025-06-07_12-34-56_")
     assert images.annotated.startswith("outputs/plates/2025-06-07_12-34-56_")
     assert images.vehicle_annotated.startswith("outputs/vehicles/2025-06-07_12-34-56_")
@@ -241,7 +243,9 @@ def test_file_names_follow_the_spec_and_never_collide(tmp_path):
     assert first.vehicle_annotated == "outputs/vehicles/2025-06-07_12-34-56_vehicle.jpg"
     assert second.original == "outputs/uploaded/2025-06-07_12-34-56_2_uploaded-image.jpg"
     assert second.annotated == "outputs/plates/2025-06-07_12-34-56_2_plate.jpg"
-    assert not [p for p in (tmp_path / "outputs").rglob(".*")]  # no temporary file left
+    for images in (first, second):
+        store.settle(images)  # their rows committed: no longer pending
+    assert not [p for p in (tmp_path / "outputs").rglob("*") if p.is_file() and "/." in str(p)]  # no temporary file
 
 
 def test_a_page_and_its_count_come_from_one_snapshot(repo):

@@ -280,3 +280,32 @@ def test_second_opinion_from_config(tmp_path: Path) -> None:
     (models / "plate-detector").symlink_to(MODELS_DIR / "plate-detector")
     lone = Config(inference=InferenceConfig(device="CPU", models_dir=models, vehicle_detector={"enabled": False}))
     assert ImagePipeline.from_config(lone, ov.Core()).second_opinion is None
+
+
+class _Counting:
+    """Counts the calls of a detector or OCR engine."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        self.calls += 1
+        return []
+
+    def read_batch(self, crops) -> list[OcrResult]:
+        self.calls += 1
+        return [OcrResult("", 0.0) for _ in crops]
+
+
+def test_warm_up_runs_every_model_once() -> None:
+    from alprd.vision.second_opinion import SecondOpinion
+
+    plates, ocr, vehicles, second = _Counting(), _Counting(), _Counting(), _Counting()
+    ImagePipeline(plates=plates, ocr=ocr, vehicles=vehicles, second_opinion=SecondOpinion(second, below=0.9)).warm_up()
+    assert (plates.calls, ocr.calls, vehicles.calls, second.calls) == (1, 1, 1, 1)
+
+
+def test_warm_up_with_the_real_models(real_pipeline: ImagePipeline) -> None:
+    real_pipeline.warm_up()  # compiled models accept the warm-up shapes

@@ -49,9 +49,11 @@ def seed(repository: Repository, image_store: ImageStore) -> Callable[..., int]:
         image = np.full((result.height, result.width, 3), 127, np.uint8)
         when = when or datetime.now()
         images = image_store.save_result(image, result, annotated=image, when=when)
-        return repository.save_image_result(
+        session_id = repository.save_image_result(
             result, images, location=location, detected_at=when, processing_time_s=processing_time_s
         )
+        image_store.settle(images)
+        return session_id
 
     return _seed
 

@@ -44,8 +44,8 @@ async def detect_image(call: Call) -> s.DetectImageResponse:
     images = await call.db(store.save_result, image, result, annotated=annotated, when=now)
     repo = app[keys.REPOSITORY]
     try:
-        session_id = await call.db(
-            repo.save_image_result,
+        session = await call.db(
+            repo.save_image_result_and_read,
             result,
             images,
             location=upload.location,
@@ -53,9 +53,9 @@ async def detect_image(call: Call) -> s.DetectImageResponse:
             processing_time_s=time.perf_counter() - started,
         )
     except BaseException:
-        await call.db(store.delete, images.all_paths())
+        await call.db(store.discard, images)
         raise
-    session = await call.db(repo.get_session, session_id)
+    await call.db(store.settle, images)
     return serialize.detect_response(session, file_stamp=file_stamp(now))
 
 
