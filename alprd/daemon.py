@@ -26,9 +26,9 @@ from alprd.errors import AlprdError
 from alprd.gate.lines import GateLines
 from alprd.log import configure_logging, get_logger
 from alprd.sdnotify import Notifier, watchdog_interval_s
-from alprd.storage.files import ImageStore
-from alprd.storage.repository import Repository, open_repository
+from alprd.storage.repository import Repository
 from alprd.storage.retention import start_retention
+from alprd.storage.startup import open_storage
 from alprd.storage.writer import EventWriter
 
 log = get_logger("alprd.daemon")
@@ -119,12 +119,8 @@ class Daemon:
     async def _start(self, stack: AsyncExitStack) -> _Parts:
         config = self.config
         self.notifier.status("opening database")
-        repository = await asyncio.to_thread(open_repository, config)
+        repository, store = await asyncio.to_thread(open_storage, config)
         stack.callback(repository.db.close)
-        store = ImageStore(config.resolve(config.storage.outputs_dir))
-        removed = await asyncio.to_thread(store.recover, repository.is_image_referenced)
-        if removed:
-            log.warning("storage.orphans_removed", files=removed, reason="saves interrupted before their rows")
         self.notifier.status("compiling models")
         pipeline = await asyncio.to_thread(_build_pipeline, config)
         writer = EventWriter(repository, store, pipeline.annotate).start()

@@ -1,0 +1,21 @@
+"""Opening storage at start-up: the database (migrated) and the image store, with the
+files of saves that a crash interrupted before their rows committed removed."""
+
+from __future__ import annotations
+
+from alprd.config import Config
+from alprd.log import get_logger
+from alprd.storage.files import ImageStore
+from alprd.storage.repository import Repository, open_repository
+
+log = get_logger(__name__)
+
+
+def open_storage(config: Config) -> tuple[Repository, ImageStore]:
+    """Blocking; call before anything writes (the writer, cameras and API start after it)."""
+    repository = open_repository(config)
+    store = ImageStore(config.resolve(config.storage.outputs_dir))
+    removed = store.recover(repository.is_image_referenced)
+    if removed:
+        log.warning("storage.orphans_removed", files=removed, reason="saves interrupted before their rows committed")
+    return repository, store
