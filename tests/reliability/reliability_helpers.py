@@ -26,6 +26,8 @@ def make_config(tmp_path: Path, **server) -> Config:
 class StubPipeline:
     """A stand-in plate reader: one car with one plate, whatever the image."""
 
+    algorithm = "stub"
+
     def read_image(self, image: np.ndarray) -> ImageResult:
         h, w = image.shape[:2]
         car = Detection(Box(4, 4, w - 4, h - 4), 0.9, "car")
