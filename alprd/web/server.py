@@ -7,14 +7,20 @@
 - ``server.max_connections``: a connection beyond it is answered 503 and closed at once,
   so a flood of sockets cannot take the file descriptors the cameras and the database need
   (the unit's ``LimitNOFILE`` leaves room above it).
+
+Requests the HTTP parser refuses (a bad request line, an oversized header) are answered
+as JSON ``{"detail": ...}`` like every other error, and logged as one line, not a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from http import HTTPStatus
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
 from alprd.config import ServerConfig
 from alprd.log import get_logger
@@ -36,6 +42,25 @@ class _Busy(asyncio.Protocol):
         transport.close()
 
 
+class _JsonErrors(RequestHandler):
+    """aiohttp's connection handler, with its own error answers (parser errors) in JSON."""
+
+    def handle_error(
+        self, request: BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
+        if request.writer.output_size > 0:
+            raise ConnectionError("the response was already started")
+        if status >= 500:
+            log.error("api.request_failed", status=status, error=repr(exc))
+            detail = "Internal server error"
+        else:
+            detail = message or HTTPStatus(status).phrase
+            log.info("api.bad_request", status=status, error=detail)
+        resp = web.json_response({"detail": detail}, status=status)
+        resp.force_close()
+        return resp
+
+
 class _CappedFactory:
     """The aiohttp protocol factory with a ceiling on open connections."""
 
@@ -50,7 +75,8 @@ class _CappedFactory:
             if self.refused == 1 or self.refused % 1000 == 0:
                 log.warning("api.connections_refused", open=self._max, refused=self.refused)
             return _Busy()
-        return self._server()
+        # web.Server() with our handler class: the same arguments aiohttp's own factory passes
+        return _JsonErrors(self._server, loop=self._server._loop, **self._server._kwargs)
 
 
 class ApiRunner(web.AppRunner):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import io
+import json
 import socket
 import struct
 import sys
@@ -142,3 +143,15 @@ def test_aborted_uploads_hold_no_memory_and_log_no_traceback(tmp_path, monkeypat
     assert rss[-1] - rss[0] < 48, rss  # three rounds of 96 MB sent; nothing piles up
     logged = out.getvalue()
     assert "Traceback" not in logged and '"level": "error"' not in logged, logged[-2000:]
+
+
+def test_requests_the_http_parser_refuses_get_json_errors(api):
+    for raw in (
+        b"GET /api/plate-status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n",
+        b"NOT-HTTP\r\n\r\n",
+        b"GET /api/plate-status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n",
+    ):
+        answer = api.request(raw)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert status_of(answer) == 400, answer[:200]
+        assert b"application/json" in head.lower() and json.loads(body)["detail"], answer[:300]
