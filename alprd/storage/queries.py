@@ -5,26 +5,29 @@ Each function takes the database and returns records; none writes.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from typing import Any
 
 from peewee import SqliteDatabase
 
-from alprd.errors import BadInputError, NotFoundError
+from alprd.errors import NotFoundError
 from alprd.storage.records import (
     DETECTION_ROW_COLUMNS,
     PLATE_COLUMNS,
     SESSION_COLUMNS,
     VEHICLE_COLUMNS,
+    VEHICLE_FIELDS,
     DetectionRow,
     PlateRecord,
     SessionRecord,
     VehicleRecord,
+    named,
     plate_from_row,
     session_from_row,
     vehicle_from_row,
 )
+from alprd.storage.statistics import stat, total_plates
 
-STAT_DIMENSIONS = ("vehicle_class", "plate_type", "region", "status")
 _SESSION_FROM = "detection_session s LEFT JOIN location l ON l.name = s.location"
 
 
@@ -107,9 +110,9 @@ def _count(
     if not where:
         return total_plates(db)
     if vehicle_type and not plate_type and not search:
-        return _stat(db, "vehicle_class", vehicle_type)
+        return stat(db, "vehicle_class", vehicle_type)
     if plate_type and not vehicle_type and not search:
-        return _stat(db, "plate_type", plate_type)
+        return stat(db, "plate_type", plate_type)
     if search and len(where) == 1:
         sql = (
             "SELECT COUNT(*) FROM plate_search WHERE plate_search MATCH ?"
@@ -120,51 +123,8 @@ def _count(
     return db.execute_sql(f"SELECT COUNT(*) FROM plate p WHERE {' AND '.join(where)}", args).fetchone()[0]
 
 
-def _stat(db: SqliteDatabase, dim: str, key: str) -> int:
-    row = db.execute_sql("SELECT n FROM stat_count WHERE dim = ? AND key = ?", (dim, key)).fetchone()
-    return int(row[0]) if row else 0
-
-
-def total_plates(db: SqliteDatabase) -> int:
-    row = db.execute_sql("SELECT COALESCE(SUM(n), 0) FROM stat_count WHERE dim = 'status'").fetchone()
-    return int(row[0])
-
-
-def counts_by(db: SqliteDatabase, dimension: str) -> list[tuple[str, int]]:
-    if dimension not in STAT_DIMENSIONS:
-        raise BadInputError(f"unknown statistics dimension '{dimension}'")
-    rows = db.execute_sql(
-        "SELECT key, SUM(n) AS total FROM stat_count WHERE dim = ? GROUP BY key HAVING total > 0 "
-        "ORDER BY total DESC, key",
-        (dimension,),
-    ).fetchall()
-    return [(k, int(n)) for k, n in rows]
-
-
-def daily_counts(db: SqliteDatabase, since: date) -> list[tuple[str, int]]:
-    rows = db.execute_sql(
-        "SELECT day, SUM(n) AS total FROM stat_hour WHERE day >= ? GROUP BY day HAVING total > 0 ORDER BY day",
-        (since.isoformat(),),
-    ).fetchall()
-    return [(d, int(n)) for d, n in rows]
-
-
-def hourly_counts(db: SqliteDatabase, since: date) -> list[tuple[int, int]]:
-    rows = db.execute_sql(
-        "SELECT hour, SUM(n) AS total FROM stat_hour WHERE day >= ? GROUP BY hour HAVING total > 0 ORDER BY hour",
-        (since.isoformat(),),
-    ).fetchall()
-    return [(int(h), int(n)) for h, n in rows]
-
-
-def weekday_counts(db: SqliteDatabase, since: date) -> list[tuple[int, int]]:
-    # strftime('%w'): 0 = Sunday; shifted so that 0 = Monday.
-    rows = db.execute_sql(
-        "SELECT (CAST(strftime('%w', day) AS INTEGER) + 6) % 7 AS wd, SUM(n) AS total FROM stat_hour "
-        "WHERE day >= ? GROUP BY wd HAVING total > 0 ORDER BY wd",
-        (since.isoformat(),),
-    ).fetchall()
-    return [(int(w), int(n)) for w, n in rows]
+def vehicle_id(row: Sequence[Any]) -> int:
+    return int(named(VEHICLE_FIELDS, row)["id"])
 
 
 def plate_by_id(db: SqliteDatabase, plate_id: int) -> PlateRecord:
@@ -197,7 +157,7 @@ def session_with_children(db: SqliteDatabase, session_id: int) -> SessionRecord:
         f"SELECT {VEHICLE_COLUMNS} FROM vehicle v WHERE v.session_id = ? ORDER BY v.vehicle_index, v.id",
         (session_id,),
     ).fetchall()
-    vehicles = tuple(vehicle_from_row(v, tuple(p for p in plates if p.vehicle_id == v[0])) for v in vrows)
+    vehicles = tuple(vehicle_from_row(v, tuple(p for p in plates if p.vehicle_id == vehicle_id(v))) for v in vrows)
     return session_from_row(
         row, vehicle_count=len(vehicles), plate_count=len(plates), vehicles=vehicles, plates=tuple(plates)
     )
@@ -212,7 +172,10 @@ def list_sessions(db: SqliteDatabase, *, limit: int, offset: int) -> tuple[list[
         (limit, offset),
     ).fetchall()
     total = db.execute_sql("SELECT COUNT(*) FROM detection_session").fetchone()[0]
-    sessions = [session_from_row(r[:-2], vehicle_count=r[-2], plate_count=r[-1]) for r in rows]
+    sessions = []
+    for row in rows:
+        *columns, vehicle_count, plate_count = row  # the two COUNT(*) columns after the session's
+        sessions.append(session_from_row(columns, vehicle_count=vehicle_count, plate_count=plate_count))
     return sessions, int(total)
 
 

@@ -6,6 +6,7 @@ leaves the storage stage.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -142,82 +143,84 @@ class DeleteOutcome:
     image_paths: tuple[str, ...]
 
 
-PLATE_COLUMNS = (
-    "p.id, p.session_id, p.vehicle_id, p.plate_index, p.plate_text, p.ocr_confidence, "
-    "p.x1, p.y1, p.x2, p.y2, p.plate_type, p.plate_status, p.region_code, p.region_name, "
-    "p.text_color, p.background_color, p.image_path, p.detected_at, p.vehicle_class, "
-    "p.vehicle_confidence"
+def _columns(table: str, *names: str) -> dict[str, str]:
+    return {name: f"{table}.{name}" for name in names}
+
+
+BOX_FIELDS = ("x1", "y1", "x2", "y2")
+# Each record's columns as {field: SQL expression}: the SELECT list is generated from it
+# (``expr AS field``) and rows are mapped back by these names, never by position.
+PLATE_FIELDS = _columns(
+    "p", "id", "session_id", "vehicle_id", "plate_index", "plate_text", "ocr_confidence", *BOX_FIELDS,
+    "plate_type", "plate_status", "region_code", "region_name", "text_color", "background_color",
+    "image_path", "detected_at", "vehicle_class", "vehicle_confidence",
+)  # fmt: skip
+VEHICLE_FIELDS = _columns(
+    "v", "id", "session_id", "vehicle_index", "vehicle_class", "confidence", *BOX_FIELDS, "image_path", "detected_at"
 )
-VEHICLE_COLUMNS = (
-    "v.id, v.session_id, v.vehicle_index, v.vehicle_class, v.confidence, "
-    "v.x1, v.y1, v.x2, v.y2, v.image_path, v.detected_at"
-)
-SESSION_COLUMNS = (
-    "s.id, s.detected_at, s.location, COALESCE(l.type, ''), s.notes, s.camera_id, s.source, "
-    "s.direction, s.original_path, s.annotated_path, s.vehicle_annotated_path, "
-    "s.processing_time_s, s.image_width_px, s.image_height_px"
-)
-DETECTION_ROW_COLUMNS = (  # in DetectionRow's order; p: plate, v: vehicle (LEFT JOIN), s: session, l: location
-    "p.id, p.detected_at, p.image_path, p.plate_text, p.ocr_confidence, p.region_code, p.region_name, "
-    "p.plate_status, p.plate_type, p.vehicle_id, "
-    "CASE WHEN v.id IS NULL THEN p.vehicle_class ELSE v.vehicle_class END, "
-    "CASE WHEN v.id IS NULL THEN p.vehicle_confidence ELSE v.confidence END, "
-    "s.id, s.original_path, s.annotated_path, s.processing_time_s, s.image_width_px, s.image_height_px, "
-    "s.location, COALESCE(l.type, '')"
-)
+SESSION_FIELDS = {
+    **_columns("s", "id", "detected_at", "location"),
+    "location_type": "COALESCE(l.type, '')",
+    **_columns(
+        "s", "notes", "camera_id", "source", "direction", "original_path", "annotated_path",
+        "vehicle_annotated_path", "processing_time_s",
+    ),
+    "width_px": "s.image_width_px",
+    "height_px": "s.image_height_px",
+}  # fmt: skip
+DETECTION_ROW_FIELDS = {  # p: plate, v: vehicle (LEFT JOIN), s: session, l: location
+    "plate_id": "p.id",
+    "detected_at": "p.detected_at",
+    "plate_image_path": "p.image_path",
+    **_columns(
+        "p", "plate_text", "ocr_confidence", "region_code", "region_name", "plate_status", "plate_type", "vehicle_id"
+    ),
+    "vehicle_class": "CASE WHEN v.id IS NULL THEN p.vehicle_class ELSE v.vehicle_class END",
+    "vehicle_confidence": "CASE WHEN v.id IS NULL THEN p.vehicle_confidence ELSE v.confidence END",
+    "session_id": "s.id",
+    **_columns("s", "original_path", "annotated_path", "processing_time_s"),
+    "width_px": "s.image_width_px",
+    "height_px": "s.image_height_px",
+    "location": "s.location",
+    "location_type": "COALESCE(l.type, '')",
+}
+if tuple(DETECTION_ROW_FIELDS) != DetectionRow._fields:  # DetectionRow._make takes the row as it comes
+    raise RuntimeError("DETECTION_ROW_FIELDS must name DetectionRow's fields in order")
 
 
-def plate_from_row(r: tuple) -> PlateRecord:
-    return PlateRecord(
-        id=r[0],
-        session_id=r[1],
-        vehicle_id=r[2],
-        plate_index=r[3],
-        plate_text=r[4],
-        ocr_confidence=r[5],
-        box=Box(r[6], r[7], r[8], r[9]),
-        plate_type=r[10],
-        plate_status=r[11],
-        region_code=r[12],
-        region_name=r[13],
-        text_color=r[14],
-        background_color=r[15],
-        image_path=r[16],
-        detected_at=parse_dt(r[17]),
-        vehicle_class=r[18],
-        vehicle_confidence=r[19],
-    )
+def select_list(fields: dict[str, str]) -> str:
+    """``p.id AS id, COALESCE(l.type, '') AS location_type, ...`` for a SELECT."""
+    return ", ".join(f"{expr} AS {name}" for name, expr in fields.items())
 
 
-def vehicle_from_row(r: tuple, plates: tuple[PlateRecord, ...] = ()) -> VehicleRecord:
-    return VehicleRecord(
-        id=r[0],
-        session_id=r[1],
-        vehicle_index=r[2],
-        vehicle_class=r[3],
-        confidence=r[4],
-        box=Box(r[5], r[6], r[7], r[8]),
-        image_path=r[9],
-        detected_at=parse_dt(r[10]),
-        plates=plates,
-    )
+PLATE_COLUMNS = select_list(PLATE_FIELDS)
+VEHICLE_COLUMNS = select_list(VEHICLE_FIELDS)
+SESSION_COLUMNS = select_list(SESSION_FIELDS)
+DETECTION_ROW_COLUMNS = select_list(DETECTION_ROW_FIELDS)
 
 
-def session_from_row(r: tuple, **extra: Any) -> SessionRecord:
-    return SessionRecord(
-        id=r[0],
-        detected_at=parse_dt(r[1]),
-        location=r[2],
-        location_type=r[3],
-        notes=r[4],
-        camera_id=r[5],
-        source=r[6],
-        direction=r[7],
-        original_path=r[8],
-        annotated_path=r[9],
-        vehicle_annotated_path=r[10],
-        processing_time_s=r[11],
-        width_px=r[12],
-        height_px=r[13],
-        **extra,
-    )
+def named(fields: dict[str, str], row: Sequence[Any]) -> dict[str, Any]:
+    """A SQL row selected with ``select_list(fields)`` as {field: value}."""
+    if len(row) != len(fields):
+        raise ValueError(f"row has {len(row)} columns, expected {len(fields)}")
+    return dict(zip(fields, row))
+
+
+def _with_box_and_time(values: dict[str, Any]) -> dict[str, Any]:
+    values["box"] = Box(*(values.pop(k) for k in BOX_FIELDS))
+    values["detected_at"] = parse_dt(values["detected_at"])
+    return values
+
+
+def plate_from_row(row: Sequence[Any]) -> PlateRecord:
+    return PlateRecord(**_with_box_and_time(named(PLATE_FIELDS, row)))
+
+
+def vehicle_from_row(row: Sequence[Any], plates: tuple[PlateRecord, ...] = ()) -> VehicleRecord:
+    return VehicleRecord(**_with_box_and_time(named(VEHICLE_FIELDS, row)), plates=plates)
+
+
+def session_from_row(row: Sequence[Any], **extra: Any) -> SessionRecord:
+    values = named(SESSION_FIELDS, row)
+    values["detected_at"] = parse_dt(values["detected_at"])
+    return SessionRecord(**values, **extra)

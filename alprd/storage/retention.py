@@ -10,14 +10,46 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from alprd.log import get_logger
+from alprd.storage import queries
+from alprd.storage.base import RepositoryBase, db_time
 from alprd.storage.files import ImageStore
-from alprd.storage.repository import Repository
+
+if TYPE_CHECKING:
+    from alprd.storage.repository import Repository
 
 _BATCH = 200
+
+
+class RetentionQueries(RepositoryBase):
+    """The deletes the retention job runs (through ``Repository``)."""
+
+    def delete_older_than(self, cutoff: datetime) -> list[str]:
+        """Delete sessions (with their vehicles and plates) detected before ``cutoff``."""
+        ids = [
+            r[0]
+            for r in self.db.execute_sql("SELECT id FROM detection_session WHERE detected_at < ?", (db_time(cutoff),))
+        ]
+        return self.delete_sessions(ids)
+
+    def image_paths_oldest_first(self, limit: int) -> list[tuple[int, list[str]]]:
+        """(session id, its image paths) of the ``limit`` oldest sessions."""
+        return queries.image_paths_oldest_first(self.db, limit)
+
+    def delete_sessions(self, session_ids: list[int]) -> list[str]:
+        """Delete sessions with their vehicles and plates; returns their image paths."""
+        paths: list[str] = []
+        with self._writing():
+            for start in range(0, len(session_ids), 500):
+                chunk = session_ids[start : start + 500]
+                paths += [p for _, ps in queries.image_paths_of(self.db, chunk) for p in ps]
+                marks = ",".join("?" * len(chunk))
+                self.db.execute_sql(f"DELETE FROM detection_session WHERE id IN ({marks})", chunk)
+        return paths
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,67 @@
+"""What every storage aggregate shares: the database, the pack, transactions, time format.
+
+Times are stored as naive local time ('YYYY-MM-DD HH:MM:SS', the gate's wall clock,
+which is what operators read on the dashboard); an aware datetime is converted first.
+Multi-row writes run in one transaction (``db.atomic()``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from peewee import DatabaseError as PeeweeDatabaseError
+from peewee import Model, SqliteDatabase
+
+from alprd.domain.packs import Pack, Packs, as_packs
+from alprd.errors import NotFoundError, StorageFullError
+from alprd.storage.db import is_disk_full
+
+
+def db_time(when: datetime) -> str:
+    if when.tzinfo is not None:
+        when = when.astimezone().replace(tzinfo=None)
+    return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def as_datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+class RepositoryBase:
+    """The state and transaction helpers the aggregate mixins of ``Repository`` use."""
+
+    def __init__(self, db: SqliteDatabase, packs: Pack | Packs, *, max_confusions: int = 1) -> None:
+        self.db = db
+        self.packs = as_packs(packs)  # region and plate type of a text: the pack it fits
+        self.max_confusions = max_confusions
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """One read snapshot (WAL): a page and its count agree while writers go on."""
+        with self.db.atomic(lock_type="DEFERRED"):
+            yield
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction; a full disk, however SQLite and Peewee report it, is
+        StorageFullError (HTTP 507), so every write of the API and the writer gets it."""
+        try:
+            with self.db.atomic():
+                yield
+        except (sqlite3.Error, PeeweeDatabaseError) as exc:
+            if is_disk_full(exc):
+                raise StorageFullError(
+                    "the database disk is full: free disk space or lower storage.outputs_max_mb / retention_days"
+                ) from exc
+            raise
+
+    @staticmethod
+    def _require(model: type[Model], record_id: int, what: str) -> Any:
+        obj = model.get_or_none(model._meta.primary_key == record_id)
+        if obj is None:
+            raise NotFoundError(f"{what} with ID {record_id} not found")
+        return obj
