@@ -1,0 +1,108 @@
+"""Shared types of the REST models: field types, request bases, errors, parameters.
+
+Field names are the contract's, snake_case or camelCase exactly as its examples;
+fields beyond the examples are additions, never renames. These same models validate
+requests and generate ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PlateText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=20,
+        pattern=r"^[A-Za-z0-9 \-]*[A-Za-z0-9][A-Za-z0-9 \-]*$",
+        description="Plate text; spaces and dashes are removed, letters upper-cased.",
+    ),
+]
+BBox = Annotated[list[int], Field(min_length=4, max_length=4, description="[x1, y1, x2, y2] in pixels.")]
+Timestamp = Annotated[str, Field(description="Local time, 'YYYY-MM-DD HH:MM:SS'.")]
+Limit = Annotated[int, Field(ge=1, le=1000)]
+Offset = Annotated[int, Field(ge=0, le=100_000_000)]
+RecordId = Annotated[int, Field(ge=1, le=2**62)]
+
+
+class _Request(BaseModel):
+    """Path and query parameters: text on the wire, so "10" is read as 10."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class _Body(BaseModel):
+    """JSON or form bodies: types are strict (false is not 0.0, "1" is not 1)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, strict=True)
+
+
+# ---- errors ------------------------------------------------------------------------
+
+
+class ValidationError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class HTTPValidationError(BaseModel):
+    detail: list[ValidationError]
+
+
+class HTTPError(BaseModel):
+    detail: str
+
+
+# ---- path and query parameters -----------------------------------------------------
+
+
+class VehiclePath(_Request):
+    vehicle_id: RecordId
+
+
+class PlatePath(_Request):
+    plate_id: RecordId
+
+
+class SessionPath(_Request):
+    session_id: RecordId
+
+
+class LocationPath(_Request):
+    location_id: RecordId
+
+
+class RegionPath(_Request):
+    code: Annotated[str, Field(min_length=1, max_length=8)]
+
+
+class PlateTextPath(_Request):
+    plate_text: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class LinePath(_Request):
+    line_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class FilePath(_Request):
+    path: Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class DetectionsQuery(_Request):
+    limit: Limit = 100
+    offset: Offset = 0
+    vehicleType: Annotated[str | None, Field(max_length=32)] = None
+    plateType: Annotated[str | None, Field(max_length=32)] = None
+    search: Annotated[str | None, Field(max_length=32)] = None
+
+
+class PageQuery(_Request):
+    limit: Limit = 100
+    offset: Offset = 0
+
+
+class DaysQuery(_Request):
+    days: Annotated[int, Field(ge=1, le=366, description="Window in days, ending today.")] = 7
