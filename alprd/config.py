@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from alprd.domain.packs import NO_PACK, check_pack_codes
 from alprd.errors import ConfigError
@@ -72,28 +82,45 @@ class PlateDetectorConfig(_Strict):
     iou: float = Field(0.45, gt=0, lt=1, description="NMS IoU threshold.")
 
 
-class VehicleDetectorConfig(_Strict):
+class _VehicleDetectorBase(_Strict):
     enabled: bool = Field(True, description="Run the vehicle stage when its model exists.")
-    type: Literal["ssd", "yolo"] = Field(
-        "ssd",
-        description="'ssd': Intel vehicle-detection-0200 (+ attributes type hint); "
-        "'yolo': a COCO YOLO IR (e.g. yolo11n) with car/motorcycle/bus/truck classes.",
-    )
+    confidence: float = Field(0.5, gt=0, lt=1, description="Minimum vehicle confidence.")
+
+
+class SsdVehicleDetectorConfig(_VehicleDetectorBase):
+    type: Literal["ssd"] = Field("ssd", description="Intel vehicle-detection-0200 with a vehicle type classifier.")
     model: Path = Field(
         Path("vehicle/vehicle-detection-0200.xml"),
         description="Vehicle detector model (OpenVINO IR, in models_dir; 'alprd models fetch').",
     )
     classifier: Path | None = Field(
         Path("vehicle-type/vehicle-type-head.npz"),
-        description="Vehicle type classifier for type 'ssd': alprd's head (.npz, on the plate "
-        "detector's backbone; 82 % on vehicle-types) or Intel's "
-        "vehicle/vehicle-attributes-recognition-barrier-0039.xml (38 %); null: labels 'vehicle'.",
+        description="Vehicle type classifier: alprd's head (.npz, on the plate detector's backbone) "
+        "or Intel's vehicle/vehicle-attributes-recognition-barrier-0039.xml; null: labels 'vehicle'. "
+        "Accuracy of each: docs/accuracy.md.",
     )
-    confidence: float = Field(0.5, gt=0, lt=1, description="Minimum vehicle confidence.")
     type_min_confidence: float = Field(
         0.5, ge=0, le=1, description="Below this the classifier's type is dropped ('vehicle')."
     )
-    input_size: int = Field(640, ge=160, le=1280, multiple_of=32, description="Input of a 'yolo' model.")
+
+
+class YoloVehicleDetectorConfig(_VehicleDetectorBase):
+    type: Literal["yolo"] = Field(description="A COCO YOLO IR (e.g. yolo11n): car/motorcycle/bus/truck classes.")
+    model: Path = Field(description="The YOLO model (OpenVINO IR, in models_dir).")
+    input_size: int = Field(640, ge=160, le=1280, multiple_of=32, description="Square model input.")
+
+
+def _vehicle_detector_type(value: Any) -> str:
+    """The plugin a vehicle_detector section names; 'ssd' when it names none."""
+    found = value.get("type", "ssd") if isinstance(value, dict) else getattr(value, "type", "ssd")
+    return str(found)
+
+
+# A plugin per detector type, picked by its ``type`` field (as Frigate's detectors are).
+VehicleDetectorConfig = Annotated[
+    Annotated[SsdVehicleDetectorConfig, Tag("ssd")] | Annotated[YoloVehicleDetectorConfig, Tag("yolo")],
+    Discriminator(_vehicle_detector_type),
+]
 
 
 class GeminiConfig(_Strict):
@@ -114,11 +141,7 @@ class SecondOpinionConfig(_Strict):
     below: float = Field(0.9, gt=0, le=1, description="A main-engine read below this confidence gets a second opinion.")
 
 
-class OcrConfig(_Strict):
-    engine: Literal["plate", "ppocr"] = Field(
-        "plate", description="'plate': alprd's own plate OCR model; 'ppocr': general PP-OCR."
-    )
-    model: Path | None = Field(None, description="Model file; default: the engine's bundled model.")
+class _OcrBase(_Strict):
     min_confidence: float = Field(
         0.3,
         ge=0,
@@ -127,6 +150,35 @@ class OcrConfig(_Strict):
     )
     second_opinion: SecondOpinionConfig = SecondOpinionConfig()
     gemini: GeminiConfig = GeminiConfig()
+
+
+class PlateOcrConfig(_OcrBase):
+    engine: Literal["plate"] = Field("plate", description="alprd's own plate OCR model.")
+    model: Path = Field(Path("plate-ocr/plate_ocr.xml"), description="Model file (in models_dir).")
+
+
+class PpOcrConfig(_OcrBase):
+    engine: Literal["ppocr"] = Field(description="General PP-OCR text recognition.")
+    model: Path = Field(Path("ppocr/ch_PP-OCRv4_rec_infer.onnx"), description="Model file (in models_dir).")
+
+
+def _ocr_engine(value: Any) -> str:
+    """The engine an ocr section names; 'plate' when it names none."""
+    found = value.get("engine", "plate") if isinstance(value, dict) else getattr(value, "engine", "plate")
+    return str(found)
+
+
+# An OCR engine per ``engine`` value, each with its own default model.
+OcrConfig = Annotated[
+    Annotated[PlateOcrConfig, Tag("plate")] | Annotated[PpOcrConfig, Tag("ppocr")],
+    Discriminator(_ocr_engine),
+]
+_OCR_CONFIG: TypeAdapter[PlateOcrConfig | PpOcrConfig] = TypeAdapter(OcrConfig)
+
+
+def ocr_config(**fields: Any) -> PlateOcrConfig | PpOcrConfig:
+    """An OCR section from field values, e.g. ``ocr_config(engine="ppocr")``; a bad one raises."""
+    return _OCR_CONFIG.validate_python(fields)
 
 
 class InferenceConfig(_Strict):
@@ -138,8 +190,8 @@ class InferenceConfig(_Strict):
         "seen from config/.",
     )
     plate_detector: PlateDetectorConfig = PlateDetectorConfig()
-    vehicle_detector: VehicleDetectorConfig = VehicleDetectorConfig()
-    ocr: OcrConfig = OcrConfig()
+    vehicle_detector: VehicleDetectorConfig = SsdVehicleDetectorConfig()
+    ocr: OcrConfig = PlateOcrConfig()
     workers: int = Field(2, ge=1, le=16, description="Parallel inference requests.")
 
 
@@ -240,6 +292,10 @@ class CameraConfig(_Strict):
         return v
 
 
+CameraId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+_CAMERA_ID: TypeAdapter[str] = TypeAdapter(CameraId)
+
+
 class Config(_Strict):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
@@ -250,7 +306,7 @@ class Config(_Strict):
         "auto", description="Log lines: json (journal), console (readable), auto (json unless on a TTY)."
     )
     cameras_dir: Path | None = Field(Path("cameras"), description="One YAML file per camera.")
-    cameras: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")], CameraConfig] = {}
+    cameras: dict[CameraId, CameraConfig] = {}
     base_dir: Path = Field(Path("."), exclude=True, description="Directory of the main file.")
 
     def resolve(self, path: Path) -> Path:
@@ -275,8 +331,8 @@ def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
     for key in loc:
         if isinstance(node, yaml.MappingNode):
             match = next((v for k, v in node.value if k.value == str(key)), None)
-            if match is None:
-                return next((k for k, _ in node.value if k.value == str(key)), node)
+            if match is None:  # a union's tag, or a field the file leaves out: stay here
+                continue
             node = match
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
@@ -334,7 +390,14 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
         config = Config.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, path, node)) from exc
-    return config.model_copy(update={"cameras": {**config.cameras, **_camera_files(config)}})
+    files = _camera_files(config)
+    if not files:
+        return config
+    # With the camera files in, the whole config is validated again, as the main file was.
+    try:
+        return Config.model_validate({**data, "base_dir": base_dir, "cameras": {**config.cameras, **files}})
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, path, node)) from exc
 
 
 def _camera_files(config: Config) -> dict[str, CameraConfig]:
@@ -345,6 +408,12 @@ def _camera_files(config: Config) -> dict[str, CameraConfig]:
         return {}
     cameras = {}
     for file in sorted(folder.glob("*.yaml")):
+        try:
+            _CAMERA_ID.validate_python(file.stem)
+        except ValidationError as exc:
+            raise ConfigError(
+                f"{file}: line 1: the file name is the camera id: '{file.stem}' must be 1-64 letters, digits, _ or -"
+            ) from exc
         if file.stem in config.cameras:
             raise ConfigError(f"{file}: line 1: camera '{file.stem}' is also defined in the main file")
         cameras[file.stem] = load_camera(file)

@@ -45,6 +45,14 @@ def test_camera_files_are_loaded_and_checked(tmp_path):
         load_config(tmp_path / "alprd.yaml")
 
 
+def test_a_camera_file_name_must_be_a_camera_id(tmp_path):
+    (tmp_path / "cameras").mkdir()
+    (tmp_path / "cameras" / "gate 1.yaml").write_text("source: rtsp://127.0.0.1/x\n")
+    (tmp_path / "alprd.yaml").write_text("cameras_dir: cameras\n")
+    with pytest.raises(ConfigError, match=r"gate 1\.yaml: line 1: the file name is the camera id"):
+        load_config(tmp_path / "alprd.yaml")
+
+
 def test_check_config_exit_codes(tmp_path, capsys):
     good = tmp_path / "good.yaml"
     good.write_text("server:\n  port: 8080\n")

@@ -87,17 +87,69 @@ def default(field: FieldInfo) -> str:
     return f"`{value}`" if value not in (None, "") else ("`null`" if value is None else '`""`')
 
 
+def _unwrap(annotation: object) -> object:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def plugin_variants(annotation: object) -> list[type[BaseModel]]:
+    """The models of a plugin union (``Annotated[A | B, Discriminator]``), else []."""
+    annotation = _unwrap(annotation)
+    if typing.get_origin(annotation) not in (typing.Union, UnionType):
+        return []
+    models = [_unwrap(arg) for arg in typing.get_args(annotation)]
+    ok = all(isinstance(m, type) and issubclass(m, BaseModel) for m in models)
+    return typing.cast(list[type[BaseModel]], models) if ok else []
+
+
+def _tag(model: type[BaseModel]) -> str:
+    """``type: yolo`` for a plugin model: its Literal field and value."""
+    for name, field in model.model_fields.items():
+        if typing.get_origin(field.annotation) is typing.Literal and len(typing.get_args(field.annotation)) == 1:
+            return f"{name}: {typing.get_args(field.annotation)[0]}"
+    return model.__name__
+
+
+def _row(name: str, field: FieldInfo, note: str = "") -> str:
+    description = (note + (field.description or "")).replace("|", "\\|")
+    return f"| `{name}` | {type_name(field.annotation)} | {default(field)} | {bounds(field)} | {description} |"
+
+
 def rows(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
     for name, field in model.model_fields.items():
         if field.exclude:
             continue
         annotation = field.annotation
         nested = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
-        if nested is None:
-            description = (field.description or "").replace("|", "\\|")
-            yield f"| `{prefix}{name}` | {type_name(annotation)} | {default(field)} | {bounds(field)} | {description} |"
+        variants = plugin_variants(annotation)
         if nested is not None:
             yield from rows(nested, f"{prefix}{name}.")
+        elif variants:
+            yield from plugin_rows(variants, f"{prefix}{name}.")
+        else:
+            yield _row(f"{prefix}{name}", field)
+
+
+def plugin_rows(variants: list[type[BaseModel]], prefix: str) -> Iterator[str]:
+    """A plugin section: fields every variant shares once, the others once per variant."""
+    first = variants[0].model_fields
+    shared = [
+        n
+        for n, f in first.items()
+        if all(n in v.model_fields and repr(v.model_fields[n]) == repr(f) for v in variants[1:])
+    ]
+    for name in shared:
+        nested = first[name].annotation
+        if isinstance(nested, type) and issubclass(nested, BaseModel):
+            yield from rows(nested, f"{prefix}{name}.")
+        else:
+            yield _row(f"{prefix}{name}", first[name])
+    for variant in variants:
+        note = f"(`{_tag(variant)}`) "
+        for name, field in variant.model_fields.items():
+            if name not in shared:
+                yield _row(f"{prefix}{name}", field, note)
 
 
 def reference() -> str:

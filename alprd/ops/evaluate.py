@@ -23,7 +23,7 @@ from typing import Any
 import cv2
 from tqdm import tqdm
 
-from alprd.config import DEFAULT_CONFIG_PATH, Config, RegionsConfig, load_config
+from alprd.config import DEFAULT_CONFIG_PATH, Config, RegionsConfig, load_config, ocr_config
 from alprd.domain.packs import parse_pack_list
 from alprd.errors import BadInputError, ConfigError
 from alprd.log import configure_logging
@@ -103,9 +103,11 @@ def _pack_list(value: str) -> tuple[str, ...]:
 def _config(args: argparse.Namespace) -> Config:
     config = load_config(args.config) if args.config.is_file() else Config(base_dir=Path("config").resolve())
     inference = config.inference
-    ocr = inference.ocr.model_copy(
-        update={k: v for k, v in (("engine", args.ocr), ("model", args.ocr_model)) if v is not None}
-    )
+    ocr = inference.ocr
+    if args.ocr is not None and args.ocr != ocr.engine:  # another engine: its own default model
+        ocr = ocr_config(**ocr.model_dump(exclude={"engine", "model"}), engine=args.ocr)
+    if args.ocr_model is not None:
+        ocr = ocr.model_copy(update={"model": args.ocr_model})
     plate = inference.plate_detector
     if args.plate_model is not None:
         plate = plate.model_copy(update={"model": args.plate_model.resolve()})

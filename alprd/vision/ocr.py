@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from alprd.config import PlateOcrConfig, PpOcrConfig
 from alprd.domain.messages import OcrResult
 from alprd.domain.packs import normalise_text  # noqa: F401  (the engines' text normalisation)
 from alprd.errors import ModelError
 
 if TYPE_CHECKING:
     import openvino as ov
-
-    from alprd.config import OcrConfig
 
 
 class OcrEngine(Protocol):
@@ -32,41 +31,33 @@ class OcrEngine(Protocol):
         ...
 
 
-def _plate_engine(model: Path | None, core: ov.Core, device: str) -> OcrEngine:
+def _plate_engine(model: Path, core: ov.Core, device: str) -> OcrEngine:
     from alprd.vision.ocr_plate import PlateOcr
 
     return PlateOcr(model, core, device)
 
 
-def _ppocr_engine(model: Path | None, core: ov.Core, device: str) -> OcrEngine:
+def _ppocr_engine(model: Path, core: ov.Core, device: str) -> OcrEngine:
     from alprd.vision.ocr_ppocr import PpOcr
 
     return PpOcr(model, core, device)
 
 
-# Engine name (``inference.ocr.engine``) -> factory(model path, core, device).
-ENGINES: dict[str, Callable[[Path | None, ov.Core, str], OcrEngine]] = {
-    "plate": _plate_engine,
-    "ppocr": _ppocr_engine,
-}
-# The model each engine loads when ``inference.ocr.model`` is not set, in models_dir.
-DEFAULT_MODELS: dict[str, Path] = {
-    "plate": Path("plate-ocr/plate_ocr.xml"),
-    "ppocr": Path("ppocr/ch_PP-OCRv4_rec_infer.onnx"),
+# The engine each OCR config plugin loads (``inference.ocr.engine`` picks the plugin).
+ENGINES: dict[type, Callable[[Path, ov.Core, str], OcrEngine]] = {
+    PlateOcrConfig: _plate_engine,
+    PpOcrConfig: _ppocr_engine,
 }
 
 
-def make_ocr_engine(config: OcrConfig, core: ov.Core, device: str, base_dir: Path) -> OcrEngine:
+def make_ocr_engine(config: PlateOcrConfig | PpOcrConfig, core: ov.Core, device: str, base_dir: Path) -> OcrEngine:
     """The OCR engine the config names; raises :class:`ModelError` when it cannot load.
 
     ``base_dir`` is the models folder (``Config.model_path(Path("."))``): a relative
     ``config.model``, or the engine's default model when it is ``None``, lies in it.
     """
-    factory = ENGINES.get(config.engine)
-    if factory is None:
-        raise ModelError(f"unknown OCR engine '{config.engine}' (known: {', '.join(sorted(ENGINES))})")
-    model = config.model or DEFAULT_MODELS[config.engine]
-    model = model if model.is_absolute() else base_dir / model
+    factory = ENGINES[type(config)]
+    model = config.model if config.model.is_absolute() else base_dir / config.model
     if not model.is_file():
         raise ModelError(
             f"OCR model for engine '{config.engine}' not found: {model} "

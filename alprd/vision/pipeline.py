@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from alprd.config import PlateOcrConfig, ocr_config
 from alprd.domain.messages import Box, Detection, ImageResult, OcrResult, PlateRead
 from alprd.domain.packs import Packs, load_packs, plate_facts
 from alprd.errors import ModelError
@@ -234,10 +235,11 @@ def load_ocr(config: Config, core: ov.Core) -> OcrEngine:
     try:
         return make_ocr_engine(ocr_cfg, core, device, models_dir)
     except ModelError as exc:
-        if ocr_cfg.engine != "plate" or ocr_cfg.model is not None:
+        if not isinstance(ocr_cfg, PlateOcrConfig) or "model" in ocr_cfg.model_fields_set:
             raise
         log.warning("inference.ocr_fallback", engine="ppocr", reason=str(exc))
-        return make_ocr_engine(ocr_cfg.model_copy(update={"engine": "ppocr"}), core, device, models_dir)
+        fallback = ocr_config(**ocr_cfg.model_dump(exclude={"engine", "model"}), engine="ppocr")
+        return make_ocr_engine(fallback, core, device, models_dir)
 
 
 def _load_verifier(config: Config) -> Verifier | None:
@@ -251,16 +253,16 @@ def _load_verifier(config: Config) -> Verifier | None:
 def _load_second_opinion(config: Config, core: ov.Core) -> SecondOpinion | None:
     """The configured second engine, or None (configured off, the same engine as the main
     one, or its model missing: logged, the pipeline reads with the main engine alone)."""
-    from alprd.vision.ocr import DEFAULT_MODELS, make_ocr_engine
+    from alprd.vision.ocr import make_ocr_engine
 
     ocr_cfg = config.inference.ocr
     second = ocr_cfg.second_opinion
     if second.engine == "none" or second.engine == ocr_cfg.engine:
         return None
-    engine_cfg = ocr_cfg.model_copy(update={"engine": second.engine, "model": None})
+    engine_cfg = ocr_config(**ocr_cfg.model_dump(exclude={"engine", "model"}), engine=second.engine)
     try:
         engine = make_ocr_engine(engine_cfg, core, config.inference.device, config.model_path(Path(".")))
-        main_model = config.model_path(ocr_cfg.model or DEFAULT_MODELS[ocr_cfg.engine])
+        main_model = config.model_path(ocr_cfg.model)
         calibrations = load_calibrations(main_model.parent / CALIBRATION_FILE)
     except ModelError as exc:
         log.warning("inference.second_opinion_unavailable", engine=second.engine, error=str(exc))

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import openvino as ov
 
-from alprd.config import Config
+from alprd.config import Config, YoloVehicleDetectorConfig
 from alprd.domain.messages import Box, Detection
 from alprd.errors import ModelError
 from alprd.log import get_logger
@@ -255,7 +255,7 @@ class VehicleDetector:
             log.warning("inference.vehicle_stage_disabled", reason=reason)
             return None
         device, requests = config.inference.device, config.inference.workers
-        if cfg.type == "yolo":
+        if isinstance(cfg, YoloVehicleDetectorConfig):
             return cls.yolo(
                 model, core, device, input_size=cfg.input_size, confidence=cfg.confidence, requests=requests
             )

@@ -9,9 +9,9 @@ import numpy as np
 import openvino as ov
 import pytest
 
-from alprd.config import OcrConfig
+from alprd.config import PlateOcrConfig, PpOcrConfig
 from alprd.errors import ModelError
-from alprd.vision.ocr import DEFAULT_MODELS, make_ocr_engine
+from alprd.vision.ocr import ENGINES, make_ocr_engine
 from alprd.vision.ocr_ppocr import (
     BLANK,
     OTHER,
@@ -130,7 +130,7 @@ def test_mark_columns_sees_a_blue_band_not_red_text() -> None:
 @pytest.fixture(scope="module")
 def engine() -> PpOcr:
     core = ov.Core()
-    return make_ocr_engine(OcrConfig(engine="ppocr"), core, "CPU", MODELS_DIR)
+    return make_ocr_engine(PpOcrConfig(engine="ppocr"), core, "CPU", MODELS_DIR)
 
 
 def test_reads_rendered_plates(engine: PpOcr) -> None:
@@ -162,14 +162,14 @@ def test_reads_real_eu_plates(engine: PpOcr, datasets_dir: Path) -> None:
 
 def test_missing_model_is_a_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not found"):
-        make_ocr_engine(OcrConfig(engine="ppocr"), ov.Core(), "CPU", tmp_path)
+        make_ocr_engine(PpOcrConfig(engine="ppocr"), ov.Core(), "CPU", tmp_path)
     with pytest.raises(ModelError, match="not found"):
-        make_ocr_engine(OcrConfig(engine="ppocr", model=Path("nope.onnx")), ov.Core(), "CPU", MODELS_DIR)
-    assert set(DEFAULT_MODELS) == {"plate", "ppocr"}
+        make_ocr_engine(PpOcrConfig(engine="ppocr", model=Path("nope.onnx")), ov.Core(), "CPU", MODELS_DIR)
+    assert set(ENGINES) == {PlateOcrConfig, PpOcrConfig}  # every OCR config plugin has an engine
 
 
 def test_wrong_dictionary_is_a_model_error(tmp_path: Path) -> None:
-    model = MODELS_DIR / DEFAULT_MODELS["ppocr"]
+    model = MODELS_DIR / PpOcrConfig(engine="ppocr").model
     keys = tmp_path / "keys.txt"
     keys.write_text("A\nB\n", encoding="utf-8")
     with pytest.raises(ModelError, match="classes"):

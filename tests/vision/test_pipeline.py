@@ -11,7 +11,7 @@ import numpy as np
 import openvino as ov
 import pytest
 
-from alprd.config import Config, InferenceConfig, OcrConfig
+from alprd.config import Config, InferenceConfig, PlateOcrConfig, PpOcrConfig, ocr_config
 from alprd.domain.messages import Box, Detection, OcrResult
 from alprd.domain.packs import Packs, load_packs
 from alprd.errors import ModelError
@@ -101,7 +101,7 @@ def scene() -> tuple[np.ndarray, Box]:
 
 @pytest.fixture(scope="module")
 def ppocr():
-    return make_ocr_engine(OcrConfig(engine="ppocr"), ov.Core(), "CPU", MODELS_DIR)
+    return make_ocr_engine(PpOcrConfig(engine="ppocr"), ov.Core(), "CPU", MODELS_DIR)
 
 
 def test_steps_after_detection_with_real_ocr(ppocr) -> None:
@@ -168,7 +168,7 @@ def test_only_unsure_reads_go_to_the_verifier(ppocr) -> None:
 
 @pytest.fixture(scope="module")
 def real_pipeline() -> ImagePipeline:
-    config = Config(inference=InferenceConfig(device="CPU", models_dir=MODELS_DIR, ocr=OcrConfig(engine="ppocr")))
+    config = Config(inference=InferenceConfig(device="CPU", models_dir=MODELS_DIR, ocr=PpOcrConfig(engine="ppocr")))
     pipeline = ImagePipeline.from_config(config, ov.Core())
     assert pipeline.packs.codes == ("id",)
     return replace(pipeline, packs=Packs())  # European plates: no Indonesian re-ranking
@@ -225,7 +225,7 @@ def test_missing_plate_ocr_model_falls_back_to_ppocr(tmp_path: Path) -> None:
     assert load_ocr(config, ov.Core()).name == "ppocr"
     explicit = Config(
         inference=InferenceConfig(
-            device="CPU", models_dir=models, ocr=OcrConfig(engine="plate", model=Path("mine.xml"))
+            device="CPU", models_dir=models, ocr=PlateOcrConfig(engine="plate", model=Path("mine.xml"))
         )
     )
     with pytest.raises(ModelError, match="not found"):
@@ -265,7 +265,7 @@ def test_second_opinion_rereads_only_unsure_reads(ppocr) -> None:
 
 def test_second_opinion_from_config(tmp_path: Path) -> None:
     def load(**ocr) -> ImagePipeline:
-        config = Config(inference=InferenceConfig(device="CPU", models_dir=MODELS_DIR, ocr=OcrConfig(**ocr)))
+        config = Config(inference=InferenceConfig(device="CPU", models_dir=MODELS_DIR, ocr=ocr_config(**ocr)))
         return ImagePipeline.from_config(config, ov.Core())
 
     default = load()

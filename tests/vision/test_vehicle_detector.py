@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import structlog
 
-from alprd.config import Config, InferenceConfig, VehicleDetectorConfig
+from alprd.config import Config, InferenceConfig, SsdVehicleDetectorConfig
 from alprd.domain.messages import Box
 from alprd.errors import ModelError
 from alprd.vision.vehicle_detector import VehicleDetector, decode_ssd, type_from_scores
@@ -94,7 +94,8 @@ def test_yolo_backend_rejects_an_ssd_model(ov_core) -> None:
 
 def _config(tmp_path: Path, **vehicle) -> Config:
     return Config(
-        base_dir=tmp_path, inference=InferenceConfig(models_dir=OMZ, vehicle_detector=VehicleDetectorConfig(**vehicle))
+        base_dir=tmp_path,
+        inference=InferenceConfig(models_dir=OMZ, vehicle_detector=SsdVehicleDetectorConfig(**vehicle)),
     )
 
 
@@ -119,7 +120,7 @@ def test_default_config_uses_alprds_type_head(ov_core, tmp_path: Path, datasets_
     """Default: alprd's head (.npz) on the plate detector's backbone; EU photos are cars."""
     config = Config(
         base_dir=tmp_path,
-        inference=InferenceConfig(models_dir=REPO_MODELS, vehicle_detector=VehicleDetectorConfig(model=DETECTOR)),
+        inference=InferenceConfig(models_dir=REPO_MODELS, vehicle_detector=SsdVehicleDetectorConfig(model=DETECTOR)),
     )
     detector = VehicleDetector.from_config(config, ov_core)
     assert detector is not None

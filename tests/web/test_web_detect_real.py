@@ -10,7 +10,7 @@ import openvino as ov
 import pytest
 from aiohttp import FormData
 
-from alprd.config import Config, InferenceConfig, OcrConfig
+from alprd.config import Config, InferenceConfig, PpOcrConfig
 from alprd.domain.messages import Box
 from alprd.vision.pipeline import ImagePipeline
 from alprd.web.app import create_app
@@ -20,7 +20,7 @@ MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 @pytest.fixture(scope="module")
 def real_pipeline() -> ImagePipeline:
-    config = Config(inference=InferenceConfig(device="CPU", models_dir=MODELS_DIR, ocr=OcrConfig(engine="ppocr")))
+    config = Config(inference=InferenceConfig(device="CPU", models_dir=MODELS_DIR, ocr=PpOcrConfig(engine="ppocr")))
     return ImagePipeline.from_config(config, ov.Core())
 
 
