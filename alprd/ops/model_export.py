@@ -94,7 +94,7 @@ def quantize_model(model: ov.Model, tensors: list[np.ndarray], *, preset: str = 
     point). ``mixed`` quantizes them asymmetrically (unsigned int8 with a zero point, a
     little closer to SiLU's range): on a Sapphire Rapids CPU the zero point made the
     padded 3x3 convolutions of our YOLOv8n about a third slower on AMX and the whole IR slower
-    than bf16, at the same recall (docs/benchmarks.md, "Plate detector").
+    than bf16, at the same recall (docs/journal/benchmarks-plate-detector.md).
     """
     import nncf
 

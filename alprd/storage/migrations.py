@@ -157,7 +157,7 @@ def _grams(text: str) -> str:
 # (INSERT OR IGNORE drops a plate's repeated grams): each gram's rows are appended at the
 # end of its key range, so few pages are hot and no temporary b-tree holds 12 M rows.
 # At 1 M plates: 12.4 M rows, +146 MB (691 -> 838 MB), 19 s on the bench database; each
-# stored plate costs ~40 us more (docs/benchmarks.md, REST API).
+# stored plate costs ~40 us more (docs/journal/benchmarks-rest-api.md).
 _SHORT_SEARCH: Migration = (
     "CREATE TABLE plate_gram (gram TEXT NOT NULL, plate_id INTEGER NOT NULL, "
     "PRIMARY KEY (gram, plate_id)) WITHOUT ROWID",

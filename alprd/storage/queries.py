@@ -39,7 +39,7 @@ def _match_term(search: str) -> str:
 # A search alone pages through the trigram index in rowid order. Written as
 # ``p.id IN (SELECT rowid ... MATCH ?)`` SQLite looks up every match skipped by the offset
 # in the wide plate table first: ~2,000 random page reads for a 3-digit search at 1 M
-# plates, 100+ ms when those pages are not in the OS cache (docs/benchmarks.md).
+# plates, 100+ ms when those pages are not in the OS cache (docs/journal/benchmarks-rest-api.md).
 _SEARCH_PAGE_IDS = (
     "SELECT rowid AS id FROM plate_search WHERE plate_search MATCH ? ORDER BY rowid DESC LIMIT ? OFFSET ?"
 )
@@ -56,7 +56,7 @@ def _search_where(search: str, filtered: bool) -> tuple[str, str]:
     if len(search) == 2 or not filtered:
         return "p.id IN (SELECT plate_id FROM plate_gram WHERE gram = ?)", search
     # One character beside a filter: a third of all plates hold any given digit, so
-    # listing them first is no faster than checking the filter's rows (docs/benchmarks.md).
+    # listing them first is no faster than checking the filter's rows (docs/journal/benchmarks-rest-api.md).
     return "p.plate_text LIKE ?", f"%{search}%"
 
 

@@ -293,7 +293,7 @@ def test_a_search_page_reads_the_trigram_index_alone(repo):
 
     The old shape, ``p.id IN (SELECT rowid ... MATCH ?)``, looked up every match skipped by
     the offset in the plate table first: 100+ ms for a common 3-digit search at 1 M plates
-    when those pages were not cached (docs/benchmarks.md, REST API).
+    when those pages were not cached (docs/journal/benchmarks-rest-api.md).
     """
     rng = random.Random(3)
     when = datetime(2025, 3, 1)
