@@ -44,8 +44,12 @@ class CameraReader:
         frames: LatestQueue[Frame],
         *,
         opener: Opener,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``monotonic`` is the clock stalls and the analysis rate are measured on (tests
+        pass a fake one that a fake camera advances)."""
         self.camera_id = camera_id
+        self._monotonic = monotonic
         self.camera = camera
         self._frames = frames
         self._opener = opener
@@ -118,13 +122,13 @@ class CameraReader:
         """Read until the source fails, stalls or we are stopped; True if any frame came."""
         gate = RateGate(self.camera.detect_fps)
         period_s = 1.0 / source.nominal_fps
-        next_s = time.monotonic()
+        next_s = self._monotonic()
         got_frames = False
         try:
             while not self._stop.is_set():
-                started = time.monotonic()
+                started = self._monotonic()
                 ok = source.grab()
-                waited_s = time.monotonic() - started
+                waited_s = self._monotonic() - started
                 if self._stop.is_set():
                     break
                 if waited_s >= _STALL_SHARE * self.camera.read_timeout_s:
@@ -135,8 +139,8 @@ class CameraReader:
                     return got_frames
                 got_frames = True
                 if self._pace:
-                    next_s = max(next_s + period_s, time.monotonic() - period_s)
-                    self._stop.wait(max(0.0, next_s - time.monotonic()))
+                    next_s = max(next_s + period_s, self._monotonic() - period_s)
+                    self._stop.wait(max(0.0, next_s - self._monotonic()))
         finally:
             source.release()
         return got_frames
@@ -149,7 +153,7 @@ class CameraReader:
             self._fps_in.tick(now_s)
             self._last_frame_s = now_s
             index = self._frames_read
-        if gate.due(time.monotonic()):
+        if gate.due(self._monotonic()):
             image = source.retrieve()
             if image is None:
                 return False

@@ -13,10 +13,23 @@ from alprd.capture.sources import CaptureError
 from alprd.config import CameraConfig
 
 
-class FakeUsbCamera:
-    """Delivers numbered frames at ``fps``; may fail after ``fail_after`` or freeze."""
+class FakeClock:
+    """A monotonic clock that moves only when told (the fake camera moves it)."""
 
-    def __init__(self, fps=50.0, fail_after=None, freeze_after=None, freeze_s=0.0):
+    def __init__(self):
+        self.now_s = 0.0
+
+    def __call__(self):
+        return self.now_s
+
+
+class FakeUsbCamera:
+    """Delivers numbered frames at ``fps``; may fail after ``fail_after`` or freeze.
+
+    With a ``clock``, a frame moves it by 1/fps and a freeze by ``freeze_s`` (no real wait)."""
+
+    def __init__(self, fps=50.0, fail_after=None, freeze_after=None, freeze_s=0.0, clock=None):
+        self.clock = clock
         self.fps = fps
         self.fail_after = fail_after
         self.freeze_after = freeze_after
@@ -30,12 +43,17 @@ class FakeUsbCamera:
         return self.fps
 
     def grab(self):
-        time.sleep(1.0 / self.fps)
+        time.sleep(1.0 / self.fps)  # real pacing, so the thread never spins
+        if self.clock is not None:
+            self.clock.now_s += 1.0 / self.fps
         self.count += 1
         if self.fail_after is not None and self.count > self.fail_after:
             return False
         if self.freeze_after is not None and self.count > self.freeze_after:
-            time.sleep(self.freeze_s)
+            if self.clock is not None:
+                self.clock.now_s += self.freeze_s
+            else:
+                time.sleep(self.freeze_s)
         return True
 
     def retrieve(self):
@@ -51,9 +69,9 @@ def camera(**kw):
     return CameraConfig(**(base | kw))
 
 
-def run_reader(cam, opener, seconds, consume=None):
+def run_reader(cam, opener, seconds, consume=None, clock=time.monotonic):
     q = LatestQueue(maxsize=1)
-    reader = CameraReader("gate1", cam, q, opener=opener)
+    reader = CameraReader("gate1", cam, q, opener=opener, monotonic=clock)
     got = []
     stop = threading.Event()
 
@@ -101,7 +119,7 @@ def test_failure_reconnects_with_backoff():
     opened = []
 
     def opener(cam):
-        opened.append(time.monotonic())
+        opened.append(len(opened))
         if len(opened) in (2, 3):
             raise CaptureError("cannot open usb:0")
         return FakeUsbCamera(fps=100, fail_after=10)
@@ -113,19 +131,23 @@ def test_failure_reconnects_with_backoff():
     assert names.count("capture.reconnecting") >= 3 and "capture.connected" in names
     assert len(opened) >= 4 and stats.reconnects >= 3
     assert len(got) >= 4  # frames kept coming between failures
-    gaps = [b - a for a, b in zip(opened, opened[1:])]
-    assert all(g >= 0.03 for g in gaps)  # never a busy loop
+    delays = [e["delay_s"] for e in logs if e["event"] == "capture.reconnecting"]
+    assert all(d >= 0.04 for d in delays)  # never a busy loop: reconnect_min_s 0.05 - 20 % jitter
 
 
-def test_frozen_camera_is_noticed_within_read_timeout():
-    fake = FakeUsbCamera(fps=50, freeze_after=5, freeze_s=1.2)
+@pytest.mark.parametrize(("freeze_s", "stalls"), [(1.2, True), (0.85, False)])
+def test_a_read_as_long_as_the_read_timeout_is_a_stall(freeze_s, stalls):
+    """On a fake clock: a grab that took 0.9 x read_timeout_s or more closes the source."""
+    clock = FakeClock()
+    fake = FakeUsbCamera(fps=50, freeze_after=5, freeze_s=freeze_s, clock=clock)
     with capture_logs() as logs:
-        started = time.monotonic()
-        got, stats = run_reader(camera(read_timeout_s=1.0), lambda c: fake, 1.6)
+        run_reader(camera(read_timeout_s=1.0), lambda c: fake, 0.4, clock=clock)
     stalled = [e for e in logs if e["event"] == "capture.stalled"]
-    assert stalled and stalled[0]["waited_s"] >= 0.9
-    assert stalled[0]["waited_s"] < 2.5
-    assert time.monotonic() - started < 4
+    if stalls:
+        assert stalled and stalled[0]["waited_s"] == pytest.approx(freeze_s + 1 / 50, abs=0.01)
+        assert fake.released.is_set() and any(e["event"] == "capture.reconnecting" for e in logs)
+    else:
+        assert stalled == [] and fake.count > 6  # slow frames, read on
 
 
 def test_credentials_never_logged():
