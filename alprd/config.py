@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -26,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from alprd.config_yaml import format_errors, read_yaml
 from alprd.domain.packs import NO_PACK, check_pack_codes
 from alprd.errors import ConfigError
 
@@ -326,61 +326,20 @@ class Config(_Strict):
         return os.environ.get("ALPRD_READ_KEY") or self.server.read_key
 
 
-def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
-    """The YAML node at a pydantic error location, or the deepest one that exists."""
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == str(key)), None)
-            if match is None:  # a union's tag, or a field the file leaves out: stay here
-                continue
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-        else:
-            return node
-    return node
-
-
-def _format_errors(err: ValidationError, path: Path, root: yaml.Node | None, prefix: tuple = ()) -> str:
-    lines = []
-    for e in err.errors():
-        loc = tuple(e["loc"])
-        node = _node_at(root, loc[len(prefix) :] if loc[: len(prefix)] == prefix else loc)
-        line = f"line {node.start_mark.line + 1}" if node is not None else "line ?"
-        field = ".".join(str(p) for p in loc) or "(root)"
-        lines.append(f"{path}: {line}: {field}: {e['msg']}")
-    return "\n".join(lines)
-
-
-def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "line ?"
-        raise ConfigError(f"{path}: {where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
-    return data, node
-
-
 def load_camera(path: Path) -> CameraConfig:
-    data, node = _read_yaml(path)
+    data, node = read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: line 1: a camera file must be a mapping")
     try:
         return CameraConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, path, node)) from exc
+        raise ConfigError(format_errors(exc, path, node)) from exc
 
 
 def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
     """Read and validate the main config and every camera file beside it."""
     path = Path(path)
-    data, node = _read_yaml(path)
+    data, node = read_yaml(path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -389,7 +348,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
     try:
         config = Config.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, path, node)) from exc
+        raise ConfigError(format_errors(exc, path, node)) from exc
     files = _camera_files(config)
     if not files:
         return config
@@ -397,7 +356,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
     try:
         return Config.model_validate({**data, "base_dir": base_dir, "cameras": {**config.cameras, **files}})
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, path, node)) from exc
+        raise ConfigError(format_errors(exc, path, node)) from exc
 
 
 def _camera_files(config: Config) -> dict[str, CameraConfig]:
