@@ -172,7 +172,7 @@ async def read_capped(request: web.Request, max_bytes: int) -> bytes:
 
 
 def parse_json_body(raw: bytes, model: type[BaseModel]) -> BaseModel:
-    """Decode, check (depth, NUL characters, lone surrogates) and validate a JSON body."""
+    """Decode, check (depth, lone surrogates) and validate a JSON body (NUL: in _validate)."""
     try:
         data = json.loads(raw)
     except RecursionError:
@@ -192,32 +192,41 @@ def parse_json_body(raw: bytes, model: type[BaseModel]) -> BaseModel:
 
 
 def check_json(data: Any) -> None:
-    """Refuse values nested deeper than MAX_JSON_DEPTH (400) and text holding NUL (422).
-
-    Iterative, so no input can exhaust the stack; every text field of every body passes here.
-    """
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    """Refuse values nested deeper than MAX_JSON_DEPTH (400); iterative, so no input can
+    exhaust the stack."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
     while stack:
-        value, loc = stack.pop()
-        if len(loc) >= MAX_JSON_DEPTH:
+        value, depth = stack.pop()
+        if depth >= MAX_JSON_DEPTH:
             raise BadInputError(f"the JSON body is nested too deeply (more than {MAX_JSON_DEPTH} levels)")
-        if isinstance(value, str):
-            if "\x00" in value:
-                raise RequestValidationError(
-                    [{"loc": ["body", *loc], "msg": "String should not contain NUL characters", "type": "string_nul"}]
-                )
-        elif isinstance(value, dict):
-            stack.extend((v, (*loc, k)) for k, v in value.items())
-            stack.extend((k, (*loc, k)) for k in value)
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, list):
-            stack.extend((v, (*loc, i)) for i, v in enumerate(value))
+            stack.extend((v, depth + 1) for v in value)
+
+
+def _refuse_nul(value: Any, loc: tuple[Any, ...] = ()) -> None:
+    """Text fields holding NUL (422): checked on the validated body, every field it keeps."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise RequestValidationError(
+                [{"loc": ["body", *loc], "msg": "String should not contain NUL characters", "type": "string_nul"}]
+            )
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _refuse_nul(v, (*loc, k))
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _refuse_nul(v, (*loc, i))
 
 
 def _validate(model: type[BaseModel], data: Any) -> BaseModel:
     try:
-        return model.model_validate(data)
+        body = model.model_validate(data)
     except ValidationError as exc:
         raise RequestValidationError(validation_errors(exc, "body")) from None
+    _refuse_nul(body.model_dump())
+    return body
 
 
 def make_view(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

@@ -89,19 +89,27 @@ async def test_large_json_bodies_are_parsed_off_the_event_loop(client, monkeypat
 
 
 @pytest.mark.parametrize(
-    "path,body",
+    "path,body,kind",
     [
-        ("/api/locations/", {"name": "Gate\x00A"}),
-        ("/api/plate-status", {"plate_text": "B12\x0034", "status_type": "whitelist"}),
+        ("/api/locations/", {"name": "Gate\x00A"}, "string_nul"),
+        ("/api/locations/", {"name": "Gate", "type": "t\x00"}, "string_nul"),
+        ("/api/plate-status", {"plate_text": "B12\x0034", "status_type": "whitelist"}, "string_pattern_mismatch"),
     ],
 )
-async def test_nul_bytes_in_text_fields_are_refused(client, path, body):
+async def test_nul_bytes_in_text_fields_are_refused(client, path, body, kind):
     resp = await client.post(path, json=body)
     assert resp.status == 422
     detail = (await resp.json())["detail"]
-    assert detail[0]["type"] == "string_nul" and detail[0]["loc"][0] == "body"
+    assert detail[0]["type"] == kind and detail[0]["loc"][0] == "body"
     assert (await (await client.get("/api/locations/")).json()) == []
     assert (await (await client.get("/api/plate-status")).json())["plate_statuses"] == []
+
+
+async def test_nul_in_a_key_the_body_ignores_is_harmless(client):
+    """Only the fields a body keeps are text fields: an unknown key is dropped, not refused."""
+    resp = await client.post("/api/locations/", json={"name": "Gate", "x\x00": 1})
+    assert resp.status == 200
+    assert [loc["name"] for loc in await (await client.get("/api/locations/")).json()] == ["Gate"]
 
 
 async def test_nul_in_a_form_field_or_upload_location_is_refused(client):
