@@ -90,7 +90,10 @@ def test_a_slow_upload_gets_408(api):
 def test_connections_over_the_cap_get_503_and_the_api_recovers(api):
     idle = [api.connect() for _ in range(FAST["max_connections"])]
     try:
-        time.sleep(0.1)  # let the server accept them
+        end = time.monotonic() + 30
+        while api.runner.open_connections < FAST["max_connections"]:  # until the server has accepted them
+            assert time.monotonic() < end, api.runner.open_connections
+            time.sleep(0.01)
         answer = api.request(get("/api/plate-status"))
         assert status_of(answer) == 503 and b"too many" in answer
     finally:
