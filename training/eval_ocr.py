@@ -20,11 +20,11 @@ from pathlib import Path
 
 import openvino as ov
 
-from alprd.inference.eval_metrics import errata_fixes, load_errata
-from alprd.inference.ocr import OcrEngine
-from alprd.inference.ocr_plate import PlateOcr
-from alprd.inference.rerank import rerank
-from alprd.packs import load_pack
+from alprd.ops.eval_metrics import errata_fixes, load_errata
+from alprd.vision.ocr import OcrEngine
+from alprd.vision.ocr_plate import PlateOcr
+from alprd.vision.rerank import rerank
+from alprd.domain.packs import load_pack
 from training import data
 
 ERRATA = Path(__file__).resolve().parents[1] / "docs" / "openalpr-eu-errata.csv"
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--errors", action="store_true", help="print every wrong read")
     args = ap.parse_args(argv)
     if args.engine == "ppocr":
-        from alprd.inference.ocr_ppocr import PpOcr
+        from alprd.vision.ocr_ppocr import PpOcr
 
         reader = PpOcr(args.model, ov.Core(), "CPU")
     else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from alprd.packs import available_packs, load_pack
+from alprd.domain.packs import available_packs, load_pack
 from training.synth import texts
 from training.synth.degrade import degrade
 from training.synth.render import render_eu, render_generic, render_id, render_us

@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 
-from alprd.packs import Pack
+from alprd.domain.packs import Pack
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"

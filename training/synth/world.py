@@ -53,7 +53,7 @@ def _canvas(h: int, w: int, bg) -> np.ndarray:
 
 
 def _id_text(rng: np.random.Generator) -> list[str]:
-    from alprd.packs import load_pack  # the id pack's region prefixes
+    from alprd.domain.packs import load_pack  # the id pack's region prefixes
     from training.synth.texts import id_text
 
     return id_text(load_pack("id"), rng)
