@@ -38,11 +38,12 @@ def build_parser(*, with_ops: bool = True) -> argparse.ArgumentParser:
     _add_config_arg(check)
 
     if with_ops:
-        from alprd.ops import evaluate, modelcmd, service
+        from alprd.ops import eval_video, evaluate, modelcmd, service
 
         modelcmd.add_parser(sub)
         evaluate.add_parser(sub)
         service.add_parser(sub)
+        eval_video.add_parser(sub)
     return parser
 
 
