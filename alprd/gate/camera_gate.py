@@ -12,9 +12,10 @@ from typing import Protocol
 import numpy as np
 
 from alprd.config import CameraConfig
-from alprd.gate.camera_worker import keep_counting_reads
-from alprd.gate.events import EventBuilder, EventPolicy
 from alprd.domain.messages import Frame, ImageResult, PlateEvent
+from alprd.gate.camera_worker import keep_counting_reads
+from alprd.gate.events import EventPolicy
+from alprd.gate.passes import PassBuilder
 
 
 class PlateReader(Protocol):
@@ -28,7 +29,7 @@ class CameraGate:
         self.camera_id = camera_id
         self.camera = camera
         self._reader = reader
-        self.builder = EventBuilder(camera_id, EventPolicy.from_camera(camera), fits)
+        self.builder = PassBuilder(camera_id, EventPolicy.from_camera(camera), fits)
 
     def on_frame(self, frame: Frame) -> list[PlateEvent]:
         result = keep_counting_reads(self._reader.read_image(frame.image), self.camera)

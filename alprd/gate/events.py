@@ -33,6 +33,12 @@ class EventPolicy:
     location: str = ""
     min_motion_px: float = 20.0
     min_text_length: int = 3
+    preview_min_reads: int = 2
+    pass_gap_s: float = 3.0
+    final_min_reads: int = 3
+    final_min_agreeing: int = 2
+    final_min_confidence: float = 0.5
+    stationary_memory_s: float = 3600.0
 
     @classmethod
     def from_camera(cls, camera: CameraConfig) -> EventPolicy:
