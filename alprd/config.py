@@ -255,6 +255,13 @@ class ListsConfig(_Strict):
 Point = tuple[float, float]
 
 
+class MotionConfig(_Strict):
+    enabled: bool = Field(True, description="Run the detectors only on motion, while tracking, or every refresh_s.")
+    threshold: int = Field(25, ge=1, le=255, description="Grey-level change (0-255) of a changed pixel.")
+    min_share: float = Field(0.002, gt=0, le=1, description="Share of the (downscaled) picture that must change.")
+    refresh_s: float = Field(2.0, gt=0, le=600, description="The detectors run at least this often.")
+
+
 class CameraConfig(_Strict):
     source: str = Field(
         ...,
@@ -282,7 +289,33 @@ class CameraConfig(_Strict):
     preview_min_confidence: float = Field(0.85, gt=0, le=1, description="A preview event needs a read this confident.")
     track_timeout_s: float = Field(1.5, gt=0, le=60, description="A track unseen this long ends.")
     max_event_delay_s: float = Field(10.0, gt=0, le=600, description="Final event at the latest after.")
-    dedupe_window_s: float = Field(30.0, ge=0, le=3600, description="Same plate, same gate: one event.")
+    dedupe_window_s: float = Field(
+        30.0, ge=0, le=3600,
+        description="Same plate, same gate: one event while it was last seen less than this ago.",
+    )
+    pass_gap_s: float = Field(
+        3.0, ge=0, le=60, description="Tracks of one plate that overlap or follow within this are one pass."
+    )
+    preview_min_reads: int = Field(2, ge=1, le=100, description="A preview event needs this many reads.")
+    final_min_reads: int = Field(3, ge=1, le=1000, description="A final event needs this many reads, else it is dropped.")
+    final_min_agreeing: int = Field(
+        2, ge=1, le=1000, description="A final event needs this many reads of exactly its text, else it is dropped."
+    )
+    final_min_confidence: float = Field(
+        0.5, ge=0, le=1, description="A final event needs this vote confidence, else it is dropped."
+    )
+    stationary_memory_s: float = Field(
+        3600.0, ge=0, le=86400,
+        description="A plate that stood still and is seen again at the same place within this is the same stay.",
+    )
+    mask: tuple[tuple[Point, ...], ...] = Field(
+        (), description="Polygons (pixels) where plates never count: overlay text, clocks, signs."
+    )
+    plate_aspect_min: float = Field(0.8, gt=0, le=20, description="Narrower boxes (width/height) are not plates.")
+    plate_aspect_max: float = Field(
+        6.5, gt=0, le=50, description="Wider boxes (width/height) are not plates (a caption line is)."
+    )
+    motion: MotionConfig = MotionConfig()
 
     @field_validator("roi")
     @classmethod
@@ -290,6 +323,19 @@ class CameraConfig(_Strict):
         if v is not None and len(v) < 3:
             raise ValueError("a region of interest needs at least 3 points")
         return v
+
+    @field_validator("mask")
+    @classmethod
+    def _polygons(cls, v: tuple[tuple[Point, ...], ...]) -> tuple[tuple[Point, ...], ...]:
+        if any(len(polygon) < 3 for polygon in v):
+            raise ValueError("each mask polygon needs at least 3 points")
+        return v
+
+    @model_validator(mode="after")
+    def _aspects(self) -> CameraConfig:
+        if self.plate_aspect_min >= self.plate_aspect_max:
+            raise ValueError("plate_aspect_min must be below plate_aspect_max")
+        return self
 
 
 CameraId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]

@@ -189,3 +189,7 @@ class CameraState:
     last_error: str = ""
     last_frame_s: float | None = None
     last_event: PlateEvent | None = None
+    frames_detected: int = 0  # frames the detectors ran on (the motion gate skips the rest)
+    frames_skipped_no_motion: int = 0
+    events_unsure_dropped: int = 0  # finals dropped for lack of support (reads, agreement, confidence)
+    events_duplicates_merged: int = 0  # passes merged into an earlier event of their plate

@@ -1,10 +1,10 @@
-"""One inference worker per camera: newest frame -> pipeline -> ROI -> tracker -> events.
+"""One inference worker per camera: newest frame -> camera gate -> events -> sink.
 
 The worker thread takes frames from the camera's :class:`LatestQueue` (so it always
-works on the newest one), reads plates with the shared pipeline (blocking OpenVINO
-calls that release the GIL), keeps the plates inside the ROI and wide enough, and feeds
-the camera's :class:`EventBuilder`. Events go to ``sink``, which must not block.
-On stop, live tracks are flushed as final events, so nothing in flight is lost.
+works on the newest one) and hands each to the camera's :class:`CameraGate` (motion
+gate, the shared pipeline's blocking OpenVINO calls that release the GIL, plate checks,
+passes). Events go to ``sink``, which must not block. On stop, open passes are flushed
+as final events, so nothing in flight is lost.
 """
 
 from __future__ import annotations
@@ -12,45 +12,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
-from typing import Protocol
-
-import numpy as np
 
 from alprd.capture.latest import LatestQueue
 from alprd.capture.reader import CaptureStats
 from alprd.capture.sources import redact_url
 from alprd.capture.timing import FpsMeter
 from alprd.config import CameraConfig
-from alprd.domain.messages import Box, CameraState, Frame, ImageResult, PlateEvent
-from alprd.gate.events import EventBuilder
-from alprd.gate.roi import plate_counts
+from alprd.gate.camera_gate import CameraGate
 from alprd.log import get_logger
+from alprd.domain.messages import CameraState, Frame, PlateEvent
 
 # Takes each event; returns it as acted on (e.g. with its list status) for the line state.
 EventSink = Callable[[PlateEvent], PlateEvent | None]
-
-
-class PlateReader(Protocol):
-    def read_image(self, image: np.ndarray) -> ImageResult: ...
-
-
-EDGE_MARGIN_PX = 2.0  # a plate touching the frame border is cut off: its read is partial
-
-
-def inside_frame(box: Box, width: int, height: int, margin_px: float = EDGE_MARGIN_PX) -> bool:
-    return box.x1 > margin_px and box.y1 > margin_px and box.x2 < width - margin_px and box.y2 < height - margin_px
-
-
-def keep_counting_reads(result: ImageResult, camera: CameraConfig) -> ImageResult:
-    """Only whole plates (not cut by the frame border), inside the ROI, wide enough."""
-    reads = tuple(
-        r
-        for r in result.reads
-        if inside_frame(r.plate.box, result.width, result.height)
-        and plate_counts(r.plate.box, camera.roi, camera.min_plate_width_px)
-    )
-    return result if len(reads) == len(result.reads) else replace(result, reads=reads)
 
 
 class CameraWorker:
@@ -59,15 +32,13 @@ class CameraWorker:
         camera_id: str,
         camera: CameraConfig,
         frames: LatestQueue[Frame],
-        reader: PlateReader,
-        builder: EventBuilder,
+        gate: CameraGate,
         sink: EventSink,
     ) -> None:
         self.camera_id = camera_id
         self.camera = camera
         self._frames = frames
-        self._reader = reader
-        self._builder = builder
+        self._gate = gate
         self._sink = sink
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -98,6 +69,7 @@ class CameraWorker:
             return self._latest
 
     def state(self, capture: CaptureStats) -> CameraState:
+        gate = self._gate.stats()  # plain counters: a slightly stale read is fine
         with self._lock:
             return CameraState(
                 camera_id=self.camera_id,
@@ -111,6 +83,10 @@ class CameraWorker:
                 last_error=capture.last_error or self._last_error,
                 last_frame_s=capture.last_frame_s,
                 last_event=self._last_event,
+                frames_detected=gate.detected,
+                frames_skipped_no_motion=gate.skipped_no_motion,
+                events_unsure_dropped=gate.unsure_dropped,
+                events_duplicates_merged=gate.duplicates_merged,
             )
 
     def _run(self) -> None:
@@ -119,7 +95,7 @@ class CameraWorker:
             frame = self._frames.get(timeout_s=0.5)
             if frame is not None:
                 self._analyse(frame)
-        self._emit(self._builder.flush(time.time()))
+        self._emit(self._gate.flush(time.time()))
         self._log.info("inference.stopped")
 
     def _beat(self) -> None:
@@ -128,7 +104,7 @@ class CameraWorker:
 
     def _analyse(self, frame: Frame) -> None:
         try:
-            result = keep_counting_reads(self._reader.read_image(frame.image), self.camera)
+            events = self._gate.on_frame(frame)  # its counters are read by state() without a lock
         except Exception as exc:  # boundary: one bad frame must not end the camera
             self._log.exception("inference.failed", error=str(exc))
             with self._lock:
@@ -138,7 +114,7 @@ class CameraWorker:
             self._latest = frame
             self._fps.tick(time.time())
             self._last_error = ""
-        self._emit(self._builder.on_frame(frame, result.reads))
+        self._emit(events)
 
     def _emit(self, events: list[PlateEvent]) -> None:
         for event in events:

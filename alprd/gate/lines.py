@@ -17,8 +17,9 @@ from alprd.capture.reader import CameraReader, Opener
 from alprd.config import CameraConfig
 from alprd.domain.messages import CameraState, Frame, ImageResult
 from alprd.errors import InferenceUnavailableError, NotFoundError
-from alprd.gate.camera_worker import CameraWorker, EventSink, PlateReader
-from alprd.gate.events import EventBuilder, EventPolicy
+from alprd.gate.camera_gate import CameraGate, PlateReader
+from alprd.gate.camera_worker import CameraWorker, EventSink
+from alprd.gate.vote import Vote
 from alprd.log import get_logger
 
 
@@ -40,6 +41,9 @@ def plan_reload(current: Mapping[str, CameraConfig], cameras: Mapping[str, Camer
     return ReloadReport(added, removed, restarted, unchanged)
 
 
+_log = get_logger("alprd.gate")
+
+
 class CameraLine:
     """One camera: its capture thread, frame queue and inference worker."""
 
@@ -56,8 +60,12 @@ class CameraLine:
         self.camera = camera
         frames: LatestQueue[Frame] = LatestQueue(maxsize=1)
         self.capture = CameraReader(camera_id, camera, frames, opener=opener)
-        builder = EventBuilder(camera_id, EventPolicy.from_camera(camera), fits)
-        self.worker = CameraWorker(camera_id, camera, frames, reader, builder, sink)
+        gate = CameraGate(camera_id, camera, reader, fits, on_unsure=self._log_unsure)
+        self.worker = CameraWorker(camera_id, camera, frames, gate, sink)
+
+    def _log_unsure(self, result: Vote, first_seen_s: float, last_seen_s: float) -> None:
+        _log.info("event.unsure_dropped", camera=self.camera_id, plate=result.text, confidence=result.confidence,
+                  reads=result.reads, agreeing=result.agreeing, seen_s=round(last_seen_s - first_seen_s, 2))
 
     def start(self) -> None:
         self.worker.start()

@@ -123,11 +123,17 @@ class PassBuilder:
     """The tracker, pass grouping and event decisions of one camera."""
 
     def __init__(
-        self, camera_id: str, policy: EventPolicy, fits: Callable[[str], bool] | None = None
+        self,
+        camera_id: str,
+        policy: EventPolicy,
+        fits: Callable[[str], bool] | None = None,
+        on_unsure: Callable[[Vote, float, float], None] | None = None,
     ) -> None:
         self.camera_id = camera_id
         self.policy = policy
         self._fits = fits
+        self._on_unsure = on_unsure  # (vote, first_seen_s, last_seen_s) of each dropped final
+        self.tracking = False  # the tracker follows a plate now
         self._tracker = PlateTracker(policy.track_timeout_s)
         self._passes: list[Pass] = []
         self._of_track: dict[int, Pass] = {}
@@ -138,6 +144,7 @@ class PassBuilder:
     def on_frame(self, frame: Frame, reads: Sequence[PlateRead]) -> list[PlateEvent]:
         t_s = frame.timestamp_s
         update = self._tracker.update(t_s, reads, frame)
+        self.tracking = bool(update.active)
         for track in update.active:
             self._follow(track, frame, t_s)
         for track in update.ended:
@@ -152,6 +159,7 @@ class PassBuilder:
         """Final events for every open pass (shutdown, end of a clip: nothing is lost)."""
         for track in self._tracker.flush():
             self._end_track(track)
+        self.tracking = False
         events: list[PlateEvent] = []
         for p in list(self._passes):
             if not p.closed:
@@ -274,6 +282,8 @@ class PassBuilder:
                 return []
             if not has_support(result, self.policy):
                 self.unsure += 1
+                if self._on_unsure:
+                    self._on_unsure(result, p.first_seen_s, p.last_seen_s)
                 return []
         p.reported = True
         p.texts.add(result.text)

@@ -30,6 +30,7 @@ from alprd.capture.timing import RateGate
 from alprd.config import DEFAULT_CONFIG_PATH, CameraConfig, Config, load_camera, load_config
 from alprd.errors import BadInputError
 from alprd.gate.camera_gate import CameraGate, PlateReader
+from alprd.gate.vote import Vote
 from alprd.ops.video_truth import ClipScore, ScoredEvent, load_truth, score_clip, total
 from alprd.log import configure_logging
 from alprd.domain.messages import Frame, PlateEvent
@@ -52,11 +53,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Unsure:
+    """A final dropped for lack of support."""
+
+    text: str
+    confidence: float
+    reads: int
+    agreeing: int
+    first_seen_s: float
+    last_seen_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class ClipRun:
     clip: Path
     events: tuple[PlateEvent, ...]
+    unsure: tuple[Unsure, ...]
     frames: int
-    analysed: int
+    analysed: int  # frames due at detect_fps
+    detected: int  # of those, frames the detectors ran on (motion gate)
     score: ClipScore | None
 
 
@@ -104,7 +119,12 @@ def clip_frames(clip: Path, camera_id: str) -> Iterator[Frame]:
 
 def run_clip(clip: Path, camera: CameraConfig, reader: PlateReader, fits, realtime: bool = False) -> ClipRun:
     camera_id = clip.stem
-    gate = CameraGate(camera_id, camera, reader, fits)
+    unsure: list[Unsure] = []
+
+    def on_unsure(v: Vote, first_s: float, last_s: float) -> None:
+        unsure.append(Unsure(v.text, v.confidence, v.reads, v.agreeing, first_s, last_s))
+
+    gate = CameraGate(camera_id, camera, reader, fits, on_unsure)
     rate = RateGate(camera.detect_fps)
     events: list[PlateEvent] = []
     frames = analysed = 0
@@ -128,7 +148,7 @@ def run_clip(clip: Path, camera: CameraConfig, reader: PlateReader, fits, realti
     score = None
     if truth_file.is_file():
         score = score_clip(load_truth(truth_file), finals_of(events))
-    return ClipRun(clip, tuple(events), frames, analysed, score)
+    return ClipRun(clip, tuple(events), tuple(unsure), frames, analysed, gate.stats().detected, score)
 
 
 def finals_of(events: Sequence[PlateEvent]) -> list[ScoredEvent]:
@@ -136,9 +156,8 @@ def finals_of(events: Sequence[PlateEvent]) -> list[ScoredEvent]:
 
 
 def describe_event(e: PlateEvent) -> str:
-    unsure = " UNSURE" if getattr(e, "unsure", False) else ""
     return (f"  {e.last_seen_s:6.2f}s {e.kind:7s} {e.text:12s} conf {e.confidence:.2f} reads {e.reads_count:3d} "
-            f"seen {e.first_seen_s:.2f}-{e.last_seen_s:.2f}s track {e.track_id}{unsure}")
+            f"seen {e.first_seen_s:.2f}-{e.last_seen_s:.2f}s pass {e.track_id}")
 
 
 def describe_score(s: ClipScore) -> str:
@@ -155,12 +174,14 @@ def report(runs: Sequence[ClipRun]) -> dict[str, Any]:
     return {
         "clips": len(runs),
         "clips_scored": len(scored),
+        "unsure_dropped": sum(len(r.unsure) for r in runs),
         **total(r.score for r in scored if r.score is not None),
         "per_clip": {
             r.clip.stem: {
-                "frames": r.frames, "analysed": r.analysed,
+                "frames": r.frames, "analysed": r.analysed, "detected": r.detected,
                 "finals": [e.text for e in r.events if e.kind == "final"],
                 "previews": [e.text for e in r.events if e.kind == "preview"],
+                "unsure_dropped": [u.text for u in r.unsure],
                 **({"score": _score_dict(r.score)} if r.score else {}),
             }
             for r in runs
@@ -216,15 +237,18 @@ def main(args: argparse.Namespace) -> int:
         run = run_clip(clip, camera_for(camera, clip), pipeline, fits, realtime=args.realtime)
         runs.append(run)
         if not args.json:
-            print(f"{clip.name}: {run.frames} frames, {run.analysed} analysed")
+            print(f"{clip.name}: {run.frames} frames, {run.analysed} analysed, {run.detected} through the detectors")
             for e in run.events:
                 print(describe_event(e))
+            for u in run.unsure:
+                print(f"  {u.last_seen_s:6.2f}s dropped {u.text:12s} conf {u.confidence:.2f} reads {u.reads:3d} "
+                      f"agreeing {u.agreeing} seen {u.first_seen_s:.2f}-{u.last_seen_s:.2f}s (below final support)")
             print(describe_score(run.score) if run.score else "  (no truth file)")
             sys.stdout.flush()
     rep = report(runs)
     if args.json:
         print(json.dumps(rep))
     else:
-        keys = ("clips", "plates", "found_once", "duplicates", "missed", "wrong", "extra", "unlisted")
+        keys = ("clips", "plates", "found_once", "duplicates", "missed", "wrong", "extra", "unlisted", "unsure_dropped")
         print("overall: " + ", ".join(f"{k} {rep.get(k, 0)}" for k in keys))
     return 0

@@ -99,6 +99,10 @@ def line_state(state: CameraState) -> s.LineState:
         latest_plate=event.text if event else None,
         latest_plate_at=_when(event.last_seen_s) if event else None,
         latest_plate_status=event.list_status if event else None,
+        frames_detected=state.frames_detected,
+        frames_skipped_no_motion=state.frames_skipped_no_motion,
+        events_unsure_dropped=state.events_unsure_dropped,
+        events_duplicates_merged=state.events_duplicates_merged,
     )
 
 

@@ -129,6 +129,14 @@ class LineState(BaseModel):
     latest_plate: str | None
     latest_plate_at: str | None
     latest_plate_status: str | None
+    frames_detected: int = Field(0, description="Frames the detectors ran on (the motion gate skips the rest).")
+    frames_skipped_no_motion: int = Field(0, description="Frames not run through the detectors: nothing moved.")
+    events_unsure_dropped: int = Field(
+        0, description="Vehicle passes whose final read lacked support (reads, agreement, confidence): not stored."
+    )
+    events_duplicates_merged: int = Field(
+        0, description="Passes merged into an earlier event of the same plate (dedupe window or a stationary stay)."
+    )
 
 
 class LineList(RootModel[list[LineState]]):
