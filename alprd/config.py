@@ -315,6 +315,10 @@ class CameraConfig(_Strict):
     plate_aspect_max: float = Field(
         6.5, gt=0, le=50, description="Wider boxes (width/height) are not plates (a caption line is)."
     )
+    plate_text_mixed: bool = Field(
+        True, description="A read must mix letters and digits (overlay clocks, dates and captions do not); "
+        "false where plates of only digits or only letters are issued.",
+    )
     motion: MotionConfig = MotionConfig()
 
     @field_validator("roi")

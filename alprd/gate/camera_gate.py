@@ -44,6 +44,7 @@ def plate_rules(camera: CameraConfig) -> PlateRules:
     return PlateRules(
         min_plate_width_px=camera.min_plate_width_px, roi=camera.roi, mask=camera.mask,
         plate_aspect_min=camera.plate_aspect_min, plate_aspect_max=camera.plate_aspect_max,
+        plate_text_mixed=camera.plate_text_mixed,
     )
 
 

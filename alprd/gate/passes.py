@@ -73,11 +73,18 @@ def same_spot(a: Box, b: Box, widths: float = SAME_SPOT_WIDTHS) -> bool:
 
 
 def is_stationary(observations: Sequence[Observation], after_s: float = STATIONARY_AFTER_S) -> bool:
-    """In view ``after_s`` or longer and never farther than a plate width from the start."""
-    if len(observations) < 2 or observations[-1].t_s - observations[0].t_s < after_s:
+    """The plate stood still at its last place for ``after_s`` or longer: every
+    observation of that last span is within a plate width of the last one. A vehicle
+    that drove off in view ends moving, so it is not stationary."""
+    if len(observations) < 2:
         return False
-    first = observations[0].box
-    return all(same_spot(first, o.box) for o in observations)
+    last = observations[-1]
+    since_s = last.t_s
+    for obs in reversed(observations):
+        if not same_spot(last.box, obs.box):
+            break
+        since_s = obs.t_s
+    return last.t_s - since_s >= after_s
 
 
 def has_support(result: Vote, policy: EventPolicy) -> bool:
@@ -138,7 +145,7 @@ class PassBuilder:
         self._passes: list[Pass] = []
         self._of_track: dict[int, Pass] = {}
         self._next_id = 1
-        self.suppressed = 0  # passes merged into an earlier report of their plate
+        self.suppressed = 0  # sightings of a reported plate after a break, merged into its event
         self.unsure = 0  # finals dropped for lack of support
 
     def on_frame(self, frame: Frame, reads: Sequence[PlateRead]) -> list[PlateEvent]:
@@ -196,6 +203,7 @@ class PassBuilder:
                 return p
         earlier = self._reported(text, track.observations[-1].box, track.first_seen_s, exclude=None)
         if earlier is not None:
+            self.suppressed += 1  # seen again after a break: merged into its event
             return earlier
         p = Pass(self._next_id)
         self._next_id += 1

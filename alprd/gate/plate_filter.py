@@ -3,9 +3,11 @@
 A read counts when its plate is whole (not cut by the frame border), wide enough, inside
 the camera's ``roi`` (if any), outside every polygon of its ``mask`` (overlay text,
 a clock, a shop sign), shaped like a plate (width/height between ``plate_aspect_min`` and
-``plate_aspect_max``: a caption line is far wider than any plate) and its text is no
-longer than :data:`MAX_TEXT_LENGTH`. On-screen text that passes all of these (a short
-label placed where plates are) is what ``mask`` is for.
+``plate_aspect_max``: a caption line is far wider than any plate), its text is no
+longer than :data:`MAX_TEXT_LENGTH` and, with ``plate_text_mixed`` (the default), mixes
+letters and digits (an overlay's clock, date or caption does not; switch it off where
+plates of only digits or only letters are issued). On-screen text that passes all of
+these (a label like "CAM01" placed where plates are) is what ``mask`` is for.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class PlateRules:
     mask: tuple[tuple[Point, ...], ...] = ()
     plate_aspect_min: float = 0.8
     plate_aspect_max: float = 6.5
+    plate_text_mixed: bool = True
 
 
 def inside_frame(box: Box, width: int, height: int, margin_px: float = EDGE_MARGIN_PX) -> bool:
@@ -56,8 +59,11 @@ def why_not(read: PlateRead, width: int, height: int, rules: PlateRules) -> str 
         return "masked"
     if not plate_shaped(box, rules.plate_aspect_min, rules.plate_aspect_max):
         return "not_plate_shaped"
-    if len(read.ocr.text) > MAX_TEXT_LENGTH:
+    text = read.ocr.text
+    if len(text) > MAX_TEXT_LENGTH:
         return "text_too_long"
+    if rules.plate_text_mixed and not (any(c.isalpha() for c in text) and any(c.isdigit() for c in text)):
+        return "not_letters_and_digits"
     return None
 
 
