@@ -39,6 +39,7 @@ from alprd.domain.packs import CONFUSABLE_PAIRS
 
 _FOLD = str.maketrans({letter: digit for letter, digit in CONFUSABLE_PAIRS})
 SAME_SPOT_WIDTHS = 1.0  # a box whose centre is this many plate widths away is at the same spot
+MAX_CLOSED_TRACKS = 8  # a closed pass that absorbs more sightings keeps only its latest tracks
 STATIONARY_AFTER_S = 5.0  # a pass in view this long that moved less than a plate width stood still
 
 
@@ -187,6 +188,10 @@ class PassBuilder:
                 p.views.offer(track.best_read, track.best_frame)
         p.tracks[track.track_id] = track
         p.live.add(track.track_id)
+        if p.closed and len(p.tracks) > MAX_CLOSED_TRACKS:  # a stay of hours: keep the latest tracks
+            for tid in sorted(p.tracks, key=lambda k: p.tracks[k].last_seen_s)[: len(p.tracks) - MAX_CLOSED_TRACKS]:
+                if tid not in p.live:
+                    del p.tracks[tid]
         last = track.observations[-1]
         if last.t_s == t_s:
             p.views.offer(last.read, frame)

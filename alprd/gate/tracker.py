@@ -129,11 +129,24 @@ class PlateTracker:
         return ended
 
 
+MAX_OBSERVATIONS = 300  # a track keeps its first KEEP_FIRST and its latest reads (a car parked all day)
+KEEP_FIRST = 30
+
+
+def bounded(observations: tuple[Observation, ...], limit: int = MAX_OBSERVATIONS,
+            keep_first: int = KEEP_FIRST) -> tuple[Observation, ...]:
+    """The observations with the middle ones dropped above ``limit``: where the track began
+    (direction), and the latest ones (motion, votes of what is there now)."""
+    if len(observations) <= limit:
+        return observations
+    return observations[:keep_first] + observations[len(observations) - (limit - keep_first):]
+
+
 def _extend(track: Track, obs: Observation, frame: Frame) -> Track:
     better = read_quality(obs.read) > read_quality(track.best_read)
     return replace(
         track,
-        observations=track.observations + (obs,),
+        observations=bounded(track.observations + (obs,)),
         best_read=obs.read if better else track.best_read,
         best_frame=frame if better else track.best_frame,
     )

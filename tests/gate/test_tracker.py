@@ -88,3 +88,13 @@ def test_flush_ends_all():
     tracker.update(0.0, [read_at(0, 0), read_at(400, 0)], frame(0.0))
     assert len(tracker.flush()) == 2
     assert tracker.update(0.1, [], frame(0.1)).active == ()
+
+
+def test_a_long_track_keeps_its_start_and_latest_reads_only():
+    from alprd.gate.tracker import MAX_OBSERVATIONS, Observation, bounded
+
+    obs = tuple(Observation(i * 0.2, read_at(100, 100)) for i in range(MAX_OBSERVATIONS + 50))
+    kept = bounded(obs)
+    assert len(kept) == MAX_OBSERVATIONS
+    assert kept[0] is obs[0] and kept[-1] is obs[-1] and kept[29] is obs[29] and kept[30] is obs[80]
+    assert bounded(obs[:10]) == obs[:10]
