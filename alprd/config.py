@@ -290,14 +290,18 @@ class CameraConfig(_Strict):
     track_timeout_s: float = Field(1.5, gt=0, le=60, description="A track unseen this long ends.")
     max_event_delay_s: float = Field(10.0, gt=0, le=600, description="Final event at the latest after.")
     dedupe_window_s: float = Field(
-        30.0, ge=0, le=3600,
+        30.0,
+        ge=0,
+        le=3600,
         description="Same plate, same gate: one event while it was last seen less than this ago.",
     )
     pass_gap_s: float = Field(
         3.0, ge=0, le=60, description="Tracks of one plate that overlap or follow within this are one pass."
     )
     preview_min_reads: int = Field(2, ge=1, le=100, description="A preview event needs this many reads.")
-    final_min_reads: int = Field(3, ge=1, le=1000, description="A final event needs this many reads, else it is dropped.")
+    final_min_reads: int = Field(
+        3, ge=1, le=1000, description="A final event needs this many reads, else it is dropped."
+    )
     final_min_agreeing: int = Field(
         2, ge=1, le=1000, description="A final event needs this many reads of exactly its text, else it is dropped."
     )
@@ -305,7 +309,9 @@ class CameraConfig(_Strict):
         0.5, ge=0, le=1, description="A final event needs this vote confidence, else it is dropped."
     )
     stationary_memory_s: float = Field(
-        3600.0, ge=0, le=86400,
+        3600.0,
+        ge=0,
+        le=86400,
         description="A plate that stood still and is seen again at the same place within this is the same stay.",
     )
     mask: tuple[tuple[Point, ...], ...] = Field(
@@ -316,7 +322,8 @@ class CameraConfig(_Strict):
         6.5, gt=0, le=50, description="Wider boxes (width/height) are not plates (a caption line is)."
     )
     plate_text_mixed: bool = Field(
-        True, description="A read must mix letters and digits (overlay clocks, dates and captions do not); "
+        True,
+        description="A read must mix letters and digits (overlay clocks, dates and captions do not); "
         "false where plates of only digits or only letters are issued.",
     )
     motion: MotionConfig = MotionConfig()

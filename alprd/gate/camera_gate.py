@@ -42,8 +42,11 @@ class GateStats:
 
 def plate_rules(camera: CameraConfig) -> PlateRules:
     return PlateRules(
-        min_plate_width_px=camera.min_plate_width_px, roi=camera.roi, mask=camera.mask,
-        plate_aspect_min=camera.plate_aspect_min, plate_aspect_max=camera.plate_aspect_max,
+        min_plate_width_px=camera.min_plate_width_px,
+        roi=camera.roi,
+        mask=camera.mask,
+        plate_aspect_min=camera.plate_aspect_min,
+        plate_aspect_max=camera.plate_aspect_max,
         plate_text_mixed=camera.plate_text_mixed,
     )
 
@@ -88,5 +91,4 @@ class CameraGate:
         return self.builder.flush(t_s)
 
     def stats(self) -> GateStats:
-        return GateStats(self._frames, self._detected, self._gate.skipped, self.builder.unsure,
-                         self.builder.suppressed)
+        return GateStats(self._frames, self._detected, self._gate.skipped, self.builder.unsure, self.builder.suppressed)

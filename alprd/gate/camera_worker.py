@@ -18,9 +18,9 @@ from alprd.capture.reader import CaptureStats
 from alprd.capture.sources import redact_url
 from alprd.capture.timing import FpsMeter
 from alprd.config import CameraConfig
+from alprd.domain.messages import CameraState, Frame, PlateEvent
 from alprd.gate.camera_gate import CameraGate
 from alprd.log import get_logger
-from alprd.domain.messages import CameraState, Frame, PlateEvent
 
 # Takes each event; returns it as acted on (e.g. with its list status) for the line state.
 EventSink = Callable[[PlateEvent], PlateEvent | None]

@@ -64,8 +64,15 @@ class CameraLine:
         self.worker = CameraWorker(camera_id, camera, frames, gate, sink)
 
     def _log_unsure(self, result: Vote, first_seen_s: float, last_seen_s: float) -> None:
-        _log.info("event.unsure_dropped", camera=self.camera_id, plate=result.text, confidence=result.confidence,
-                  reads=result.reads, agreeing=result.agreeing, seen_s=round(last_seen_s - first_seen_s, 2))
+        _log.info(
+            "event.unsure_dropped",
+            camera=self.camera_id,
+            plate=result.text,
+            confidence=result.confidence,
+            reads=result.reads,
+            agreeing=result.agreeing,
+            seen_s=round(last_seen_s - first_seen_s, 2),
+        )
 
     def start(self) -> None:
         self.worker.start()

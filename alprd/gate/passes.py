@@ -30,12 +30,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from alprd.domain.messages import Box, EventKind, Frame, PlateEvent, PlateRead
+from alprd.domain.packs import CONFUSABLE_PAIRS
 from alprd.gate.events import EventPolicy, direction_of
 from alprd.gate.tracker import Observation, PlateTracker, Track
 from alprd.gate.view import ViewPicker
 from alprd.gate.vote import Vote, vote
-from alprd.domain.messages import Box, EventKind, Frame, PlateEvent, PlateRead
-from alprd.domain.packs import CONFUSABLE_PAIRS
 
 _FOLD = str.maketrans({letter: digit for letter, digit in CONFUSABLE_PAIRS})
 SAME_SPOT_WIDTHS = 1.0  # a box whose centre is this many plate widths away is at the same spot
@@ -237,16 +237,15 @@ class PassBuilder:
 
     def _forget(self, t_s: float) -> None:
         keep_s = max(self.policy.dedupe_window_s, self.policy.pass_gap_s)
-        kept = []
-        for p in self._passes:
-            if not p.tracks:
-                continue  # merged into an earlier pass
-            idle_s = t_s - p.last_seen_s
-            if p.closed and not p.live and idle_s >= keep_s:
-                if not (p.reported and idle_s < self.policy.stationary_memory_s and is_stationary(p.observations)):
-                    continue
-            kept.append(p)
-        self._passes = kept
+        # a pass without tracks was merged into an earlier one
+        self._passes = [p for p in self._passes if p.tracks and not self._done(p, t_s, keep_s)]
+
+    def _done(self, p: Pass, t_s: float, keep_s: float) -> bool:
+        """Closed, unseen for ``keep_s``, and not a stay still remembered."""
+        idle_s = t_s - p.last_seen_s
+        if not p.closed or p.live or idle_s < keep_s:
+            return False
+        return not (p.reported and idle_s < self.policy.stationary_memory_s and is_stationary(p.observations))
 
     # -- decisions ----------------------------------------------------------------------
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alprd.gate.roi import Point, point_in_polygon
 from alprd.domain.messages import Box, PlateRead
+from alprd.gate.roi import Point, point_in_polygon
 
 EDGE_MARGIN_PX = 2.0  # a plate touching the frame border is cut off: its read is partial
 MAX_TEXT_LENGTH = 10  # the longest plate texts (KL31K3137, B1234ABC) are 8-9 characters

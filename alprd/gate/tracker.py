@@ -133,13 +133,14 @@ MAX_OBSERVATIONS = 300  # a track keeps its first KEEP_FIRST and its latest read
 KEEP_FIRST = 30
 
 
-def bounded(observations: tuple[Observation, ...], limit: int = MAX_OBSERVATIONS,
-            keep_first: int = KEEP_FIRST) -> tuple[Observation, ...]:
+def bounded(
+    observations: tuple[Observation, ...], limit: int = MAX_OBSERVATIONS, keep_first: int = KEEP_FIRST
+) -> tuple[Observation, ...]:
     """The observations with the middle ones dropped above ``limit``: where the track began
     (direction), and the latest ones (motion, votes of what is there now)."""
     if len(observations) <= limit:
         return observations
-    return observations[:keep_first] + observations[len(observations) - (limit - keep_first):]
+    return observations[:keep_first] + observations[len(observations) - (limit - keep_first) :]
 
 
 def _extend(track: Track, obs: Observation, frame: Frame) -> Track:

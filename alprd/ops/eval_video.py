@@ -28,12 +28,12 @@ import yaml
 from alprd.capture.sources import OpenCvSource
 from alprd.capture.timing import RateGate
 from alprd.config import DEFAULT_CONFIG_PATH, CameraConfig, Config, load_camera, load_config
+from alprd.domain.messages import Frame, PlateEvent
 from alprd.errors import BadInputError
 from alprd.gate.camera_gate import CameraGate, PlateReader
 from alprd.gate.vote import Vote
-from alprd.ops.video_truth import ClipScore, ScoredEvent, load_truth, score_clip, total
 from alprd.log import configure_logging
-from alprd.domain.messages import Frame, PlateEvent
+from alprd.ops.video_truth import ClipScore, ScoredEvent, load_truth, score_clip, total
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm")
 
@@ -41,12 +41,26 @@ VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm")
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval-video", help="run the camera path over video files and score the plate events")
     p.add_argument("paths", nargs="+", type=Path, help="video files, or folders of them (with <stem>.truth.tsv)")
-    p.add_argument("--config", "-c", type=Path, default=DEFAULT_CONFIG_PATH,
-                   help=f"main YAML config for models and regions (default: {DEFAULT_CONFIG_PATH})")
-    p.add_argument("--camera", type=Path, help="camera YAML for the event settings (default: the built-in "
-                   "camera defaults; its source is replaced by each clip)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one camera setting (YAML value), e.g. --set detect_fps=10")
+    p.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        default=DEFAULT_CONFIG_PATH,
+        help=f"main YAML config for models and regions (default: {DEFAULT_CONFIG_PATH})",
+    )
+    p.add_argument(
+        "--camera",
+        type=Path,
+        help="camera YAML for the event settings (default: the built-in "
+        "camera defaults; its source is replaced by each clip)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one camera setting (YAML value), e.g. --set detect_fps=10",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object (events are not printed)")
     p.add_argument("--realtime", action="store_true", help="pace frames at the clip's speed, skip while busy")
     p.set_defaults(func=main)
@@ -156,13 +170,16 @@ def finals_of(events: Sequence[PlateEvent]) -> list[ScoredEvent]:
 
 
 def describe_event(e: PlateEvent) -> str:
-    return (f"  {e.last_seen_s:6.2f}s {e.kind:7s} {e.text:12s} conf {e.confidence:.2f} reads {e.reads_count:3d} "
-            f"seen {e.first_seen_s:.2f}-{e.last_seen_s:.2f}s pass {e.track_id}")
+    return (
+        f"  {e.last_seen_s:6.2f}s {e.kind:7s} {e.text:12s} conf {e.confidence:.2f} reads {e.reads_count:3d} "
+        f"seen {e.first_seen_s:.2f}-{e.last_seen_s:.2f}s pass {e.track_id}"
+    )
 
 
 def describe_score(s: ClipScore) -> str:
-    parts = [f"{k} {getattr(s, k)}" for k in ("plates", "found_once", "duplicates", "missed", "wrong", "extra",
-                                              "unlisted")]
+    parts = [
+        f"{k} {getattr(s, k)}" for k in ("plates", "found_once", "duplicates", "missed", "wrong", "extra", "unlisted")
+    ]
     detail = ", ".join(f"{p}: {o}" for p, o in s.outcome.items())
     wrong = f"; wrong: {' '.join(s.wrong_texts)}" if s.wrong_texts else ""
     extra = f"; extra: {' '.join(s.extra_texts)}" if s.extra_texts else ""
@@ -178,7 +195,9 @@ def report(runs: Sequence[ClipRun]) -> dict[str, Any]:
         **total(r.score for r in scored if r.score is not None),
         "per_clip": {
             r.clip.stem: {
-                "frames": r.frames, "analysed": r.analysed, "detected": r.detected,
+                "frames": r.frames,
+                "analysed": r.analysed,
+                "detected": r.detected,
                 "finals": [e.text for e in r.events if e.kind == "final"],
                 "previews": [e.text for e in r.events if e.kind == "preview"],
                 "unsure_dropped": [u.text for u in r.unsure],
@@ -191,8 +210,12 @@ def report(runs: Sequence[ClipRun]) -> dict[str, Any]:
 
 def _score_dict(s: ClipScore) -> dict[str, Any]:
     keys = ("plates", "found_once", "duplicates", "missed", "wrong", "extra", "unlisted")
-    return {**{k: getattr(s, k) for k in keys}, "outcome": s.outcome, "wrong_texts": list(s.wrong_texts),
-            "extra_texts": list(s.extra_texts)}
+    return {
+        **{k: getattr(s, k) for k in keys},
+        "outcome": s.outcome,
+        "wrong_texts": list(s.wrong_texts),
+        "extra_texts": list(s.extra_texts),
+    }
 
 
 def _camera(args: argparse.Namespace) -> CameraConfig:
@@ -223,9 +246,9 @@ def _config(path: Path) -> Config:
 
 def main(args: argparse.Namespace) -> int:
     configure_logging("auto", logging.WARNING)  # stdout is for the report
+    from alprd.domain.packs import load_pack
     from alprd.vision.ov_model import make_core
     from alprd.vision.pipeline import ImagePipeline
-    from alprd.domain.packs import load_pack
 
     clips = clip_paths(args.paths)
     camera = _camera(args)
@@ -241,8 +264,10 @@ def main(args: argparse.Namespace) -> int:
             for e in run.events:
                 print(describe_event(e))
             for u in run.unsure:
-                print(f"  {u.last_seen_s:6.2f}s dropped {u.text:12s} conf {u.confidence:.2f} reads {u.reads:3d} "
-                      f"agreeing {u.agreeing} seen {u.first_seen_s:.2f}-{u.last_seen_s:.2f}s (below final support)")
+                print(
+                    f"  {u.last_seen_s:6.2f}s dropped {u.text:12s} conf {u.confidence:.2f} reads {u.reads:3d} "
+                    f"agreeing {u.agreeing} seen {u.first_seen_s:.2f}-{u.last_seen_s:.2f}s (below final support)"
+                )
             print(describe_score(run.score) if run.score else "  (no truth file)")
             sys.stdout.flush()
     rep = report(runs)

@@ -154,9 +154,16 @@ def score_clip(truth: Truth, finals: Iterable[ScoredEvent]) -> ClipScore:
     outcome = {p: "found_once" if n == 1 else "duplicate" if n > 1 else "missed" for p, n in counts.items()}
     values = list(outcome.values())
     return ClipScore(
-        plates=len(counts), found_once=values.count("found_once"), duplicates=values.count("duplicate"),
-        missed=values.count("missed"), wrong=len(wrong), extra=len(extra), unlisted=unlisted,
-        outcome=outcome, wrong_texts=tuple(wrong), extra_texts=tuple(extra),
+        plates=len(counts),
+        found_once=values.count("found_once"),
+        duplicates=values.count("duplicate"),
+        missed=values.count("missed"),
+        wrong=len(wrong),
+        extra=len(extra),
+        unlisted=unlisted,
+        outcome=outcome,
+        wrong_texts=tuple(wrong),
+        extra_texts=tuple(extra),
     )
 
 

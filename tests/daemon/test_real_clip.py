@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import encode_h264, free_port
 from test_daemon import Collector, http_json, is_event, log_reader, notify_reader
 
@@ -37,8 +36,9 @@ def write_config(tmp_path: Path, rtsp_url: str, api_port: int) -> Path:
         "inference": {"models_dir": str(REPO / "models")},
         "log_format": "json",
         "cameras_dir": None,
-        "cameras": {"junction": {"source": rtsp_url, "location": "Junction", "reconnect_min_s": 0.5,
-                                 "reconnect_max_s": 1}},
+        "cameras": {
+            "junction": {"source": rtsp_url, "location": "Junction", "reconnect_min_s": 0.5, "reconnect_max_s": 1}
+        },
     }
     path = tmp_path / "alprd.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -54,7 +54,11 @@ def test_real_clip_over_rtsp_gives_one_stored_event(tmp_path, rtsp_server):
     env = dict(os.environ, NOTIFY_SOCKET=str(tmp_path / "notify.sock"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "alprd", "run", "--config", str(write_config(tmp_path, server.url("junction"), port))],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     alive = lambda: proc.poll() is None  # noqa: E731
     logs = Collector(log_reader(proc.stderr), alive)

@@ -51,12 +51,14 @@ def still(_t: float) -> np.ndarray:
 
 def car_scene(arrive_s: float, stop_s: float) -> Callable[[float], np.ndarray]:
     """A bright car drives in from the left until ``stop_s``, then stands still."""
+
     def image(t: float) -> np.ndarray:
         img = still(t)
         if t >= arrive_s:
             x = int(40 + 120 * (min(t, stop_s) - arrive_s) / 0.2)
-            img[350:600, x:x + 300] = 220
+            img[350:600, x : x + 300] = 220
         return img
+
     return image
 
 
@@ -66,8 +68,9 @@ def osd(t: float) -> list[PlateRead]:
 
 
 def test_overlay_text_never_becomes_an_event():
-    camera = CameraConfig(source="usb:0", motion={"enabled": False}, mask=[[(1000, 0), (1280, 0), (1280, 80),
-                                                                            (1000, 80)]])
+    camera = CameraConfig(
+        source="usb:0", motion={"enabled": False}, mask=[[(1000, 0), (1280, 0), (1280, 80), (1000, 80)]]
+    )
     plate = lambda t: [read(Box(300 + 40 * t, 400, 420 + 40 * t, 440), "B1234ABC")] if 1 <= t < 3 else []  # noqa: E731
     reader = ScriptedReader(lambda t: osd(t) + plate(t))
     gate = CameraGate("cam", camera, reader, FITS)

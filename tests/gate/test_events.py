@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from alprd.domain.messages import Box, Detection, Frame, OcrResult, PlateRead
 from alprd.gate.events import EventPolicy, direction_of
 from alprd.gate.tracker import Observation, Track
-from alprd.domain.messages import Box, Detection, Frame, OcrResult, PlateRead
 
 IMG = np.zeros((4, 4, 3), np.uint8)
 
@@ -16,7 +16,6 @@ def read_at(x: float, y: float, text: str = "B1234ABC", conf: float = 0.95) -> P
 
 def frame(t: float) -> Frame:
     return Frame("cam", int(t * 10), t, IMG)
-
 
 
 def track_moving(points: list[tuple[float, float]]) -> Track:
@@ -45,9 +44,19 @@ def test_policy_from_camera_takes_every_event_setting():
     from alprd.config import CameraConfig
 
     camera = CameraConfig(
-        source="usb:0", location="Gate A", preview_min_confidence=0.9, track_timeout_s=2.0, max_event_delay_s=20,
-        dedupe_window_s=60, pass_gap_s=4.0, preview_min_reads=3, final_min_reads=5, final_min_agreeing=4,
-        final_min_confidence=0.7, stationary_memory_s=120, entry_direction="down",
+        source="usb:0",
+        location="Gate A",
+        preview_min_confidence=0.9,
+        track_timeout_s=2.0,
+        max_event_delay_s=20,
+        dedupe_window_s=60,
+        pass_gap_s=4.0,
+        preview_min_reads=3,
+        final_min_reads=5,
+        final_min_agreeing=4,
+        final_min_confidence=0.7,
+        stationary_memory_s=120,
+        entry_direction="down",
     )
     policy = EventPolicy.from_camera(camera)
     assert (policy.preview_min_confidence, policy.track_timeout_s, policy.max_event_delay_s) == (0.9, 2.0, 20)

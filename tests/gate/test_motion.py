@@ -10,7 +10,7 @@ def street(car_x: int | None = None, noise: int = 0, seed: int = 0) -> np.ndarra
     img = np.full((720, 1280, 3), 120, np.uint8)
     img[500:, :] = 80  # road
     if car_x is not None:
-        img[420:560, car_x:car_x + 260] = 200
+        img[420:560, car_x : car_x + 260] = 200
     if noise:
         rng = np.random.default_rng(seed)
         img = np.clip(img.astype(np.int16) + rng.integers(-noise, noise + 1, img.shape), 0, 255).astype(np.uint8)

@@ -42,8 +42,18 @@ class Script:
 
     frames: dict[float, list[PlateRead]] = field(default_factory=dict)
 
-    def span(self, t0: float, t1: float, text: str, x0: float = 100, dx: float = 30, y: float = 300,
-             conf: float = 0.95, every: int = 1, texts: list[str] | None = None) -> Script:
+    def span(
+        self,
+        t0: float,
+        t1: float,
+        text: str,
+        x0: float = 100,
+        dx: float = 30,
+        y: float = 300,
+        conf: float = 0.95,
+        every: int = 1,
+        texts: list[str] | None = None,
+    ) -> Script:
         """A plate seen from t0 to t1, moving ``dx`` px per frame; ``texts`` cycles misreads."""
         for i, t in enumerate(ticks(t0, t1)):
             if i % every == 0:
@@ -79,42 +89,92 @@ SCENARIOS = {
     # name: (policy overrides, script, end time, expected events, merged duplicates, dropped unsure)
     "one pass": ({}, Script().span(0, 2, "B1234ABC"), 8, ONE, 0, 0),
     "fragmented: the track breaks for 1.6 s (> track_timeout_s), then goes on": (
-        {"dedupe_window_s": 0}, Script().span(0, 1.2, "B1234ABC").span(2.8, 4, "B1234ABC", x0=700), 10, ONE, 0, 0,
+        {"dedupe_window_s": 0},
+        Script().span(0, 1.2, "B1234ABC").span(2.8, 4, "B1234ABC", x0=700),
+        10,
+        ONE,
+        0,
+        0,
     ),
     "fragmented, the second piece misread by one character": (
         {"dedupe_window_s": 0, "preview_min_confidence": 0.99},
-        Script().span(0, 1.6, "DK1109EV", conf=0.9).span(3.2, 4, "DK109EV", x0=700, conf=0.9), 10,
-        [("final", "DK1109EV")], 0, 0,
+        Script().span(0, 1.6, "DK1109EV", conf=0.9).span(3.2, 4, "DK109EV", x0=700, conf=0.9),
+        10,
+        [("final", "DK1109EV")],
+        0,
+        0,
     ),
     "concurrent tracks of one plate (two boxes at once, far apart)": (
-        {}, Script().span(0, 2, "B1234ABC").span(0.4, 1.6, "B1234ABC", x0=900, y=50, dx=-30), 8, ONE, 0, 0,
+        {},
+        Script().span(0, 2, "B1234ABC").span(0.4, 1.6, "B1234ABC", x0=900, y=50, dx=-30),
+        8,
+        ONE,
+        0,
+        0,
     ),
     "concurrent: a confident track and a weak one-read track of one plate": (
-        {}, Script().span(0, 2, "B1234ABC").span(1.0, 1.2, "B1234A8C", x0=900, y=50, conf=0.38), 8, ONE, 0, 0,
+        {},
+        Script().span(0, 2, "B1234ABC").span(1.0, 1.2, "B1234A8C", x0=900, y=50, conf=0.38),
+        8,
+        ONE,
+        0,
+        0,
     ),
     "two vehicles at once: two passes": (
-        {}, Script().span(0, 2, "B1234ABC").span(0, 2, "D77XY", x0=1000, y=50, dx=-30), 8,
-        [("preview", "B1234ABC"), ("preview", "D77XY"), ("final", "B1234ABC"), ("final", "D77XY")], 0, 0,
+        {},
+        Script().span(0, 2, "B1234ABC").span(0, 2, "D77XY", x0=1000, y=50, dx=-30),
+        8,
+        [("preview", "B1234ABC"), ("preview", "D77XY"), ("final", "B1234ABC"), ("final", "D77XY")],
+        0,
+        0,
     ),
     "leaves and returns within the dedupe window: one event": (
-        {"dedupe_window_s": 30}, Script().span(0, 2, "B1234ABC").span(20, 22, "B1234ABC"), 30, ONE, 1, 0,
+        {"dedupe_window_s": 30},
+        Script().span(0, 2, "B1234ABC").span(20, 22, "B1234ABC"),
+        30,
+        ONE,
+        1,
+        0,
     ),
     "leaves and returns after the dedupe window: a new event": (
-        {"dedupe_window_s": 30}, Script().span(0, 2, "B1234ABC").span(40, 42, "B1234ABC"), 50, TWO, 0, 0,
+        {"dedupe_window_s": 30},
+        Script().span(0, 2, "B1234ABC").span(40, 42, "B1234ABC"),
+        50,
+        TWO,
+        0,
+        0,
     ),
     "returns read with an OCR twin (8 for B) within the window: one event": (
-        {"dedupe_window_s": 30}, Script().span(0, 2, "B1234ABC").span(20, 22, "81234A8C"), 30, ONE, 1, 0,
+        {"dedupe_window_s": 30},
+        Script().span(0, 2, "B1234ABC").span(20, 22, "81234A8C"),
+        30,
+        ONE,
+        1,
+        0,
     ),
     "low support: two reads only, no preview, final dropped": (
-        {}, Script().span(0, 0.4, "B1234ABC", conf=0.6), 6, [], 0, 1,
+        {},
+        Script().span(0, 0.4, "B1234ABC", conf=0.6),
+        6,
+        [],
+        0,
+        1,
     ),
     "low support: reads that never agree": (
         {"preview_min_confidence": 0.99},
-        Script().span(0, 1.2, "B1234ABC", conf=0.5, texts=["B1234ABC", "B1284ABC", "B1Z34AB", "D1234A8C"]), 8,
-        [], 0, 1,
+        Script().span(0, 1.2, "B1234ABC", conf=0.5, texts=["B1234ABC", "B1284ABC", "B1Z34AB", "D1234A8C"]),
+        8,
+        [],
+        0,
+        1,
     ),
     "a preview's final is always stored (the gate acted on it)": (
-        {"final_min_reads": 10}, Script().span(0, 0.6, "B1234ABC"), 6, ONE, 0, 0,
+        {"final_min_reads": 10},
+        Script().span(0, 0.6, "B1234ABC"),
+        6,
+        ONE,
+        0,
+        0,
     ),
     "noise shorter than min_text_length: nothing": ({}, Script().span(0, 2, "B1"), 8, [], 0, 0),
 }
@@ -137,7 +197,7 @@ def test_scenario(name):
         # unseen 5 s every minute (a missed detection, a passer-by), longer than track_timeout_s
         (tuple((60.0 * k, 60.0 * k + 5) for k in range(1, 10)), ONE),
         # hidden 45 s by a van (longer than the 30 s dedupe window): still the same stay
-        ((( 200.0, 245.0),), ONE),
+        (((200.0, 245.0),), ONE),
     ],
 )
 def test_a_plate_parked_ten_minutes_is_one_event(gaps, expected):
