@@ -1,16 +1,22 @@
 """Gate daemon benchmark: N RTSP cameras (720p, 25 fps) against the real daemon.
 
 For N in --cameras (default 1 2 4 8): a GStreamer RTSP server on 127.0.0.1 serves the
-same rendered H.264 clip (vehicles with distinct Indonesian plates every few seconds) on
-N mount points, the daemon (``python -m alprd run``) reads all of them, and after a
-warm-up this script samples for --seconds:
+same rendered H.264 clip on N mount points, the daemon (``python -m alprd run``, from this
+checkout) reads all of them, and after a warm-up this script samples for --seconds.
+The clip is the --scene: ``gate`` (a vehicle with a distinct Indonesian plate every 5 s),
+``busy`` (one every 2.5 s: always a vehicle in view) or ``idle`` (no vehicle; sensor
+noise in every frame, as a real camera has). ``--motion off`` turns the motion gate off
+(every frame due at detect_fps goes through the detectors, as before the gate had it).
+Sampled:
 
 * analysed fps per camera (``/api/detect/lines`` fps_analysed, mean over the window),
 * frames dropped per camera in the window (inference behind capture),
 * preview latency p50/p95: frame read time -> ``event.preview`` (the daemon's log),
-* CPU (% of one core, the daemon process) and peak RSS.
+* CPU (% of one core, the daemon process) and peak RSS,
+* the share of analysed frames the detectors ran on (the rest: no motion).
 
     nice -n 10 python bench/daemon.py --cameras 1 2 4 8 --seconds 40
+    nice -n 10 python bench/daemon.py --scene idle --cameras 1 8 --motion off
 
 Needs the Debian GStreamer packages tools/test.sh installs and the models in place.
 """
@@ -37,7 +43,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "daemon"))
-from conftest import RtspServer, free_port, render_h264  # noqa: E402
+from conftest import RtspServer, encode_h264, free_port, render_h264  # noqa: E402
 
 from alprd.ops.sample_clip import VehiclePass  # noqa: E402
 
@@ -57,13 +63,38 @@ PLATES = [
 ]
 
 
-def render_clip(folder: Path, width: int, height: int, duration_s: float) -> Path:
-    """The benchmark clip (reused when one of this size and length exists)."""
-    name = f"bench_{width}x{height}_{int(duration_s)}s"
+SCENE_PERIOD_S = {"gate": 5.0, "busy": 2.5}
+IDLE_NOISE = 4  # +/- grey levels of sensor noise per pixel and frame in the idle scene
+
+
+def render_clip(folder: Path, width: int, height: int, duration_s: float, scene: str = "gate") -> Path:
+    """The benchmark clip of a scene (reused when one of this size and length exists)."""
+    name = f"bench_{scene}_{width}x{height}_{int(duration_s)}s"
     if (folder / f"{name}.mkv").is_file():
         return folder / f"{name}.mkv"
-    passes = [VehiclePass(PLATES[i % len(PLATES)], 1.0 + 5.0 * i) for i in range(int(duration_s // 5))]
+    if scene == "idle":
+        return encode_h264(_render_idle(folder / f"{name}.avi", width, height, duration_s), folder / f"{name}.mkv")
+    period_s = SCENE_PERIOD_S[scene]
+    passes = [VehiclePass(PLATES[i % len(PLATES)], 1.0 + period_s * i) for i in range(int(duration_s // period_s))]
     return render_h264(folder, name, passes, width=width, height=height, duration_s=duration_s)
+
+
+def _render_idle(path: Path, width: int, height: int, duration_s: float, fps: float = 25.0) -> Path:
+    """The empty road of the sample clips, with fresh sensor noise in every frame."""
+    import cv2
+    import numpy as np
+
+    from alprd.ops.sample_clip import frames
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (width, height))
+    rng = np.random.default_rng(1)
+    try:
+        for img in frames([], width, height, fps, duration_s):
+            noise = rng.integers(-IDLE_NOISE, IDLE_NOISE + 1, size=img.shape[:2] + (1,), dtype=np.int16)
+            writer.write(np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8))
+    finally:
+        writer.release()
+    return path
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -76,7 +107,13 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def write_config(
-    folder: Path, urls: list[str], api_port: int, detect_fps: float, ocr_engine: str, plate: dict | None = None
+    folder: Path,
+    urls: list[str],
+    api_port: int,
+    detect_fps: float,
+    ocr_engine: str,
+    plate: dict | None = None,
+    motion: bool = True,
 ) -> Path:
     config = {
         "server": {"host": "127.0.0.1", "port": api_port},
@@ -95,6 +132,7 @@ def write_config(
                 "detect_fps": detect_fps,
                 "dedupe_window_s": 60,
                 "track_timeout_s": 1.0,
+                "motion": {"enabled": motion},
             }
             for i, url in enumerate(urls)
         },
@@ -130,17 +168,19 @@ def run_once(
     work: Path,
     ocr_engine: str,
     plate: dict | None = None,
+    motion: bool = True,
 ) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"daemon{n}_", dir=work))
     server = RtspServer(free_port(), {f"cam{i + 1}": clip for i in range(n)}).start()
     api_port = free_port()
     config = write_config(
-        folder, [server.url(f"cam{i + 1}") for i in range(n)], api_port, detect_fps, ocr_engine, plate
+        folder, [server.url(f"cam{i + 1}") for i in range(n)], api_port, detect_fps, ocr_engine, plate, motion
     )
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(folder / "notify.sock"))
     notify.settimeout(1.0)
     env = dict(os.environ, NOTIFY_SOCKET=str(folder / "notify.sock"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))  # this checkout
     proc = subprocess.Popen(
         [sys.executable, "-m", "alprd", "run", "--config", str(config)],
         cwd=folder,
@@ -184,8 +224,15 @@ def run_once(
     latencies = [e["latency_ms"] for e in window if e.get("event") == "event.preview"]
     per_cam_fps = {cid: statistics.mean(v) if v else 0.0 for cid, v in fps.items()}
     dropped = {cid: end_lines[cid]["frames_dropped"] - start_lines[cid]["frames_dropped"] for cid in start_lines}
+    detected = sum(end_lines[c]["frames_detected"] - start_lines[c]["frames_detected"] for c in start_lines)
+    skipped = sum(
+        end_lines[c]["frames_skipped_no_motion"] - start_lines[c]["frames_skipped_no_motion"] for c in start_lines
+    )
     return {
         "cameras": n,
+        "motion_gate": motion,
+        "detected_share": round(detected / (detected + skipped), 3) if detected + skipped else None,
+        "cpu_percent_per_camera": round(cpu / n, 1),
         "analysed_fps_per_camera_mean": round(statistics.mean(per_cam_fps.values()), 2),
         "analysed_fps_per_camera_min": round(min(per_cam_fps.values()), 2),
         "fps_in_per_camera_mean": round(statistics.mean(x["fps_in"] for x in end_lines.values()), 1),
@@ -246,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ocr-engine", default="ppocr", help="inference.ocr.engine of the daemon")
     parser.add_argument("--plate-model", type=Path, help="inference.plate_detector.model of the daemon")
     parser.add_argument("--plate-size", type=int, help="inference.plate_detector.input_size of the daemon")
+    parser.add_argument("--scene", choices=("gate", "busy", "idle"), default="gate", help="the clip (see above)")
+    parser.add_argument("--motion", choices=("on", "off"), default="on", help="the cameras' motion gate")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     plate = {
@@ -255,23 +304,27 @@ def main(argv: list[str] | None = None) -> int:
     }
     work = REPO / "bench" / "_work"
     work.mkdir(parents=True, exist_ok=True)
-    clip = render_clip(work, args.width, args.height, args.warmup + args.seconds + 20)
+    clip = render_clip(work, args.width, args.height, args.warmup + args.seconds + 20, args.scene)
     results = []
     for n in args.cameras:
-        result = run_once(n, clip, args.seconds, args.warmup, args.detect_fps, work, args.ocr_engine, plate)
+        result = run_once(
+            n, clip, args.seconds, args.warmup, args.detect_fps, work, args.ocr_engine, plate, args.motion == "on"
+        )
+        result["scene"] = args.scene
         results.append(result)
         print(json.dumps(result), flush=True)
     print(
-        "\n| cameras | analysed fps/cam (mean, min) | fps in/cam | dropped/cam/s | previews | "
-        "preview p50 / p95 ms | CPU % (1 core = 100) | peak RSS MB |"
+        "\n| scene | motion gate | cameras | analysed fps/cam (mean, min) | detected share | fps in/cam | "
+        "dropped/cam/s | previews | preview p50 / p95 ms | CPU % (1 core = 100) | CPU %/cam | peak RSS MB |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
-            f"| {r['cameras']} | {r['analysed_fps_per_camera_mean']}, {r['analysed_fps_per_camera_min']} | "
+            f"| {r['scene']} | {'on' if r['motion_gate'] else 'off'} | {r['cameras']} | "
+            f"{r['analysed_fps_per_camera_mean']}, {r['analysed_fps_per_camera_min']} | {r['detected_share']} | "
             f"{r['fps_in_per_camera_mean']} | {r['dropped_per_camera_per_s']} | {r['previews']} | "
             f"{r['preview_latency_ms_p50']} / {r['preview_latency_ms_p95']} | "
-            f"{r['cpu_percent_of_one_core']} | {r['rss_peak_mb']} |"
+            f"{r['cpu_percent_of_one_core']} | {r['cpu_percent_per_camera']} | {r['rss_peak_mb']} |"
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
