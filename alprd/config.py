@@ -259,7 +259,12 @@ class MotionConfig(_Strict):
     enabled: bool = Field(True, description="Run the detectors only on motion, while tracking, or every refresh_s.")
     threshold: int = Field(25, ge=1, le=255, description="Grey-level change (0-255) of a changed pixel.")
     min_share: float = Field(0.002, gt=0, le=1, description="Share of the (downscaled) picture that must change.")
-    refresh_s: float = Field(2.0, gt=0, le=600, description="The detectors run at least this often.")
+    refresh_s: float = Field(
+        2.0, gt=0, le=600, description="The detectors run at least this often while a vehicle or plate is in view."
+    )
+    idle_refresh_s: float = Field(
+        10.0, gt=0, le=3600, description="The detectors run at least this often when the last run found nothing."
+    )
 
 
 class CameraConfig(_Strict):

@@ -53,7 +53,9 @@ def plate_rules(camera: CameraConfig) -> PlateRules:
 
 def motion_settings(camera: CameraConfig) -> MotionSettings:
     m = camera.motion
-    return MotionSettings(threshold=m.threshold, min_share=m.min_share, refresh_s=m.refresh_s)
+    return MotionSettings(
+        threshold=m.threshold, min_share=m.min_share, refresh_s=m.refresh_s, idle_refresh_s=m.idle_refresh_s
+    )
 
 
 class CameraGate:
@@ -75,16 +77,18 @@ class CameraGate:
         self._gate = MotionGate(settings)
         self._frames = 0
         self._detected = 0
+        self._occupied = True  # a vehicle or plate in the last detection (unknown at start)
 
     def on_frame(self, frame: Frame) -> list[PlateEvent]:
         """Events decided on this frame; the detectors run only when the motion gate says so."""
         self._frames += 1
         if self._motion is not None:
             share = self._motion.changed_share(frame.image)
-            if not self._gate.due(frame.timestamp_s, share, self.builder.tracking):
+            if not self._gate.due(frame.timestamp_s, share, self.builder.tracking, self._occupied):
                 return self.builder.on_frame(frame, ())  # time moves on: passes may end
         self._detected += 1
         result = self._reader.read_image(frame.image)
+        self._occupied = bool(result.vehicles or result.reads)
         return self.builder.on_frame(frame, counting(result.reads, result.width, result.height, self._rules))
 
     def flush(self, t_s: float) -> list[PlateEvent]:

@@ -7,10 +7,13 @@ of the picture (a zoom jump, lights switched on, a camera's exposure step) is mo
 and the average is reset to the new picture at once.
 
 :class:`MotionGate` decides per analysed frame whether the detectors run: when there is
-motion, while plates are being tracked (a vehicle that stops in front of a barrier stays
-tracked, so it keeps being read), and at least every ``refresh_s`` in any case (a vehicle
-that stopped before it was read is still found). A camera that sees nothing pays for the
-small motion check only. Both are deterministic: time comes from the frames.
+motion; while a plate is being tracked (a vehicle that stops in front of a barrier stays
+tracked, so it keeps being read); every ``refresh_s`` while the last detection found a
+vehicle or a plate without a read (a car that stopped before its plate was read is read
+once it can be: Frigate's periodic check of stationary objects); and every
+``idle_refresh_s`` in an empty scene, as a safety net. A camera that sees nothing pays
+for the small motion check and a rare refresh. Both are deterministic: time comes from
+the frames.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ class MotionSettings:
     threshold: int = 25  # grey-level change (0-255) that counts as a changed pixel
     min_share: float = 0.002  # share of the picture that must change to be motion
     alpha: float = 0.2  # weight of a new frame in the running average
-    refresh_s: float = 2.0  # the detectors run at least this often
+    refresh_s: float = 2.0  # the detectors run at least this often while a vehicle or plate is in view
+    idle_refresh_s: float = 10.0  # ... and this often when the last detection found nothing
 
 
 class MotionDetector:
@@ -69,12 +73,15 @@ class MotionGate:
     last_run_s: float | None = None
     skipped: int = 0
 
-    def due(self, t_s: float, changed_share: float, tracking: bool) -> bool:
+    def due(self, t_s: float, changed_share: float, tracking: bool, occupied: bool = True) -> bool:
+        """``tracking``: a plate is followed now; ``occupied``: the last detection found a
+        vehicle or a plate (a car standing there, its plate not read yet)."""
+        refresh_s = self.settings.refresh_s if occupied else self.settings.idle_refresh_s
         run = (
             tracking
             or changed_share >= self.settings.min_share
             or self.last_run_s is None
-            or t_s - self.last_run_s >= self.settings.refresh_s
+            or t_s - self.last_run_s >= refresh_s
             or t_s < self.last_run_s  # time went back (a looped file): start again
         )
         if run:

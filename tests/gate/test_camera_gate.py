@@ -24,16 +24,19 @@ def read(box: Box, text: str, conf: float = 0.95) -> PlateRead:
 
 
 class ScriptedReader:
-    """Answers each image with the reads the script gives for the frame's time."""
+    """Answers each image with the vehicles and reads the scripts give for the frame's time."""
 
-    def __init__(self, script: Callable[[float], list[PlateRead]]) -> None:
+    def __init__(
+        self, script: Callable[[float], list[PlateRead]], vehicles: Callable[[float], list[Detection]] | None = None
+    ) -> None:
         self.script = script
+        self.vehicles = vehicles or (lambda _t: [])
         self.t_s = 0.0
         self.calls = 0
 
     def read_image(self, image: np.ndarray) -> ImageResult:
         self.calls += 1
-        return ImageResult(W, H, (), tuple(self.script(self.t_s)))
+        return ImageResult(W, H, tuple(self.vehicles(self.t_s)), tuple(self.script(self.t_s)))
 
 
 def run(gate: CameraGate, reader: ScriptedReader, end_s: float, image: Callable[[float], np.ndarray]):
@@ -85,23 +88,32 @@ def test_without_the_mask_the_caption_and_the_clock_are_still_no_event():
     assert run(gate, reader, 20, still) == []
 
 
-def test_an_empty_still_scene_runs_the_detectors_only_every_refresh():
-    camera = CameraConfig(source="usb:0", motion={"refresh_s": 2.0})
+def test_an_empty_still_scene_runs_the_detectors_only_every_idle_refresh():
+    camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0, "idle_refresh_s": 4.0})
     reader = ScriptedReader(lambda t: [])
     gate = CameraGate("cam", camera, reader, FITS)
     run(gate, reader, 20, still)  # 100 frames
     stats = gate.stats()
-    assert stats.frames == 100 and reader.calls == stats.detected == 10
-    assert stats.skipped_no_motion == 90
+    assert stats.frames == 100 and reader.calls == stats.detected == 5  # at 0, 4, 8, 12, 16 s
+    assert stats.skipped_no_motion == 95
+
+
+def test_a_parked_car_without_a_readable_plate_is_checked_every_refresh():
+    camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0, "idle_refresh_s": 4.0})
+    reader = ScriptedReader(lambda t: [], vehicles=lambda t: [Detection(Box(100, 300, 500, 600), 0.9, "car")])
+    gate = CameraGate("cam", camera, reader, FITS)
+    run(gate, reader, 20, still)
+    assert reader.calls == 20  # every 1 s: something is there
 
 
 def test_a_car_that_stops_at_the_barrier_is_still_read():
-    # The car moves in (motion) and stops at 2.0 s; its plate is first found at 3.0 s,
-    # while nothing moves: the refresh finds it, and from then on it is tracked, so every
-    # frame goes through the detectors although nothing moves.
+    # The car moves in (motion) and stops at 2.0 s; its plate is first readable at 3.0 s,
+    # while nothing moves: the refresh for a scene with a vehicle in it finds it, and from
+    # then on it is tracked, so every frame goes through the detectors.
     camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0})
     plate = Box(700, 500, 820, 530)
-    reader = ScriptedReader(lambda t: [read(plate, "B1234ABC")] if t >= 3.0 else [])
+    car = Detection(Box(600, 350, 1000, 600), 0.9, "car")
+    reader = ScriptedReader(lambda t: [read(plate, "B1234ABC")] if t >= 3.0 else [], vehicles=lambda t: [car])
     gate = CameraGate("cam", camera, reader, FITS)
     events = run(gate, reader, 12, car_scene(0.0, 2.0))
     assert events == [("preview", "B1234ABC"), ("final", "B1234ABC")]

@@ -47,4 +47,13 @@ def test_a_zoom_jump_resets_the_background():
 def test_gate(calls, expected):
     gate = MotionGate(MotionSettings(refresh_s=2.0))
     assert [gate.due(t, share, tracking) for t, share, tracking in calls] == expected
+
+
+@pytest.mark.parametrize(
+    "occupied,expected",
+    [(True, [True, False, True, False, True]), (False, [True, False, False, False, True])],
+)
+def test_an_empty_scene_is_refreshed_less_often(occupied, expected):
+    gate = MotionGate(MotionSettings(refresh_s=2.0, idle_refresh_s=8.0))
+    assert [gate.due(t, 0.0, False, occupied) for t in (0.0, 1.0, 2.0, 3.0, 8.0)] == expected
     assert gate.skipped == expected.count(False)
