@@ -25,7 +25,7 @@ DAEMON_COMMANDS = ("run", "check-config")
 
 
 def build_parser(*, with_ops: bool = True) -> argparse.ArgumentParser:
-    """The whole CLI; ``with_ops=False`` leaves out ``models``, ``eval`` and ``service`` so the daemon's
+    """The whole CLI; ``with_ops=False`` leaves out ``models``, ``eval``, ``service`` and ``eval-video`` so the daemon's
     commands never import ``alprd.ops``."""
     parser = argparse.ArgumentParser(prog="alprd", description="Edge licence plate recognition daemon.")
     parser.add_argument("--version", action="version", version=f"alprd {__version__}")
