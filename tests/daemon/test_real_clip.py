@@ -52,6 +52,7 @@ def test_real_clip_over_rtsp_gives_one_stored_event(tmp_path, rtsp_server):
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(tmp_path / "notify.sock"))
     env = dict(os.environ, NOTIFY_SOCKET=str(tmp_path / "notify.sock"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))  # this checkout
     proc = subprocess.Popen(
         [sys.executable, "-m", "alprd", "run", "--config", str(write_config(tmp_path, server.url("junction"), port))],
         cwd=tmp_path,
