@@ -246,7 +246,6 @@ def _config(path: Path) -> Config:
 
 def main(args: argparse.Namespace) -> int:
     configure_logging("auto", logging.WARNING)  # stdout is for the report
-    from alprd.domain.packs import load_pack
     from alprd.vision.ov_model import make_core
     from alprd.vision.pipeline import ImagePipeline
 
@@ -254,7 +253,7 @@ def main(args: argparse.Namespace) -> int:
     camera = _camera(args)
     config = _config(args.config)
     pipeline = ImagePipeline.from_config(config, make_core())
-    fits = load_pack(config.regions.pack).matches_format
+    fits = pipeline.packs.matches_format if pipeline.packs.packs else None  # as the daemon: no pack, all fit
     runs = []
     for clip in clips:
         run = run_clip(clip, camera_for(camera, clip), pipeline, fits, realtime=args.realtime)
