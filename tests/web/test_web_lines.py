@@ -45,6 +45,10 @@ class TwoLines:
                 3,
                 last_frame_s=now,
                 last_event=event,
+                frames_detected=40,
+                frames_skipped_no_motion=60,
+                events_unsure_dropped=2,
+                events_duplicates_merged=1,
             ),
             CameraState("gate2", "Exit cam", "Gate 2", "usb:0", False, 0.0, 0.0, 0, last_error="no frames"),
         ]
@@ -71,7 +75,10 @@ async def test_lines_list_states_and_latest_plate(aiohttp_client, config, reposi
     assert first["connected"] is True and first["fps_analysed"] == 5.0 and first["frames_dropped"] == 3
     assert first["latest_plate"] == "B1234ABC" and first["latest_plate_status"] == "whitelist"
     assert len(first["last_frame_at"]) == 19
+    assert (first["frames_detected"], first["frames_skipped_no_motion"]) == (40, 60)
+    assert (first["events_unsure_dropped"], first["events_duplicates_merged"]) == (2, 1)
     assert second["connected"] is False and second["last_error"] == "no frames"
+    assert second["events_unsure_dropped"] == 0
     assert second["latest_plate"] is None and second["last_frame_at"] is None
 
 
