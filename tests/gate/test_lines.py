@@ -25,3 +25,26 @@ B_OFF = CameraConfig(source="usb:0", enabled=False)
 )
 def test_plan_reload(current, new, expected):
     assert plan_reload(current, new) == expected
+
+
+def test_a_dropped_final_is_logged_with_its_evidence():
+    from structlog.testing import capture_logs
+
+    from alprd.gate.lines import CameraLine
+    from alprd.gate.vote import Vote
+
+    line = CameraLine("gate1", A, reader=None, sink=lambda e: e, opener=lambda c: None, fits=None)  # not started
+    with capture_logs() as logs:
+        line._log_unsure(Vote("B1234ABC", 0.31, 4, 1, True), 10.0, 12.5)
+    assert logs == [
+        {
+            "event": "event.unsure_dropped",
+            "log_level": "info",
+            "camera": "gate1",
+            "plate": "B1234ABC",
+            "confidence": 0.31,
+            "reads": 4,
+            "agreeing": 1,
+            "seen_s": 2.5,
+        }
+    ]
