@@ -6,7 +6,7 @@ per-crop latency of ``read_batch([crop])`` (pre-processing + OpenVINO inference 
 decoding), the model call alone, and exact reads. Engines whose model file is missing
 are reported as such.
 
-    nice -n 5 python3 bench/ocr.py [--repeats 5] [--device CPU]
+    nice -n 5 python3 bench/ocr.py [--repeats 5] [--device CPU] [--also OTHER.xml ...]
 """
 
 from __future__ import annotations
@@ -28,15 +28,18 @@ from alprd.vision.ocr_plate import PlateOcr  # noqa: E402
 from training import data  # noqa: E402
 
 
-def engines(core: ov.Core, device: str) -> dict[str, Callable[[], object]]:
+def engines(core: ov.Core, device: str, also: list[Path]) -> dict[str, Callable[[], object]]:
     from alprd.vision.ocr_ppocr import PpOcr
 
     plate_dir = REPO / "models" / "plate-ocr"
-    return {
+    found: dict[str, Callable[[], object]] = {
         "plate (FP16 IR)": lambda: PlateOcr(plate_dir / "plate_ocr.xml", core, device),
         "plate (INT8 IR)": lambda: PlateOcr(plate_dir / "plate_ocr_int8.xml", core, device),
-        "ppocr (PP-OCRv4 rec)": lambda: PpOcr(None, core, device),
     }
+    for path in also:  # other plate models side by side (e.g. an earlier version)
+        found[f"plate ({path.parent.name}/{path.name})"] = lambda p=path: PlateOcr(p, core, device)
+    found["ppocr (PP-OCRv4 rec)"] = lambda: PpOcr(None, core, device)
+    return found
 
 
 def per_crop_ms(read: Callable[[list], object], crops: list, repeats: int) -> list[float]:
@@ -55,12 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--device", default="CPU")
+    ap.add_argument("--also", type=Path, action="append", default=[], help="another plate model IR to time")
     args = ap.parse_args(argv)
     crops = data.eu_crops()
     images = [c.image for c in crops]
     core = ov.Core()
     rows = []
-    for name, make in engines(core, args.device).items():
+    for name, make in engines(core, args.device, args.also).items():
         try:
             engine = make()
         except (ModelError, FileNotFoundError) as exc:
