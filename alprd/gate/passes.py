@@ -184,7 +184,7 @@ class PassBuilder:
                 return  # no usable text yet: not a pass (yet)
             p = self._pass_for(track, result.text)
             self._of_track[track.track_id] = p
-            if track.best_frame is not frame:
+            if track.best_frame is not frame and not p.closed:
                 p.views.offer(track.best_read, track.best_frame)
         p.tracks[track.track_id] = track
         p.live.add(track.track_id)
@@ -193,7 +193,7 @@ class PassBuilder:
                 if tid not in p.live:
                     del p.tracks[tid]
         last = track.observations[-1]
-        if last.t_s == t_s:
+        if last.t_s == t_s and not p.closed:  # a decided pass needs no more pictures
             p.views.offer(last.read, frame)
 
     def _pass_for(self, track: Track, text: str) -> Pass:
@@ -285,7 +285,12 @@ class PassBuilder:
         return [self._event(p, result, "preview")]
 
     def _final(self, p: Pass, t_s: float) -> list[PlateEvent]:
+        events = self._final_decision(p, t_s)
         p.closed = True
+        p.views.clear()
+        return events
+
+    def _final_decision(self, p: Pass, t_s: float) -> list[PlateEvent]:
         result = self._vote(p.observations)
         if result is None or len(result.text) < self.policy.min_text_length:
             return []
@@ -310,7 +315,9 @@ class PassBuilder:
             if tid in p.live:
                 earlier.live.add(tid)
                 self._of_track[tid] = earlier
-        earlier.views.merge(p.views)
+        if not earlier.closed:
+            earlier.views.merge(p.views)
+        p.views.clear()
         p.tracks, p.live, p.closed = {}, set(), True
         self.suppressed += 1
         return True

@@ -6,7 +6,8 @@ event's text (so the stored crop shows what was reported). Sharpness is the vari
 the Laplacian of the crop scaled to a fixed height (so size is not counted twice),
 mapped to 0..1; frontality is the box's width/height ratio against the widest ratio
 seen in the pass (a plate seen at an angle looks narrower). Pure functions and a small
-per-pass picker; only the best frame per text is kept, so memory stays small.
+per-pass picker; only the best frame of at most :data:`MAX_VIEWS` texts is kept, and none
+once the pass is decided, so memory stays small.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from alprd.domain.messages import Box, Frame, PlateRead
 
 SHARP_HEIGHT_PX = 32  # crops are scaled to this height before measuring sharpness
 SHARP_HALF = 150.0  # Laplacian variance that counts as half sharp
+MAX_VIEWS = 5  # texts a pass keeps a view of (each holds a whole frame): the best-scored ones
 
 
 def sharpness(crop: np.ndarray) -> float:
@@ -71,6 +73,15 @@ class ViewPicker:
         current = self.views.get(read.ocr.text)
         if current is None or self._score(view) > self._score(current):
             self.views[read.ocr.text] = view
+            self._bound()
+
+    def clear(self) -> None:
+        """Forget every view (the pass's events are decided: its frames are not needed)."""
+        self.views = {}
+
+    def _bound(self) -> None:
+        while len(self.views) > MAX_VIEWS:
+            del self.views[min(self.views, key=lambda t: self._score(self.views[t]))]
 
     def merge(self, other: ViewPicker) -> None:
         self.max_aspect = max(self.max_aspect, other.max_aspect)
@@ -78,6 +89,7 @@ class ViewPicker:
             current = self.views.get(text)
             if current is None or self._score(view) > self._score(current):
                 self.views[text] = view
+        self._bound()
 
     def best(self, text: str) -> tuple[PlateRead, Frame]:
         """The best view whose read was ``text``; else the best of any read."""

@@ -273,3 +273,12 @@ def test_fold_maps_letters_to_their_digit_twins():
 def test_is_stationary(centres, expected):
     obs = [Observation(t, read_at(x, 400, "B1234ABC")) for t, x in centres]
     assert is_stationary(obs) is expected
+
+
+def test_a_decided_pass_keeps_no_frames():
+    # A parked car's pass stays in memory for the dedupe window or its stay; its final is
+    # decided, so it must not hold whole frames for all that time.
+    builder = PassBuilder("cam", EventPolicy(track_timeout_s=1.0, max_event_delay_s=4.0), FITS)
+    play(builder, parked(0, 120, gaps=((60.0, 65.0),)).until(120))
+    (p,) = builder._passes
+    assert p.closed and p.views.views == {}

@@ -53,3 +53,15 @@ def test_best_view_is_sharp_and_large_not_the_most_confident_read():
     read, frame = picker.best("B1234ABC")
     assert read is large_sharp[0] and frame.timestamp_s == 0.4
     assert picker.best("UNSEEN")[0] is misread[0]  # no view of that text: the best of any
+
+
+def test_a_picker_keeps_views_of_a_few_texts_only_and_can_forget_them():
+    from alprd.gate.view import MAX_VIEWS
+
+    picker = ViewPicker()
+    for i in range(MAX_VIEWS + 3):  # misreads, each a new text; the later ones are larger
+        r, f = view(i * 0.2, Box(100, 100, 200 + 20 * i, 130 + 5 * i), f"B{i}234ABC", 0.9)
+        picker.offer(r, f)
+    assert len(picker.views) == MAX_VIEWS and "B0234ABC" not in picker.views  # the smallest went
+    picker.clear()
+    assert picker.views == {}
