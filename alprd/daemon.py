@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from alprd.bus import EventBus, preview_event
 from alprd.capture.reader import default_opener
 from alprd.capture.sources import quiet_native_logs
 from alprd.config import Config, load_config
@@ -43,8 +44,9 @@ class EventRouter:
     replaced by the REST API's list routes through ``on_lists_changed``).
     """
 
-    def __init__(self, writer: EventWriter, max_confusions: int) -> None:
+    def __init__(self, writer: EventWriter, max_confusions: int, bus: EventBus | None = None) -> None:
         self._writer = writer
+        self._bus = bus
         self._max_confusions = max_confusions
         self._lists: dict[str, ListName] = {}
         self.previews = 0
@@ -74,6 +76,8 @@ class EventRouter:
             self._writer.submit(event)
         else:
             self.previews += 1
+            if self._bus is not None:
+                self._bus.publish(preview_event(event))
         return event
 
 
@@ -83,6 +87,7 @@ class _Parts:
     writer: EventWriter
     router: EventRouter
     lines: GateLines
+    bus: EventBus
 
 
 class Daemon:
@@ -123,9 +128,10 @@ class Daemon:
         stack.callback(repository.db.close)
         self.notifier.status("compiling models")
         pipeline = await asyncio.to_thread(_build_pipeline, config)
-        writer = EventWriter(repository, store, pipeline.annotate).start()
+        bus = EventBus()  # live events: the SSE hub subscribes; later sinks (webhooks, MQTT) too
+        writer = EventWriter(repository, store, pipeline.annotate, bus=bus).start()
         stack.push_async_callback(asyncio.to_thread, writer.close)
-        router = EventRouter(writer, config.lists.max_confusions)
+        router = EventRouter(writer, config.lists.max_confusions, bus)
         router.set_lists(await asyncio.to_thread(repository.list_statuses))
         fits = pipeline.packs.matches_format if pipeline.packs.packs else None  # no pack: every vote fits
         lines = GateLines(pipeline, router, default_opener(str(config.base_dir)), fits)
@@ -138,17 +144,24 @@ class Daemon:
             outputs_max_mb=config.storage.outputs_max_mb,
         )
         stack.callback(retention.shutdown, wait=False)
-        runner = await self._serve(repository, pipeline, lines, router)
+        parts = _Parts(repository, writer, router, lines, bus)
+        runner = await self._serve(parts, pipeline)
         stack.push_async_callback(runner.cleanup)
-        return _Parts(repository, writer, router, lines)
+        return parts
 
-    async def _serve(self, repository: Repository, pipeline, lines: GateLines, router: EventRouter) -> web.AppRunner:
+    async def _serve(self, parts: _Parts, pipeline) -> web.AppRunner:
         from alprd.web.app import create_app
         from alprd.web.server import start_api
 
         # The REST API is the only writer of the access lists: it hands the router each new set.
         app = create_app(
-            self.config, repository=repository, pipeline=pipeline, lines=lines, on_lists_changed=router.set_lists
+            self.config,
+            repository=parts.repository,
+            pipeline=pipeline,
+            lines=parts.lines,
+            on_lists_changed=parts.router.set_lists,
+            bus=parts.bus,
+            writer_pending=lambda: parts.writer.pending,
         )
         return await start_api(app, self.config.server)
 

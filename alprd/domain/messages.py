@@ -175,6 +175,15 @@ class PlateEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class LatencySnapshot:
+    """A cumulative latency histogram: ``buckets`` are (upper bound s, observations <= it)."""
+
+    buckets: tuple[tuple[float, int], ...]
+    sum_s: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class CameraState:
     """Live state of one camera (gate line), for the API and logs."""
 
@@ -193,3 +202,5 @@ class CameraState:
     frames_skipped_no_motion: int = 0
     events_unsure_dropped: int = 0  # finals dropped for lack of support (reads, agreement, confidence)
     events_duplicates_merged: int = 0  # passes merged into an earlier event of their plate
+    reconnects: int = 0
+    inference: LatencySnapshot | None = None  # time of one frame's plate reading

@@ -8,12 +8,14 @@ frame's timestamp, so the same frames give the same events.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
+from alprd.capture.timing import LatencyHistogram
 from alprd.config import CameraConfig
 from alprd.domain.messages import Frame, ImageResult, PlateEvent
 from alprd.gate.events import EventPolicy
@@ -78,6 +80,7 @@ class CameraGate:
         self._frames = 0
         self._detected = 0
         self._occupied = True  # a vehicle or plate in the last detection (unknown at start)
+        self.latency = LatencyHistogram()  # of the frames the detectors ran on
 
     def on_frame(self, frame: Frame) -> list[PlateEvent]:
         """Events decided on this frame; the detectors run only when the motion gate says so."""
@@ -87,7 +90,9 @@ class CameraGate:
             if not self._gate.due(frame.timestamp_s, share, self.builder.tracking, self._occupied):
                 return self.builder.on_frame(frame, ())  # time moves on: passes may end
         self._detected += 1
+        started = time.perf_counter()
         result = self._reader.read_image(frame.image)
+        self.latency.observe(time.perf_counter() - started)
         self._occupied = bool(result.vehicles or result.reads)
         return self.builder.on_frame(frame, counting(result.reads, result.width, result.height, self._rules))
 

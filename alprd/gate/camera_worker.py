@@ -87,6 +87,8 @@ class CameraWorker:
                 frames_skipped_no_motion=gate.skipped_no_motion,
                 events_unsure_dropped=gate.unsure_dropped,
                 events_duplicates_merged=gate.duplicates_merged,
+                reconnects=capture.reconnects,
+                inference=self._gate.latency.snapshot(),
             )
 
     def _run(self) -> None:

@@ -21,10 +21,12 @@ from datetime import datetime
 
 import numpy as np
 
+from alprd.bus import EventBus
 from alprd.domain.messages import ImageResult, PlateEvent
 from alprd.errors import StorageFullError
 from alprd.log import get_logger
 from alprd.storage.files import ImageStore, StoredImages
+from alprd.storage.live import detection_event
 from alprd.storage.repository import Repository
 
 Annotate = Callable[[np.ndarray, ImageResult], np.ndarray]
@@ -54,6 +56,7 @@ class EventWriter:
         max_pending: int = 1000,
         max_held: int = 10_000,
         retry_interval_s: float = 5.0,
+        bus: EventBus | None = None,
     ) -> None:
         self._repository = repository
         self._store = store
@@ -62,6 +65,7 @@ class EventWriter:
         self._held: collections.deque[PlateEvent] = collections.deque()
         self._max_held = max_held
         self._retry_interval_s = retry_interval_s
+        self._bus = bus
         self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
         self._log = get_logger("alprd.storage")
         self.stored = 0
@@ -149,6 +153,7 @@ class EventWriter:
             images=len(images.all_paths()),
             write_ms=round((time.perf_counter() - started) * 1000, 1),
         )
+        self._announce(session_id)
 
     def _save_images(self, event: PlateEvent) -> StoredImages:
         """The event's images, or none when they do not fit (the rows still go in)."""
@@ -188,3 +193,14 @@ class EventWriter:
             self.stored += 1
             self.stored_without_images += 1
             self._log.info("event.stored", session_id=session_id, plate=event.text, camera=event.camera_id, late=True)
+            self._announce(session_id)
+
+    def _announce(self, session_id: int) -> None:
+        """Publish the stored session as a ``detection`` live event (read back, so every sink
+        sees what the REST API serves)."""
+        if self._bus is None:
+            return
+        try:
+            self._bus.publish(detection_event(self._repository.get_session(session_id)))
+        except Exception as exc:  # boundary: the event is stored; only its announcement failed
+            self._log.exception("event.announce_failed", session_id=session_id, error=str(exc))

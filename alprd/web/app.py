@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
 from alprd import __version__
+from alprd.bus import EventBus
 from alprd.config import Config
 from alprd.domain.lists import ListName
 from alprd.storage.files import ImageStore
@@ -15,10 +18,12 @@ from alprd.storage.repository import Repository
 from alprd.web import keys
 from alprd.web.docs import add_doc_routes
 from alprd.web.endpoint import Endpoint, add_endpoints
+from alprd.web.live import LiveHub
+from alprd.web.metrics import Sources, make_registry
 from alprd.web.middleware import api_key_middleware, cors_middleware, cross_site_guard, error_middleware
 from alprd.web.openapi import build_openapi
 from alprd.web.ports import ImagePipeline, LinesProvider
-from alprd.web.routes import detection, files, lists, locations, records, statistics
+from alprd.web.routes import detection, files, lists, live, locations, records, statistics
 
 DB_THREADS = 4
 MAX_REQUEST_LINE_BYTES = 64 * 1024
@@ -32,6 +37,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *records.ENDPOINTS,
     *statistics.ENDPOINTS,
     *locations.ENDPOINTS,
+    *live.ENDPOINTS,
 )
 
 
@@ -42,9 +48,15 @@ def create_app(
     pipeline: ImagePipeline | None = None,
     lines: LinesProvider | None = None,
     on_lists_changed: Callable[[dict[str, ListName]], None] | None = None,
+    bus: EventBus | None = None,
+    writer_pending: Callable[[], int] | None = None,
+    live_keepalive_s: float = 15.0,
+    live_queue_size: int = 100,
 ) -> web.Application:
     """The REST app. ``on_lists_changed(lists)`` is called (on the event loop) after a
-    POST/DELETE of /api/plate-status, so the gate can match new reads against the new lists."""
+    POST/DELETE of /api/plate-status, so the gate can match new reads against the new lists.
+    ``bus`` carries the live events (/api/events; a new one when not given);
+    ``writer_pending()`` is the event writer's queue depth for /metrics."""
     origins = config.server.cors_origins
     middlewares = [cors_middleware(origins), error_middleware, cross_site_guard(origins)]
     if config.api_key or config.read_key:
@@ -70,7 +82,23 @@ def create_app(
         api_key_required=bool(config.api_key),
         read_key_required=bool(config.read_key),
     )
+    bus = bus or EventBus()
+    hub = LiveHub(bus, queue_size=live_queue_size, keepalive_s=live_keepalive_s)
+    app[keys.BUS] = bus
+    app[keys.LIVE_HUB] = hub
+    app[keys.METRICS] = make_registry(
+        Sources(
+            cameras=lines.states if lines is not None else list,
+            bus=bus,
+            hub=hub,
+            writer_pending=writer_pending,
+            database=config.resolve(config.storage.database),
+            started_s=time.monotonic(),
+        )
+    )
     app.cleanup_ctx.append(_executors(config))
+    app.cleanup_ctx.append(_live(hub))
+    app.on_shutdown.append(_close_streams)
     add_endpoints(app, ENDPOINTS)
     add_doc_routes(app)
     return app
@@ -85,3 +113,16 @@ def _executors(config: Config):
         app[keys.DB_EXECUTOR].shutdown(wait=True)
 
     return ctx
+
+
+def _live(hub: LiveHub):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        hub.start(asyncio.get_running_loop())
+        yield
+
+    return ctx
+
+
+async def _close_streams(app: web.Application) -> None:
+    """On shutdown, before the server waits for its handlers: end every SSE stream."""
+    app[keys.LIVE_HUB].stop()

@@ -6,12 +6,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
+from alprd.bus import EventBus
 from alprd.config import Config
 from alprd.domain.lists import ListName
 from alprd.domain.packs import Packs
 from alprd.storage.files import ImageStore
 from alprd.storage.repository import Repository
+from alprd.web.live import LiveHub
 from alprd.web.ports import ImagePipeline, LinesProvider
 
 CONFIG = web.AppKey("config", Config)
@@ -25,3 +28,6 @@ INFERENCE_EXECUTOR = web.AppKey("inference_executor", ThreadPoolExecutor)
 OPENAPI = web.AppKey("openapi", dict)
 # Called with the new access lists (plate_text -> status) after the API changes them.
 ON_LISTS_CHANGED: web.AppKey[Callable[[dict[str, ListName]], None] | None] = web.AppKey("on_lists_changed")
+BUS = web.AppKey("bus", EventBus)  # live events: uploads publish here, /api/events streams them
+LIVE_HUB = web.AppKey("live_hub", LiveHub)
+METRICS = web.AppKey("metrics", CollectorRegistry)  # this app's own registry, never the global one

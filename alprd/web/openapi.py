@@ -95,6 +95,8 @@ def _operation(ep: Endpoint, path: str, refs, defs, api_key_required: bool, read
     responses: dict[str, Any] = {}
     if ep.response is not None:
         content = {ep.response_media: {"schema": refs[(ep.response, "serialization")]}}
+    elif ep.response_media.startswith("text/"):  # a stream or text format (SSE, Prometheus)
+        content = {ep.response_media: {"schema": {"type": "string"}}}
     else:
         content = {"*/*": {"schema": {}}}
     responses[str(ep.status)] = {"description": _DESCRIPTIONS.get(ep.status, "OK"), "content": content}

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import orjson
 
+from alprd.bus import image_url
 from alprd.domain.packs import region_label
 from alprd.storage.records import (
     DetectionRow,
@@ -26,7 +27,7 @@ def stamp(when: datetime) -> str:
 
 def url(path: str) -> str:
     """'outputs/x.jpg' -> '/outputs/x.jpg' (the URL form some responses use); '' stays ''."""
-    return f"/{path.lstrip('/')}" if path else ""
+    return image_url(path)
 
 
 def pairs(session: SessionRecord) -> list[tuple[VehicleRecord | None, PlateRecord | None]]:

@@ -107,6 +107,8 @@ async def test_openapi_lists_every_route_and_alias(client):
         ("get", "/outputs/{path}"),
         ("get", "/static/{path}"),
         ("get", "/"),
+        ("get", "/api/events"),
+        ("get", "/metrics"),
         *{
             ("get", f"/api/statistics/{n}")
             for n in (

@@ -115,6 +115,9 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(live, tmp_pa
         "20",
         "--output-truncate",
         "true",
+        # an endless stream: no response ever completes (tests/web/test_web_live.py covers it)
+        "--exclude-path",
+        "/api/events",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=170, cwd=tmp_path)
     tail = (proc.stdout + proc.stderr)[-6000:]

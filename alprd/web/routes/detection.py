@@ -11,6 +11,7 @@ from alprd.domain.messages import CameraState, ImageResult
 from alprd.errors import InferenceUnavailableError, NotFoundError, RequestTimeoutError
 from alprd.redact import mask_secrets
 from alprd.storage.files import file_stamp
+from alprd.storage.live import detection_event
 from alprd.storage.repository import Repository
 from alprd.web import keys, serialize
 from alprd.web import schemas as s
@@ -56,6 +57,7 @@ async def detect_image(call: Call) -> s.DetectImageResponse:
         await call.db(store.discard, images)
         raise
     await call.db(store.settle, images)
+    app[keys.BUS].publish(detection_event(session))
     return serialize.detect_response(session, file_stamp=file_stamp(now))
 
 

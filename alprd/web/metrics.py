@@ -1,0 +1,104 @@
+"""``GET /metrics``: the daemon's state in Prometheus text format, read at scrape time.
+
+One ``CollectorRegistry`` per app (never prometheus-client's global one), with a collector
+that asks the live parts for their numbers when scraped: the cameras (fps in and analysed,
+frames dropped, reconnects, inference latency), the event bus (events by kind), the SSE
+hub, the writer queue, the database file and the uptime.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from alprd.bus import EventBus
+from alprd.domain.messages import CameraState
+from alprd.web.live import LiveHub
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where each number comes from (callables: read at every scrape)."""
+
+    cameras: Callable[[], list[CameraState]]
+    bus: EventBus
+    hub: LiveHub
+    writer_pending: Callable[[], int] | None
+    database: Path
+    started_s: float
+    clock: Callable[[], float] = time.monotonic
+
+
+class AlprdCollector(Collector):
+    def __init__(self, sources: Sources) -> None:
+        self._src = sources
+
+    def collect(self) -> Iterator[Metric]:
+        yield from _camera_metrics(self._src.cameras())
+        events = CounterMetricFamily("alprd_events", "Live events published, by kind", labels=["kind"])
+        for kind, n in self._src.bus.published().items():
+            events.add_metric([kind], n)
+        yield events
+        yield GaugeMetricFamily("alprd_live_clients", "Connected /api/events clients", value=self._src.hub.clients)
+        yield CounterMetricFamily(
+            "alprd_live_dropped", "Live messages dropped for clients too slow to read", value=self._src.hub.dropped
+        )
+        if self._src.writer_pending is not None:
+            yield GaugeMetricFamily(
+                "alprd_writer_queue_depth", "Final events waiting for the writer", value=self._src.writer_pending()
+            )
+        yield GaugeMetricFamily(
+            "alprd_database_size_bytes", "SQLite file size with its WAL", value=_db_bytes(self._src)
+        )
+        yield GaugeMetricFamily(
+            "alprd_uptime_seconds", "Seconds since the API started", value=self._src.clock() - self._src.started_s
+        )
+
+
+def _camera_metrics(states: list[CameraState]) -> Iterator[Metric]:
+    labels = ["camera"]
+    fps_in = GaugeMetricFamily("alprd_camera_fps_in", "Frames per second read from the camera", labels=labels)
+    fps_analysed = GaugeMetricFamily("alprd_camera_fps_analysed", "Frames per second analysed", labels=labels)
+    connected = GaugeMetricFamily("alprd_camera_connected", "1 while the camera delivers frames", labels=labels)
+    dropped = CounterMetricFamily("alprd_camera_frames_dropped", "Frames dropped: inference behind", labels=labels)
+    reconnects = CounterMetricFamily("alprd_camera_reconnects", "Reconnects to the camera", labels=labels)
+    latency = HistogramMetricFamily("alprd_inference_latency_seconds", "Plate reading time of one frame", labels=labels)
+    for st in states:
+        cam = [st.camera_id]
+        fps_in.add_metric(cam, st.fps_in)
+        fps_analysed.add_metric(cam, st.fps_analysed)
+        connected.add_metric(cam, 1.0 if st.connected else 0.0)
+        dropped.add_metric(cam, st.frames_dropped)
+        reconnects.add_metric(cam, st.reconnects)
+        if st.inference is not None:
+            buckets = [("+Inf" if b == float("inf") else repr(b), n) for b, n in st.inference.buckets]
+            latency.add_metric(cam, buckets, st.inference.sum_s)
+    yield from (fps_in, fps_analysed, connected, dropped, reconnects, latency)
+
+
+def _db_bytes(src: Sources) -> int:
+    total = 0
+    for path in (src.database, src.database.with_name(src.database.name + "-wal")):
+        with contextlib.suppress(OSError):  # no WAL file: nothing to add
+            total += path.stat().st_size
+    return total
+
+
+def make_registry(sources: Sources) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(AlprdCollector(sources))
+    return registry
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    """The text format (blocking only on the cameras' locks and one stat: cheap)."""
+    return generate_latest(registry)
