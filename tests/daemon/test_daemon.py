@@ -3,7 +3,8 @@
 One scenario, in order (the daemon's model compile is paid once):
 1. clip A (two vehicles) over RTSP: exactly one final per pass, preview first, the
    right text and list status (one OCR confusion tolerated), images on disk, REST rows,
-   a line test on the live frame; SIGHUP adds a camera without touching the first;
+   a line test on the live frame; /api/events streamed each preview and stored detection
+   and /metrics shows the camera; SIGHUP adds a camera without touching the first;
 2. the RTSP server is killed mid-stream and restarted with clip B: the drop is logged,
    the daemon reconnects and keeps reading;
 3. the server is frozen (SIGSTOP): the stall is noticed within the read timeout;
@@ -93,6 +94,34 @@ def log_reader(stream):
     return read
 
 
+def sse_reader(port: int):
+    """The messages of GET /api/events as dicts (their JSON), read on a long-lived connection."""
+    resp = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/events", timeout=120)
+    assert resp.headers["Content-Type"] == "text/event-stream"
+
+    def read():
+        while True:
+            line = resp.readline()
+            if not line:
+                return None  # the daemon ended the stream
+            if line.startswith(b"data: "):
+                return json.loads(line[6:])
+
+    return read
+
+
+def metric_samples(port: int) -> dict:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+    }
+
+
 def notify_reader(sock: socket.socket):
     def read():
         try:
@@ -179,6 +208,7 @@ def run_scenario(proc, server, clip_b, port, logs, notes, tmp_path, config_path)
     # READY means the API socket is bound: it answers at once.
     status, lines = http_json(port, "/api/detect/lines")
     assert status == 200 and lines[0]["line_id"] == "gate1" and "pw123" not in json.dumps(lines)
+    live = Collector(sse_reader(port))  # open all along, also at SIGTERM
     http_json(port, "/api/plate-status", {"plate_text": PLATE_A1, "status_type": "whitelist"})
     http_json(port, "/api/plate-status", {"plate_text": BLACKLISTED_AS, "status_type": "blacklist"})
     notes.wait(lambda m: m == "WATCHDOG=1", 10, "WATCHDOG=1")
@@ -210,6 +240,7 @@ def run_scenario(proc, server, clip_b, port, logs, notes, tmp_path, config_path)
     assert lines[0]["connected"] and lines[0]["fps_analysed"] > 0 and lines[0]["fps_in"] > 10
     assert lines[0]["latest_plate"] == PLATE_A2 and lines[0]["latest_plate_status"] == "blacklist"
     status, tested = http_json(port, "/api/detect/line/gate1/test")  # a real detection on the live frame
+    check_live_events_and_metrics(port, live)
     assert status == 200 and tested["image_resolution"] == "640x360"
 
     # SIGHUP: a camera added to the config starts, the running one is not touched
@@ -250,10 +281,15 @@ def run_scenario(proc, server, clip_b, port, logs, notes, tmp_path, config_path)
 
     # 4. SIGTERM while clip B's vehicle is in view: its event is not lost
     logs.wait(is_event("event.preview", plate=PLATE_B), 60, f"preview of {PLATE_B}")
+    live.wait(lambda m: (m["event"], m["plate_text"]) == ("preview", PLATE_B), 5, f"preview of {PLATE_B} streamed")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 0
     time.sleep(0.3)
     assert "STOPPING=1" in "\n".join(notes.items)
+    live._thread.join(10)  # the stream ended with the API, before the flushed final was stored
+    assert not live._thread.is_alive() and ("detection", PLATE_B) not in [
+        (m["event"], m["plate_text"]) for m in live.items
+    ]
     names = [e.get("event") for e in logs.items]
     assert names.index("daemon.stopping") < names.index("daemon.stopped")
     final_b = next(i for i, e in enumerate(logs.items) if is_event("event.final", plate=PLATE_B)(e))
@@ -267,3 +303,29 @@ def run_scenario(proc, server, clip_b, port, logs, notes, tmp_path, config_path)
         plates = [r[0] for r in db.execute("SELECT plate_text FROM plate ORDER BY id")]
         sessions = db.execute("SELECT COUNT(*) FROM detection_session").fetchone()[0]
     assert plates == [PLATE_A1, PLATE_A2, PLATE_B] and sessions == 3
+
+
+def check_live_events_and_metrics(port: int, live: Collector) -> None:
+    """The SSE stream carried each pass (preview, then the stored detection); /metrics shows the camera."""
+    for plate in (PLATE_A1, PLATE_A2):
+        live.wait(lambda m, p=plate: m["event"] == "detection" and m["plate_text"] == p, 10, f"{plate} streamed")
+    seen = [(m["event"], m["plate_text"]) for m in live.items]
+    for plate in (PLATE_A1, PLATE_A2):
+        assert [k for k, p in seen if p == plate] == ["preview", "detection"], seen
+    a2 = next(m for m in live.items if m["event"] == "detection" and m["plate_text"] == PLATE_A2)
+    assert (a2["camera_id"], a2["list_status"], a2["direction"], a2["location"]) == (
+        "gate1",
+        "blacklist",
+        "entry",
+        "Gate 1",
+    )
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{a2['plate_image_url']}", timeout=10) as resp:
+        assert resp.status == 200 and resp.read(2) == b"\xff\xd8"
+    got = metric_samples(port)
+    cam = (("camera", "gate1"),)
+    assert got["alprd_camera_fps_in", cam] > 10 and got["alprd_camera_fps_analysed", cam] > 0
+    assert got["alprd_inference_latency_seconds_count", cam] > 0
+    assert got["alprd_events_total", (("kind", "detection"),)] == 2
+    assert got["alprd_events_total", (("kind", "preview"),)] == 2
+    assert got["alprd_live_clients", ()] == 1 and got["alprd_writer_queue_depth", ()] == 0
+    assert got["alprd_database_size_bytes", ()] > 0

@@ -105,3 +105,16 @@ async def test_the_stream_needs_the_read_key_when_one_is_set(aiohttp_client, con
     resp = await client.get("/api/events", headers={"X-API-Key": "read-key-123"})
     assert resp.status == 200 and await next_block(resp) == "retry: 3000"
     resp.close()
+
+
+async def test_shutdown_ends_every_stream(aiohttp_client, config, repository):
+    """The server waits for its handlers on shutdown: open streams must end, not hold it."""
+    app = create_app(config, repository=repository)
+    client = await aiohttp_client(app)
+    streams = [await client.get("/api/events") for _ in range(2)]
+    await until(lambda: app[keys.LIVE_HUB].clients == 2)
+    await app.shutdown()
+    for resp in streams:
+        assert await next_block(resp) == "retry: 3000"
+        assert await asyncio.wait_for(resp.content.read(), 10) == b""  # the server ended the stream
+    await until(lambda: app[keys.LIVE_HUB].clients == 0)
