@@ -252,6 +252,26 @@ class ListsConfig(_Strict):
     )
 
 
+class WebhookConfig(_Strict):
+    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2000, description="Receiver: each event is POSTed here.")
+    name: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Name in GET /api/webhooks and the outbox (default: url)."
+    )
+    events: tuple[Literal["preview", "detection"], ...] = Field(
+        ("detection",), min_length=1, description="detection (stored, from the outbox), preview (best-effort)."
+    )
+    secret: str = Field(min_length=8, description="HMAC-SHA256 key of the X-Alprd-Signature header.")
+    include_image: bool = Field(False, description="Add the plate crop and original image, base64 JPEG.")
+    timeout_s: float = Field(10.0, gt=0, le=300, description="A delivery not answered by then failed.")
+    retry_initial_s: float = Field(1.0, gt=0, le=3600, description="First back-off after a failure.")
+    retry_max_s: float = Field(300.0, gt=0, le=86_400, description="Longest back-off (doubling, with jitter).")
+
+    @property
+    def key(self) -> str:
+        """The webhook's identity in the outbox and the API."""
+        return self.name or self.url
+
+
 CameraId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 _CAMERA_ID: TypeAdapter[str] = TypeAdapter(CameraId)
 
@@ -267,7 +287,15 @@ class Config(_Strict):
     )
     cameras_dir: Path | None = Field(Path("cameras"), description="One YAML file per camera.")
     cameras: dict[CameraId, CameraConfig] = {}
+    webhooks: tuple[WebhookConfig, ...] = Field((), description="Receivers of events (README: Webhooks).")
     base_dir: Path = Field(Path("."), exclude=True, description="Directory of the main file.")
+
+    @model_validator(mode="after")
+    def _unique_webhooks(self) -> Config:
+        keys = [w.key for w in self.webhooks]
+        if len(set(keys)) != len(keys):
+            raise ValueError("two webhooks have the same name (or url): set a distinct name on each")
+        return self
 
     def resolve(self, path: Path) -> Path:
         """A path from the config, made absolute against the config's directory."""

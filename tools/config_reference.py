@@ -87,6 +87,14 @@ def default(field: FieldInfo) -> str:
     return f"`{value}`" if value not in (None, "") else ("`null`" if value is None else '`""`')
 
 
+def list_of_sections(annotation: object) -> type[BaseModel] | None:
+    """The item model of a list of sections (``tuple[WebhookConfig, ...]``), else None."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (tuple, list) and args and isinstance(args[0], type):
+        return args[0] if issubclass(args[0], BaseModel) else None
+    return None
+
+
 def _unwrap(annotation: object) -> object:
     while typing.get_origin(annotation) is typing.Annotated:
         annotation = typing.get_args(annotation)[0]
@@ -123,8 +131,12 @@ def rows(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
         annotation = field.annotation
         nested = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
         variants = plugin_variants(annotation)
+        items = list_of_sections(annotation)
         if nested is not None:
             yield from rows(nested, f"{prefix}{name}.")
+        elif items is not None:
+            yield _row(f"{prefix}{name}", field)
+            yield from rows(items, f"{prefix}{name}[].")
         elif variants:
             yield from plugin_rows(variants, f"{prefix}{name}.")
         else:

@@ -14,10 +14,11 @@ from alprd.storage.access_lists import read_lists
 from alprd.storage.base import RepositoryBase, db_time
 from alprd.storage.files import StoredImages
 from alprd.storage.models import DetectionSession, Plate, Vehicle
+from alprd.storage.outbox import Outbox
 from alprd.storage.records import DeleteOutcome, DetectionRow, PlateRecord, SessionRecord, VehicleRecord
 
 
-class Detections(RepositoryBase):
+class Detections(Outbox, RepositoryBase):
     # ---- writes of detections -------------------------------------------------------
 
     def save_image_result(
@@ -67,6 +68,7 @@ class Detections(RepositoryBase):
                 vehicle = vehicle_ids.get(read.vehicle) if read.vehicle is not None else None
                 status = list_status or match_list_status(read.ocr.text, lists, self.max_confusions)
                 self._insert_plate(session.id, vehicle, i + 1, read, status, _nth(images.plate_crops, i), at)
+            self._enqueue_detection(session.id)  # the webhook outbox, in the same transaction
         return session.id
 
     def save_image_result_and_read(self, result: ImageResult, images: StoredImages, **kwargs: Any) -> SessionRecord:

@@ -179,4 +179,36 @@ _SHORT_SEARCH: Migration = (
     END""",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_TABLES, _SEARCH, _STATS, _BOTH_FILTERS, _DEEP_PAGES, _SHORT_SEARCH)
+# The webhook outbox: one row per (stored detection, webhook), written in the detection's
+# own transaction and deleted when the receiver answers 2xx; ``webhook_stat`` keeps each
+# webhook's delivered and failed counts and last error across restarts. No foreign key
+# to the session: a row holds its payload, so it is delivered even after the session is deleted.
+_WEBHOOKS: Migration = (
+    """CREATE TABLE webhook_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        webhook TEXT NOT NULL,
+        camera_id TEXT NOT NULL,
+        session_id INTEGER,
+        payload TEXT NOT NULL,
+        created_at DATETIME NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT NOT NULL DEFAULT '')""",
+    "CREATE INDEX webhook_outbox_head ON webhook_outbox (webhook, camera_id, id)",
+    """CREATE TABLE webhook_stat (
+        webhook TEXT NOT NULL PRIMARY KEY,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT NOT NULL DEFAULT '',
+        last_error_at DATETIME,
+        last_delivered_at DATETIME) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _TABLES,
+    _SEARCH,
+    _STATS,
+    _BOTH_FILTERS,
+    _DEEP_PAGES,
+    _SHORT_SEARCH,
+    _WEBHOOKS,
+)

@@ -1,8 +1,8 @@
 """Every query alprd runs, one module per aggregate; ``Repository`` gathers them.
 
 Methods block: the web layer calls them in an executor. The aggregates: detections
-(sessions, vehicles, plates), access lists, locations, statistics and retention; what
-they share (database, pack, transactions, time format) is in ``storage/base.py``.
+(sessions, vehicles, plates, and the webhook outbox they write), access lists, locations,
+statistics and retention; what they share (database, pack, transactions, time format) is in ``storage/base.py``.
 """
 
 from __future__ import annotations
@@ -28,4 +28,6 @@ def open_repository(config: Config) -> Repository:
     from alprd.storage.db import open_database
 
     db = open_database(config.resolve(config.storage.database), busy_timeout_ms=config.storage.busy_timeout_ms)
-    return Repository(db, load_packs(config.regions.codes), max_confusions=config.lists.max_confusions)
+    repository = Repository(db, load_packs(config.regions.codes), max_confusions=config.lists.max_confusions)
+    repository.outbox_webhooks = tuple(w.key for w in config.webhooks if "detection" in w.events)
+    return repository

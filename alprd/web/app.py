@@ -23,7 +23,8 @@ from alprd.web.metrics import Sources, make_registry
 from alprd.web.middleware import api_key_middleware, cors_middleware, cross_site_guard, error_middleware
 from alprd.web.openapi import build_openapi
 from alprd.web.ports import ImagePipeline, LinesProvider
-from alprd.web.routes import detection, files, lists, live, locations, records, statistics
+from alprd.web.routes import detection, files, lists, live, locations, records, statistics, webhooks
+from alprd.web.webhooks import webhooks_ctx
 
 DB_THREADS = 4
 MAX_REQUEST_LINE_BYTES = 64 * 1024
@@ -38,6 +39,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *statistics.ENDPOINTS,
     *locations.ENDPOINTS,
     *live.ENDPOINTS,
+    *webhooks.ENDPOINTS,
 )
 
 
@@ -99,6 +101,9 @@ def create_app(
     app.cleanup_ctx.append(_executors(config))
     app.cleanup_ctx.append(_live(hub))
     app.on_shutdown.append(_close_streams)
+    app[keys.WEBHOOKS] = ()
+    if config.webhooks:
+        app.cleanup_ctx.append(webhooks_ctx(config.webhooks))
     add_endpoints(app, ENDPOINTS)
     add_doc_routes(app)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
@@ -16,6 +17,9 @@ from alprd.storage.files import ImageStore
 from alprd.storage.repository import Repository
 from alprd.web.live import LiveHub
 from alprd.web.ports import ImagePipeline, LinesProvider
+
+if TYPE_CHECKING:
+    from alprd.web.webhooks import WebhookSender
 
 CONFIG = web.AppKey("config", Config)
 REPOSITORY = web.AppKey("repository", Repository)
@@ -31,3 +35,5 @@ ON_LISTS_CHANGED: web.AppKey[Callable[[dict[str, ListName]], None] | None] = web
 BUS = web.AppKey("bus", EventBus)  # live events: uploads publish here, /api/events streams them
 LIVE_HUB = web.AppKey("live_hub", LiveHub)
 METRICS = web.AppKey("metrics", CollectorRegistry)  # this app's own registry, never the global one
+# One delivery per configured webhook (empty when none), for GET /api/webhooks.
+WEBHOOKS: web.AppKey[tuple[WebhookSender, ...]] = web.AppKey("webhooks")

@@ -12,3 +12,4 @@ from alprd.web.schemas.lists import *  # noqa: F403
 from alprd.web.schemas.locations import *  # noqa: F403
 from alprd.web.schemas.records import *  # noqa: F403
 from alprd.web.schemas.statistics import *  # noqa: F403
+from alprd.web.schemas.webhooks import *  # noqa: F403

@@ -1,0 +1,173 @@
+"""The webhook outbox: stored detections waiting for their receivers (at-least-once delivery).
+
+``Detections.save_image_result`` calls :meth:`Outbox._enqueue_detection` inside its own
+transaction, so a detection and its outbox rows commit (or vanish) together, whatever
+crashes after. A row leaves the outbox only when its receiver answered 2xx
+(:meth:`Outbox.outbox_delivered`); the sender (``alprd.web.webhooks``) reads the oldest
+row of each camera (:meth:`Outbox.outbox_heads`), so each camera's events go in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from alprd.storage import queries
+from alprd.storage.base import RepositoryBase, as_datetime, db_time
+from alprd.storage.records import PlateRecord, SessionRecord, VehicleRecord
+
+MAX_ERROR_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    webhook: str
+    camera_id: str
+    payload: bytes  # the event's JSON
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookBacklog:
+    """One webhook's outbox, as ``GET /api/webhooks`` shows it."""
+
+    webhook: str
+    backlog: int = 0
+    oldest_at: datetime | None = None
+    delivered: int = 0
+    failed: int = 0
+    last_error: str = ""
+    last_error_at: datetime | None = None
+    last_delivered_at: datetime | None = None
+
+
+def image_url(path: str) -> str:
+    """'outputs/x.jpg' -> '/outputs/x.jpg', the URL the REST API serves a stored file at."""
+    return f"/{path.lstrip('/')}" if path else ""
+
+
+def detection_payload(session: SessionRecord) -> dict[str, Any]:
+    """A stored session as a ``detection`` event: its best plate (highest OCR confidence),
+    that plate's vehicle and the image URLs."""
+    plates = {p.id: p for v in session.vehicles for p in v.plates} | {p.id: p for p in session.plates}
+    best: PlateRecord | None = max(plates.values(), key=lambda p: p.ocr_confidence, default=None)
+    vehicle: VehicleRecord | None = next(
+        (v for v in session.vehicles if best is not None and v.id == best.vehicle_id),
+        session.vehicles[0] if best is None and session.vehicles else None,
+    )
+    return {
+        "event": "detection",
+        "plate_text": best.plate_text if best else "",
+        "confidence": round(best.ocr_confidence, 4) if best else 0.0,
+        "list_status": best.plate_status if best else "unknown",
+        "camera_id": session.camera_id,
+        "location": session.location,
+        "direction": session.direction,
+        "time_s": session.detected_at.timestamp(),
+        "time": session.detected_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "vehicle_type": vehicle.vehicle_class if vehicle else (best.vehicle_class if best else ""),
+        "session_id": session.id,
+        "original_image_url": image_url(session.original_path),
+        "annotated_image_url": image_url(session.annotated_path),
+        "plate_image_url": image_url(best.image_path) if best else "",
+        "vehicle_image_url": image_url(vehicle.image_path) if vehicle else "",
+    }
+
+
+class Outbox(RepositoryBase):
+    # Keys of the webhooks that take ``detection`` events (set by ``open_repository``).
+    outbox_webhooks: tuple[str, ...] = ()
+
+    def _enqueue_detection(self, session_id: int) -> None:
+        """One outbox row per detection webhook; call inside the session's write transaction."""
+        if not self.outbox_webhooks:
+            return
+        session = queries.session_with_children(self.db, session_id)
+        payload = orjson.dumps(detection_payload(session)).decode()
+        now = db_time(datetime.now())
+        self.db.execute_sql(
+            "INSERT INTO webhook_outbox (webhook, camera_id, session_id, payload, created_at) VALUES "
+            + ", ".join("(?, ?, ?, ?, ?)" for _ in self.outbox_webhooks),
+            [v for key in self.outbox_webhooks for v in (key, session.camera_id, session_id, payload, now)],
+        )
+
+    def outbox_heads(self, webhook: str) -> list[OutboxRow]:
+        """The oldest waiting row of each camera for ``webhook``, oldest first."""
+        with self._reading():
+            cursor = self.db.execute_sql(
+                "SELECT id, webhook, camera_id, payload, attempts FROM webhook_outbox WHERE id IN "
+                "(SELECT MIN(id) FROM webhook_outbox WHERE webhook = ? GROUP BY camera_id) ORDER BY id",
+                (webhook,),
+            )
+            return [OutboxRow(r[0], r[1], r[2], str(r[3]).encode(), r[4]) for r in cursor.fetchall()]
+
+    def outbox_delivered(self, row_id: int, webhook: str, at: datetime) -> None:
+        with self._writing():
+            self.db.execute_sql("DELETE FROM webhook_outbox WHERE id = ?", (row_id,))
+            self.db.execute_sql(
+                "INSERT INTO webhook_stat (webhook, delivered, last_delivered_at) VALUES (?, 1, ?) "
+                "ON CONFLICT (webhook) DO UPDATE SET delivered = delivered + 1, "
+                "last_delivered_at = excluded.last_delivered_at",
+                (webhook, db_time(at)),
+            )
+
+    def outbox_failed(self, row_id: int, webhook: str, error: str, at: datetime) -> None:
+        error = error[:MAX_ERROR_CHARS]
+        with self._writing():
+            self.db.execute_sql(
+                "UPDATE webhook_outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?", (error, row_id)
+            )
+            self.db.execute_sql(
+                "INSERT INTO webhook_stat (webhook, failed, last_error, last_error_at) VALUES (?, 1, ?, ?) "
+                "ON CONFLICT (webhook) DO UPDATE SET failed = failed + 1, last_error = excluded.last_error, "
+                "last_error_at = excluded.last_error_at",
+                (webhook, error, db_time(at)),
+            )
+
+    def outbox_drop_others(self, keep: tuple[str, ...]) -> int:
+        """Delete the waiting rows of webhooks no longer configured; how many were deleted."""
+        with self._writing():
+            marks = ", ".join("?" for _ in keep) or "''"
+            cursor = self.db.execute_sql(f"DELETE FROM webhook_outbox WHERE webhook NOT IN ({marks})", keep)
+            return int(cursor.rowcount or 0)
+
+    def outbox_backlog(self, webhooks: tuple[str, ...]) -> list[WebhookBacklog]:
+        """Each of ``webhooks`` with its waiting rows and delivery counts, in that order."""
+        with self._reading():
+            waiting = {
+                r[0]: (int(r[1]), r[2])
+                for r in self.db.execute_sql(
+                    "SELECT webhook, COUNT(*), MIN(created_at) FROM webhook_outbox GROUP BY webhook"
+                ).fetchall()
+            }
+            stats = {
+                r[0]: r[1:]
+                for r in self.db.execute_sql(
+                    "SELECT webhook, delivered, failed, last_error, last_error_at, last_delivered_at FROM webhook_stat"
+                ).fetchall()
+            }
+        out = []
+        for key in webhooks:
+            count, oldest = waiting.get(key, (0, None))
+            delivered, failed, error, error_at, delivered_at = stats.get(key, (0, 0, "", None, None))
+            out.append(
+                WebhookBacklog(
+                    webhook=key,
+                    backlog=count,
+                    oldest_at=_dt(oldest),
+                    delivered=int(delivered),
+                    failed=int(failed),
+                    last_error=str(error),
+                    last_error_at=_dt(error_at),
+                    last_delivered_at=_dt(delivered_at),
+                )
+            )
+        return out
+
+
+def _dt(value: Any) -> datetime | None:
+    return None if value is None else as_datetime(value)
