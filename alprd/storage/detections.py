@@ -69,13 +69,16 @@ class Detections(Outbox, RepositoryBase):
                 status = list_status or match_list_status(read.ocr.text, lists, self.max_confusions)
                 self._insert_plate(session.id, vehicle, i + 1, read, status, _nth(images.plate_crops, i), at)
             self._enqueue_detection(session.id)  # the webhook outbox, in the same transaction
+        self._outbox_committed()
         return session.id
 
     def save_image_result_and_read(self, result: ImageResult, images: StoredImages, **kwargs: Any) -> SessionRecord:
         """``save_image_result`` and the stored session read back in the same transaction, so
         the caller answers with what it stored even when a DELETE removes it right after."""
         with self._writing():
-            return self.get_session(self.save_image_result(result, images, **kwargs))
+            session = self.get_session(self.save_image_result(result, images, **kwargs))
+        self._outbox_committed()
+        return session
 
     def is_image_referenced(self, path: str) -> bool:
         """Does any row name this stored image path (start-up recovery of interrupted saves)?"""

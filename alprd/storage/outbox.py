@@ -9,6 +9,7 @@ row of each camera (:meth:`Outbox.outbox_heads`), so each camera's events go in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,6 +82,13 @@ def detection_payload(session: SessionRecord) -> dict[str, Any]:
 class Outbox(RepositoryBase):
     # Keys of the webhooks that take ``detection`` events (set by ``open_repository``).
     outbox_webhooks: tuple[str, ...] = ()
+    # Called (from the writing thread) after rows were committed: the sender looks at once.
+    outbox_listener: Callable[[], None] | None = None
+
+    def _outbox_committed(self) -> None:
+        """Tell the listener, once the outermost transaction has committed the new rows."""
+        if self.outbox_webhooks and self.outbox_listener is not None and not self.db.in_transaction():
+            self.outbox_listener()
 
     def _enqueue_detection(self, session_id: int) -> None:
         """One outbox row per detection webhook; call inside the session's write transaction."""

@@ -104,12 +104,12 @@ class WebhookSender:
 
     async def run(self) -> None:
         while True:
+            self._wake.clear()  # before reading: rows committed during the pass wake the next wait
             try:
                 if await self.deliver_due():
                     continue  # acknowledged rows: the next of each camera may be waiting
             except Exception as exc:  # boundary: a database error never ends delivery
                 log.exception("webhook.pass_failed", webhook=self.key, error=str(exc))
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.next_try_in_s())
 
@@ -195,7 +195,7 @@ def webhooks_ctx(
         async def run_db(fn: Callable[..., Any], *args: Any) -> Any:
             return await loop.run_in_executor(app[keys.DB_EXECUTOR], fn, *args)
 
-        dropped = await run_db(repository.outbox_drop_others, tuple(w.key for w in configs))
+        dropped = await run_db(repository.outbox_drop_others, tuple(w.key for w in configs if "detection" in w.events))
         if dropped:
             log.warning("webhook.outbox_dropped", rows=dropped, reason="their webhook is no longer configured")
         async with aiohttp.ClientSession() as http:
@@ -215,9 +215,20 @@ def webhooks_ctx(
             app[keys.WEBHOOKS] = senders
             outbox = [s for s in senders if "detection" in s.config.events]
             tasks = [loop.create_task(s.run(), name=f"webhook-{s.key}") for s in outbox]
+
+            def wake_all() -> None:
+                for sender in outbox:
+                    sender.wake()
+
+            def on_committed() -> None:  # any thread; a closing loop just misses the wake
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(wake_all)
+
+            repository.outbox_listener = on_committed
             try:
                 yield
             finally:
+                repository.outbox_listener = None
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)

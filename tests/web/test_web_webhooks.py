@@ -128,6 +128,24 @@ def test_outbox_rows_commit_with_the_detection_or_not_at_all(repository, monkeyp
     assert sessions == 1  # the detection rolled back with its outbox rows
 
 
+def test_the_listener_hears_of_rows_once_their_transaction_committed(repository):
+    heard: list[bool] = []
+    repository.outbox_listener = lambda: heard.append(repository.db.in_transaction())
+    store(repository, "A1", "east")
+    assert heard == []  # no detection webhook: nothing to hear
+    repository.outbox_webhooks = ("barrier",)
+    store(repository, "A2", "east")
+    repository.save_image_result_and_read(
+        make_result(("A3", "car")),
+        StoredImages(),
+        location="Gate 1",
+        detected_at=datetime(2026, 12, 1, 12, 0, 0),
+        processing_time_s=0.1,
+    )
+    assert heard == [False, False]  # once per save, after the outer transaction
+    assert [r.webhook for r in repository.outbox_heads("barrier")] == ["barrier", "barrier"]  # cameras east and ''
+
+
 async def test_a_failing_receiver_gets_every_event_in_order_per_camera_after_back_off(receiver, repository):
     rec, url = await receiver(fail=3)
     repository.outbox_webhooks = ("barrier",)
