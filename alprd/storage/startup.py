@@ -1,5 +1,6 @@
 """Opening storage at start-up: the database (migrated) and the image store, with the
-files of saves that a crash interrupted before their rows committed removed."""
+files of saves that a crash interrupted before their rows committed removed, and the
+outbox rows of webhooks no longer configured dropped."""
 
 from __future__ import annotations
 
@@ -18,4 +19,7 @@ def open_storage(config: Config) -> tuple[Repository, ImageStore]:
     removed = store.recover(repository.is_image_referenced)
     if removed:
         log.warning("storage.orphans_removed", files=removed, reason="saves interrupted before their rows committed")
+    dropped = repository.outbox_drop_others(repository.outbox_webhooks)
+    if dropped:
+        log.warning("webhook.outbox_dropped", rows=dropped, reason="their webhook no longer takes detections")
     return repository, store

@@ -195,9 +195,6 @@ def webhooks_ctx(
         async def run_db(fn: Callable[..., Any], *args: Any) -> Any:
             return await loop.run_in_executor(app[keys.DB_EXECUTOR], fn, *args)
 
-        dropped = await run_db(repository.outbox_drop_others, tuple(w.key for w in configs if "detection" in w.events))
-        if dropped:
-            log.warning("webhook.outbox_dropped", rows=dropped, reason="their webhook is no longer configured")
         async with aiohttp.ClientSession() as http:
             senders = tuple(
                 WebhookSender(

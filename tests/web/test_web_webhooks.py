@@ -23,6 +23,7 @@ from web_factories import FixedPipeline, make_result
 from alprd.config import Config, WebhookConfig
 from alprd.storage.files import StoredImages
 from alprd.storage.repository import Repository, open_repository
+from alprd.storage.startup import open_storage
 from alprd.web.app import create_app
 from alprd.web.webhooks import SIGNATURE_HEADER, WebhookSender, backoff_s, signature
 
@@ -295,3 +296,14 @@ async def test_a_preview_is_sent_once_and_a_lost_one_is_counted(receiver, reposi
             await wait_for(lambda: not sender._previews, "the preview's POST")
     assert rec.requests == 2 and rec.plates("east") == ["P2"]
     assert (sender.previews_sent, sender.previews_failed) == (1, 1)
+
+
+def test_start_up_drops_the_rows_of_webhooks_no_longer_configured(config):
+    repository = open_repository(config)
+    repository.outbox_webhooks = ("old", "barrier")
+    store(repository, "A1", "east")
+    repository.db.close()
+    repository, _ = open_storage(hooked(config, "http://127.0.0.1:9/hook"))  # only 'barrier' now
+    rows = repository.db.execute_sql("SELECT webhook FROM webhook_outbox").fetchall()
+    assert rows == [("barrier",)]
+    repository.db.close()

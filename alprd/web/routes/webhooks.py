@@ -21,7 +21,7 @@ async def list_webhooks(call: Call) -> s.WebhookList:
     return s.WebhookList(
         webhooks=[
             s.WebhookStatus(
-                name=sender.key,
+                name=mask_secrets(sender.key),
                 url=mask_secrets(sender.config.url),
                 events=list(sender.config.events),
                 backlog=row.backlog,
