@@ -18,7 +18,7 @@ import orjson
 
 from alprd.storage import queries
 from alprd.storage.base import RepositoryBase, as_datetime, db_time
-from alprd.storage.records import PlateRecord, SessionRecord, VehicleRecord
+from alprd.storage.live import detection_event
 
 MAX_ERROR_CHARS = 500
 
@@ -46,39 +46,6 @@ class WebhookBacklog:
     last_delivered_at: datetime | None = None
 
 
-def image_url(path: str) -> str:
-    """'outputs/x.jpg' -> '/outputs/x.jpg', the URL the REST API serves a stored file at."""
-    return f"/{path.lstrip('/')}" if path else ""
-
-
-def detection_payload(session: SessionRecord) -> dict[str, Any]:
-    """A stored session as a ``detection`` event: its best plate (highest OCR confidence),
-    that plate's vehicle and the image URLs."""
-    plates = {p.id: p for v in session.vehicles for p in v.plates} | {p.id: p for p in session.plates}
-    best: PlateRecord | None = max(plates.values(), key=lambda p: p.ocr_confidence, default=None)
-    vehicle: VehicleRecord | None = next(
-        (v for v in session.vehicles if best is not None and v.id == best.vehicle_id),
-        session.vehicles[0] if best is None and session.vehicles else None,
-    )
-    return {
-        "event": "detection",
-        "plate_text": best.plate_text if best else "",
-        "confidence": round(best.ocr_confidence, 4) if best else 0.0,
-        "list_status": best.plate_status if best else "unknown",
-        "camera_id": session.camera_id,
-        "location": session.location,
-        "direction": session.direction,
-        "time_s": session.detected_at.timestamp(),
-        "time": session.detected_at.strftime("%Y-%m-%d %H:%M:%S"),
-        "vehicle_type": vehicle.vehicle_class if vehicle else (best.vehicle_class if best else ""),
-        "session_id": session.id,
-        "original_image_url": image_url(session.original_path),
-        "annotated_image_url": image_url(session.annotated_path),
-        "plate_image_url": image_url(best.image_path) if best else "",
-        "vehicle_image_url": image_url(vehicle.image_path) if vehicle else "",
-    }
-
-
 class Outbox(RepositoryBase):
     # Keys of the webhooks that take ``detection`` events (set by ``open_repository``).
     outbox_webhooks: tuple[str, ...] = ()
@@ -95,7 +62,7 @@ class Outbox(RepositoryBase):
         if not self.outbox_webhooks:
             return
         session = queries.session_with_children(self.db, session_id)
-        payload = orjson.dumps(detection_payload(session)).decode()
+        payload = orjson.dumps(detection_event(session).as_json()).decode()  # what every sink gets
         now = db_time(datetime.now())
         self.db.execute_sql(
             "INSERT INTO webhook_outbox (webhook, camera_id, session_id, payload, created_at) VALUES "

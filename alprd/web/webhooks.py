@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from alprd.bus import LiveEvent
 from alprd.config import WebhookConfig
 from alprd.log import get_logger
 from alprd.redact import mask_secrets
@@ -222,12 +223,31 @@ def webhooks_ctx(
                     loop.call_soon_threadsafe(wake_all)
 
             repository.outbox_listener = on_committed
+            unsubscribe = app[keys.BUS].subscribe(_preview_relay(loop, senders))
             try:
                 yield
             finally:
+                unsubscribe()
                 repository.outbox_listener = None
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     return ctx
+
+
+def _preview_relay(loop: asyncio.AbstractEventLoop, senders: tuple[WebhookSender, ...]) -> Callable[[LiveEvent], None]:
+    """A bus subscriber (called from any thread) that hands previews to the senders taking
+    them; detections are left to the outbox, which holds them already."""
+    takers = [s for s in senders if "preview" in s.config.events]
+
+    def offer(payload: dict[str, Any]) -> None:
+        for sender in takers:
+            sender.offer_preview(payload)
+
+    def on_event(event: LiveEvent) -> None:
+        if event.event == "preview" and takers:
+            with contextlib.suppress(RuntimeError):  # the loop is closing: a best-effort preview is lost
+                loop.call_soon_threadsafe(offer, event.as_json())
+
+    return on_event

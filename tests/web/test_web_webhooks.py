@@ -20,10 +20,13 @@ import pytest
 from aiohttp import web
 from web_factories import FixedPipeline, make_result
 
+from alprd.bus import LiveEvent
 from alprd.config import Config, WebhookConfig
 from alprd.storage.files import StoredImages
+from alprd.storage.live import detection_event
 from alprd.storage.repository import Repository, open_repository
 from alprd.storage.startup import open_storage
+from alprd.web import keys
 from alprd.web.app import create_app
 from alprd.web.webhooks import SIGNATURE_HEADER, WebhookSender, backoff_s, signature
 
@@ -228,6 +231,7 @@ import os, signal, sys
 from datetime import datetime
 from alprd.config import load_config
 from alprd.storage.files import StoredImages
+from alprd.storage.live import detection_event
 from alprd.storage.repository import open_repository
 sys.path.insert(0, "tests/web")
 from web_factories import make_result
@@ -306,4 +310,25 @@ def test_start_up_drops_the_rows_of_webhooks_no_longer_configured(config):
     repository, _ = open_storage(hooked(config, "http://127.0.0.1:9/hook"))  # only 'barrier' now
     rows = repository.db.execute_sql("SELECT webhook FROM webhook_outbox").fetchall()
     assert rows == [("barrier",)]
+    repository.db.close()
+
+
+async def test_previews_on_the_bus_are_posted_and_detections_only_from_the_outbox(receiver, config, aiohttp_client):
+    rec, url = await receiver()
+    cfg = hooked(config, url, events=("detection", "preview"))
+    repository = open_repository(cfg)
+    client = await aiohttp_client(create_app(cfg, repository=repository))
+    bus = client.app[keys.BUS]
+    preview = LiveEvent("preview", "P1", 0.9, "whitelist", "east", "Gate 1", "entry", 1_796_000_000.0, "car")
+    await asyncio.to_thread(bus.publish, preview)  # from another thread, as the inference threads publish
+    await wait_for(lambda: len(rec.accepted) == 1, "the preview")
+    session_id = store(repository, "D1", "east")
+    session = await asyncio.to_thread(repository.get_session, session_id)
+    await asyncio.to_thread(bus.publish, detection_event(session))  # the writer announces it too
+    await wait_for(lambda: len(rec.accepted) == 2, "the detection")
+    body = await (await client.get("/api/webhooks")).json()
+    assert body["webhooks"][0]["backlog"] == 0
+    await client.close()  # no POST is in flight any more: what arrived is all there is
+    assert [(e["event"], e["plate_text"]) for e in rec.accepted] == [("preview", "P1"), ("detection", "D1")]
+    assert rec.accepted[0] == preview.as_json() and rec.bad_signatures == 0
     repository.db.close()
