@@ -272,6 +272,19 @@ class WebhookConfig(_Strict):
         return self.name or self.url
 
 
+class MqttConfig(_Strict):
+    host: str = Field(min_length=1, max_length=255, description="Broker host name or address.")
+    port: int = Field(1883, ge=1, le=65535, description="Broker port (8883 is usual with tls).")
+    username: str | None = Field(None, max_length=255, description="Login, when the broker asks for one.")
+    password: str | None = Field(None, max_length=255, description="Password of username (never logged).")
+    topic_prefix: str = Field(
+        "alprd", pattern=r"^[A-Za-z0-9_./-]{1,64}$", description="Topics: <prefix>/events, <prefix>/status, ..."
+    )
+    tls: bool = Field(False, description="TLS to the broker, checked against the system CAs (or tls_ca_file).")
+    tls_ca_file: Path | None = Field(None, description="CA certificate (PEM) of a private broker; implies tls.")
+    keepalive_s: int = Field(30, ge=5, le=3600, description="MQTT keep-alive: a dead broker is noticed after ~1.5x.")
+
+
 CameraId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 _CAMERA_ID: TypeAdapter[str] = TypeAdapter(CameraId)
 
@@ -288,6 +301,7 @@ class Config(_Strict):
     cameras_dir: Path | None = Field(Path("cameras"), description="One YAML file per camera.")
     cameras: dict[CameraId, CameraConfig] = {}
     webhooks: tuple[WebhookConfig, ...] = Field((), description="Receivers of events (README: Webhooks).")
+    mqtt: MqttConfig | None = Field(None, description="MQTT broker and Home Assistant discovery (README: MQTT).")
     base_dir: Path = Field(Path("."), exclude=True, description="Directory of the main file.")
 
     @model_validator(mode="after")

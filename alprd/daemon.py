@@ -128,7 +128,8 @@ class Daemon:
         stack.callback(repository.db.close)
         self.notifier.status("compiling models")
         pipeline = await asyncio.to_thread(_build_pipeline, config)
-        bus = EventBus()  # live events: the SSE hub subscribes; later sinks (webhooks, MQTT) too
+        bus = EventBus()  # live events: the SSE hub, the webhooks and MQTT subscribe
+        mqtt = _start_mqtt(config, bus, stack)  # stops after the writer has drained (LIFO)
         writer = EventWriter(repository, store, pipeline.annotate, bus=bus).start()
         stack.push_async_callback(asyncio.to_thread, writer.close)
         router = EventRouter(writer, config.lists.max_confusions, bus)
@@ -145,11 +146,11 @@ class Daemon:
         )
         stack.callback(retention.shutdown, wait=False)
         parts = _Parts(repository, writer, router, lines, bus)
-        runner = await self._serve(parts, pipeline)
+        runner = await self._serve(parts, pipeline, mqtt)
         stack.push_async_callback(runner.cleanup)
         return parts
 
-    async def _serve(self, parts: _Parts, pipeline) -> web.AppRunner:
+    async def _serve(self, parts: _Parts, pipeline, mqtt) -> web.AppRunner:
         from alprd.web.app import create_app
         from alprd.web.server import start_api
 
@@ -162,6 +163,7 @@ class Daemon:
             on_lists_changed=parts.router.set_lists,
             bus=parts.bus,
             writer_pending=lambda: parts.writer.pending,
+            mqtt_connected=(lambda: mqtt.connected) if mqtt is not None else None,
         )
         return await start_api(app, self.config.server)
 
@@ -232,6 +234,19 @@ async def _wait_any(*events: asyncio.Event, timeout_s: float) -> None:
     finally:
         for w in waiters:
             w.cancel()
+
+
+def _start_mqtt(config: Config, bus: EventBus, stack: AsyncExitStack):
+    """The MQTT sink when ``mqtt:`` is configured (connects in the background), else None."""
+    if config.mqtt is None:
+        return None
+    from alprd.web.mqtt import MqttSink
+
+    sink = MqttSink(config.mqtt, config.cameras).start()
+    stack.callback(sink.close)
+    unsubscribe = bus.subscribe(sink.offer)
+    stack.callback(unsubscribe)
+    return sink
 
 
 def _build_pipeline(config: Config):

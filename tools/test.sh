@@ -7,10 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/env.sh
 # Gate daemon tests: a GStreamer RTSP server run by Debian's /usr/bin/python3 (python3-gi),
-# systemd-analyze and systemd-sysusers (unit and service install); training tests: the plate fonts.
+# systemd-analyze and systemd-sysusers (unit and service install); training tests: the plate fonts;
+# MQTT tests: the mosquitto broker.
 apt_install systemd python3-gst-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
-  fonts-dejavu-extra fonts-urw-base35
+  fonts-dejavu-extra fonts-urw-base35 mosquitto
 ensure_venv
 venv_install '.[test,training,lint]'
 PY="$VENV/bin/python"

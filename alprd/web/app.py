@@ -52,13 +52,15 @@ def create_app(
     on_lists_changed: Callable[[dict[str, ListName]], None] | None = None,
     bus: EventBus | None = None,
     writer_pending: Callable[[], int] | None = None,
+    mqtt_connected: Callable[[], bool] | None = None,
     live_keepalive_s: float = 15.0,
     live_queue_size: int = 100,
 ) -> web.Application:
     """The REST app. ``on_lists_changed(lists)`` is called (on the event loop) after a
     POST/DELETE of /api/plate-status, so the gate can match new reads against the new lists.
     ``bus`` carries the live events (/api/events; a new one when not given);
-    ``writer_pending()`` is the event writer's queue depth for /metrics."""
+    ``writer_pending()`` is the event writer's queue depth and ``mqtt_connected()`` the
+    MQTT sink's state for /metrics."""
     origins = config.server.cors_origins
     middlewares = [cors_middleware(origins), error_middleware, cross_site_guard(origins)]
     if config.api_key or config.read_key:
@@ -94,6 +96,9 @@ def create_app(
             bus=bus,
             hub=hub,
             writer_pending=writer_pending,
+            mqtt_connected=mqtt_connected,
+            webhooks=tuple(w.key for w in config.webhooks),
+            outbox_backlog=repository.outbox_backlog,
             database=config.resolve(config.storage.database),
             started_s=time.monotonic(),
         )

@@ -3,7 +3,7 @@
 One ``CollectorRegistry`` per app (never prometheus-client's global one), with a collector
 that asks the live parts for their numbers when scraped: the cameras (fps in and analysed,
 frames dropped, reconnects, inference latency), the event bus (events by kind), the SSE
-hub, the writer queue, the database file and the uptime.
+hub, the writer queue, the webhook outbox, the MQTT connection, the database file and the uptime.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 
 from alprd.bus import EventBus
 from alprd.domain.messages import CameraState
+from alprd.storage.outbox import WebhookBacklog
 from alprd.web.live import LiveHub
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -35,6 +36,9 @@ class Sources:
     writer_pending: Callable[[], int] | None
     database: Path
     started_s: float
+    mqtt_connected: Callable[[], bool] | None = None
+    webhooks: tuple[str, ...] = ()  # their outbox backlog and failures
+    outbox_backlog: Callable[[tuple[str, ...]], list[WebhookBacklog]] | None = None
     clock: Callable[[], float] = time.monotonic
 
 
@@ -55,6 +59,11 @@ class AlprdCollector(Collector):
         if self._src.writer_pending is not None:
             yield GaugeMetricFamily(
                 "alprd_writer_queue_depth", "Final events waiting for the writer", value=self._src.writer_pending()
+            )
+        yield from _webhook_metrics(self._src)
+        if self._src.mqtt_connected is not None:
+            yield GaugeMetricFamily(
+                "alprd_mqtt_connected", "1 while connected to the MQTT broker", value=int(self._src.mqtt_connected())
             )
         yield GaugeMetricFamily(
             "alprd_database_size_bytes", "SQLite file size with its WAL", value=_db_bytes(self._src)
@@ -83,6 +92,20 @@ def _camera_metrics(states: list[CameraState]) -> Iterator[Metric]:
             buckets = [("+Inf" if b == float("inf") else repr(b), n) for b, n in st.inference.buckets]
             latency.add_metric(cam, buckets, st.inference.sum_s)
     yield from (fps_in, fps_analysed, connected, dropped, reconnects, latency)
+
+
+def _webhook_metrics(src: Sources) -> Iterator[Metric]:
+    if not src.webhooks or src.outbox_backlog is None:
+        return
+    labels = ["webhook"]
+    backlog = GaugeMetricFamily("alprd_webhook_backlog", "Stored detections waiting for delivery", labels=labels)
+    delivered = CounterMetricFamily("alprd_webhook_delivered", "Outbox deliveries acknowledged", labels=labels)
+    failed = CounterMetricFamily("alprd_webhook_failed", "Outbox delivery attempts that failed", labels=labels)
+    for row in src.outbox_backlog(src.webhooks):
+        backlog.add_metric([row.webhook], row.backlog)
+        delivered.add_metric([row.webhook], row.delivered)
+        failed.add_metric([row.webhook], row.failed)
+    yield from (backlog, delivered, failed)
 
 
 def _db_bytes(src: Sources) -> int:
