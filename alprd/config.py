@@ -281,7 +281,7 @@ class MqttConfig(_Strict):
         "alprd", pattern=r"^[A-Za-z0-9_./-]{1,64}$", description="Topics: <prefix>/events, <prefix>/status, ..."
     )
     tls: bool = Field(False, description="TLS to the broker, checked against the system CAs (or tls_ca_file).")
-    tls_ca_file: Path | None = Field(None, description="CA certificate (PEM) of a private broker; implies tls.")
+    tls_ca_file: Path | None = Field(None, description="CA (PEM) of a private broker; implies tls.")
     keepalive_s: int = Field(30, ge=5, le=3600, description="MQTT keep-alive: a dead broker is noticed after ~1.5x.")
 
 
@@ -301,7 +301,7 @@ class Config(_Strict):
     cameras_dir: Path | None = Field(Path("cameras"), description="One YAML file per camera.")
     cameras: dict[CameraId, CameraConfig] = {}
     webhooks: tuple[WebhookConfig, ...] = Field((), description="Receivers of events (README: Webhooks).")
-    mqtt: MqttConfig | None = Field(None, description="MQTT broker and Home Assistant discovery (README: MQTT).")
+    mqtt: MqttConfig | None = Field(None, description="Broker of events, Home Assistant discovery (README: MQTT).")
     base_dir: Path = Field(Path("."), exclude=True, description="Directory of the main file.")
 
     @model_validator(mode="after")

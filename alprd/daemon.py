@@ -242,7 +242,10 @@ def _start_mqtt(config: Config, bus: EventBus, stack: AsyncExitStack):
         return None
     from alprd.web.mqtt import MqttSink
 
-    sink = MqttSink(config.mqtt, config.cameras).start()
+    mqtt = config.mqtt
+    if mqtt.tls_ca_file is not None:
+        mqtt = mqtt.model_copy(update={"tls_ca_file": config.resolve(mqtt.tls_ca_file)})
+    sink = MqttSink(mqtt, config.cameras).start()
     stack.callback(sink.close)
     unsubscribe = bus.subscribe(sink.offer)
     stack.callback(unsubscribe)

@@ -95,6 +95,16 @@ def list_of_sections(annotation: object) -> type[BaseModel] | None:
     return None
 
 
+def optional_section(annotation: object) -> type[BaseModel] | None:
+    """The model of an optional section (``MqttConfig | None``: off when absent), else None."""
+    if typing.get_origin(annotation) not in (typing.Union, UnionType):
+        return None
+    models = [a for a in typing.get_args(annotation) if a is not NoneType]
+    if len(models) == 1 and isinstance(models[0], type) and issubclass(models[0], BaseModel):
+        return models[0]
+    return None
+
+
 def _unwrap(annotation: object) -> object:
     while typing.get_origin(annotation) is typing.Annotated:
         annotation = typing.get_args(annotation)[0]
@@ -132,11 +142,15 @@ def rows(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
         nested = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
         variants = plugin_variants(annotation)
         items = list_of_sections(annotation)
+        optional = optional_section(annotation)
         if nested is not None:
             yield from rows(nested, f"{prefix}{name}.")
         elif items is not None:
             yield _row(f"{prefix}{name}", field)
             yield from rows(items, f"{prefix}{name}[].")
+        elif optional is not None:
+            yield _row(f"{prefix}{name}", field)
+            yield from rows(optional, f"{prefix}{name}.")
         elif variants:
             yield from plugin_rows(variants, f"{prefix}{name}.")
         else:

@@ -171,13 +171,13 @@ class MqttSink:
             log.warning("mqtt.connect_failed", host=self.config.host, port=self.config.port, error=str(reason))
             return
         self.connects += 1
-        self._connected.set()
         log.info("mqtt.connected", host=self.config.host, port=self.config.port, connects=self.connects)
         self._send(self.status_topic, "online", retain=True)
         with self._lock:
             cameras = sorted(self._cameras)
         for camera in cameras:
             self._announce(camera)
+        self._connected.set()  # after status and discovery are queued
 
     def _on_disconnect(
         self, _client: paho.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any

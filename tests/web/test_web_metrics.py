@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from test_web_detect_image import form, jpeg
@@ -115,3 +117,41 @@ def test_latency_histogram_counts_cumulatively(observed, buckets):
     snap = histogram.snapshot()
     assert {b: n for b, n in snap.buckets if b in buckets} == buckets
     assert snap.count == len(observed) and snap.sum_s == pytest.approx(sum(observed))
+
+
+def test_webhook_outbox_and_mqtt_state_are_read_at_each_scrape(config, repository):
+    from test_web_webhooks import store
+
+    from alprd.bus import EventBus
+    from alprd.web.live import LiveHub
+    from alprd.web.metrics import Sources, exposition, make_registry
+
+    repository.outbox_webhooks = ("barrier", "crm")
+    for plate in ("A1", "B2", "C3"):
+        store(repository, plate, "east")
+    head = repository.outbox_heads("barrier")[0]
+    repository.outbox_failed(head.id, "barrier", "HTTP 500", datetime(2026, 12, 1, 12, 0, 1))
+    repository.outbox_delivered(repository.outbox_heads("crm")[0].id, "crm", datetime(2026, 12, 1, 12, 0, 1))
+    connected = [True]
+    bus = EventBus()
+    registry = make_registry(
+        Sources(
+            cameras=list,
+            bus=bus,
+            hub=LiveHub(bus),
+            writer_pending=None,
+            database=config.resolve(config.storage.database),
+            started_s=0.0,
+            mqtt_connected=lambda: connected[0],
+            webhooks=("barrier", "crm"),
+            outbox_backlog=repository.outbox_backlog,
+        )
+    )
+    got = samples(exposition(registry).decode())
+    barrier, crm = (("webhook", "barrier"),), (("webhook", "crm"),)
+    assert got["alprd_webhook_backlog", barrier] == 3 and got["alprd_webhook_backlog", crm] == 2
+    assert got["alprd_webhook_failed_total", barrier] == 1 and got["alprd_webhook_failed_total", crm] == 0
+    assert got["alprd_webhook_delivered_total", crm] == 1 and got["alprd_webhook_delivered_total", barrier] == 0
+    assert got["alprd_mqtt_connected", ()] == 1
+    connected[0] = False
+    assert samples(exposition(registry).decode())["alprd_mqtt_connected", ()] == 0

@@ -163,7 +163,8 @@ def test_events_reach_both_topics_through_the_bus(broker, listen):
 
 def test_status_online_retained_then_offline_on_a_clean_stop(broker, listen):
     sink = sink_for(broker, topic_prefix="site/a")
-    online = listen("site/a/status").next("site/a/status")  # subscribed after: the retained copy
+    listen("site/a/status").next("site/a/status", b"online")  # on the broker (live or retained) ...
+    online = listen("site/a/status").next("site/a/status")  # ... so a later subscriber gets it retained
     assert (online.payload, online.retain) == (b"online", True)
     sink.close()
     assert not sink.connected
@@ -174,8 +175,10 @@ def test_status_online_retained_then_offline_on_a_clean_stop(broker, listen):
 def test_discovery_configs_are_retained_per_camera_and_for_a_camera_seen_later(broker, listen):
     sink = sink_for(broker, cameras=("gate1",))
     try:
-        listener = listen("homeassistant/#")
         expected = discovery_configs("alprd", "gate1")
+        for topic in expected:  # each on the broker (live or retained) before a new subscriber ...
+            listen(topic).next(topic)
+        listener = listen("homeassistant/#")  # ... that gets them retained
         got = {}
         while len(got) < len(expected):
             msg = listener.messages.get(timeout=WAIT_S)
@@ -204,18 +207,16 @@ time.sleep(600)
 """
 
 
-def test_last_will_offline_when_the_client_is_killed(broker, listen):
+def test_last_will_offline_when_the_client_is_killed(broker, listen, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SINK_SCRIPT, str(broker.port)], stdout=subprocess.PIPE, text=True, env=env
-    )
+    out = tmp_path / "sink.log"
+    with out.open("w") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SINK_SCRIPT, str(broker.port)], stdout=log_file, stderr=log_file, env=env
+        )
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:  # its log lines first (stdout), then our marker
-            if line.strip() == "connected":
-                break
-        else:
-            raise AssertionError(f"the sink process exited with {proc.wait(WAIT_S)}")
+        wait_for(lambda: "connected\n" in out.read_text() or proc.poll() is not None, "the sink process to connect")
+        assert proc.poll() is None, out.read_text()
         listener = listen("alprd/status")
         assert listener.next("alprd/status").payload == b"online"
         proc.send_signal(signal.SIGKILL)
@@ -225,8 +226,6 @@ def test_last_will_offline_when_the_client_is_killed(broker, listen):
     finally:
         proc.kill()
         proc.wait(WAIT_S)
-        assert proc.stdout is not None
-        proc.stdout.close()
 
 
 def test_reconnects_after_the_broker_restarts(broker, listen):
