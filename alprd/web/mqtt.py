@@ -134,10 +134,10 @@ class MqttSink:
                 info.wait_for_publish(timeout_s)
             except (RuntimeError, ValueError) as exc:  # dropped or never sent: the will covers it
                 log.warning("mqtt.offline_not_sent", error=str(exc))
+        self._connected.clear()  # first: our own disconnect is not logged as a lost broker
         self._client.disconnect()
         self._client.loop_stop()
         self._client._reset_sockets()  # paho keeps its wake-up socket pair open after loop_stop
-        self._connected.clear()
         log.info("mqtt.closed", published=self.published, dropped=self.dropped)
 
     def offer(self, event: LiveEvent) -> None:
