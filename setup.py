@@ -12,6 +12,7 @@ MODEL_FILES = [
     "plate-ocr/README.md",
     "plate-ocr/*.xml",
     "plate-ocr/*.bin",
+    "plate-ocr/*.json",
     "vehicle-type/*.npz",
 ]
 

@@ -81,16 +81,20 @@ SOURCES: tuple[ModelSource, ...] = (
     ),
     ModelSource(
         name="plate-ocr",
-        what="alprd's plate OCR (CTC, IR FP16): the default 'plate' OCR engine",
+        what="alprd's plate OCR v2 (two-row CTC, IR FP16) + second-opinion calibration: the 'plate' engine",
         licence="own work (Apache-2.0); its training sets and their licences: models/plate-ocr/README.md",
         files=(
             Committed(
                 Path("plate-ocr/plate_ocr.xml"),
-                "cac92151fb5c7d024503798e9ced60fa453e0fc445f0a2f2264d41aa6486bd02",
+                "21acb24f97945aeff9cfe1492d68b3828abed48bc1df5a261125ce06cdcd30f7",
             ),
             Committed(
                 Path("plate-ocr/plate_ocr.bin"),
-                "ffea66d0c5ea3227352d85dd408501a7af941ef8d9e03ec62ba2fe21002d1307",
+                "9befec34b226e5bee247b21a414f67fa84eb99e4b9cbdb704f3e78501e48293c",
+            ),
+            Committed(
+                Path("plate-ocr/calibration.json"),
+                "82a63ae8b9fb2ad55b59bd3b9cd8e95e748c3f7352e01248567a3fcd62d1193a",
             ),
         ),
         default=True,
