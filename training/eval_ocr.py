@@ -20,11 +20,11 @@ from pathlib import Path
 
 import openvino as ov
 
-from alprd.ops.eval_metrics import errata_fixes, load_errata
+from alprd.domain.packs import load_pack
+from alprd.ops.eval_metrics import char_accuracy, errata_fixes, load_errata
 from alprd.vision.ocr import OcrEngine
 from alprd.vision.ocr_plate import PlateOcr
 from alprd.vision.rerank import rerank
-from alprd.domain.packs import load_pack
 from training import data
 
 ERRATA = Path(__file__).resolve().parents[1] / "docs" / "openalpr-eu-errata.csv"
@@ -34,17 +34,6 @@ def corrected(crops: list[data.Crop]) -> list[data.Crop]:
     """The crops with the labels of the openalpr-eu errata corrected."""
     fixes = errata_fixes(load_errata(ERRATA))
     return [replace(c, text=fixes.get((c.name, c.text), c.text)) for c in crops]
-
-
-def char_accuracy(pred: str, truth: str) -> float:
-    """1 - normalised edit distance."""
-    prev = list(range(len(truth) + 1))
-    for i, a in enumerate(pred, 1):
-        cur = [i]
-        for j, b in enumerate(truth, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a != b)))
-        prev = cur
-    return 1.0 - prev[-1] / max(len(truth), len(pred), 1)
 
 
 def score(reads: list[str], crops: list[data.Crop]) -> dict[str, float]:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from alprd.domain.messages import Box, EventKind, Frame, PlateEvent, PlateRead
 from alprd.domain.packs import CONFUSABLE_PAIRS
+from alprd.domain.text import edit_distance
 from alprd.gate.events import EventPolicy, direction_of
 from alprd.gate.tracker import Observation, PlateTracker, Track
 from alprd.gate.view import ViewPicker
@@ -46,16 +47,6 @@ STATIONARY_AFTER_S = 5.0  # a pass in view this long that moved less than a plat
 def fold(text: str) -> str:
     """The plate text with each OCR-confusable letter replaced by its digit twin."""
     return text.translate(_FOLD)
-
-
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def same_plate(a: str, b: str) -> bool:

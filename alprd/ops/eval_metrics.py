@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from alprd.domain.messages import Box
+from alprd.domain.text import edit_distance
 from alprd.errors import BadInputError
 from alprd.vision.ocr import normalise_text
 
@@ -108,17 +109,6 @@ def load_folder(folder: Path) -> list[Sample]:
     if csvs:
         return load_crops_csv(csvs[0])
     raise BadInputError(f"{folder}: no openalpr .txt labels and no CSV of crops")
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        cur = [i]
-        for j, cb in enumerate(b, start=1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def char_accuracy(predicted: str, truth: str) -> float:

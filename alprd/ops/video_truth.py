@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alprd.domain.text import edit_distance
 from alprd.errors import BadInputError
 
 WRONG_MAX_EDITS = 2
@@ -114,16 +115,6 @@ def guesses(comment: str) -> list[str]:
 
 def matches_guess(text: str, guess: str) -> bool:
     return len(text) == len(guess) and all(g in ("?", c) for c, g in zip(text, guess))
-
-
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def _looks_like_misread(event: ScoredEvent, plates: Sequence[TruthPlate]) -> bool:

@@ -28,14 +28,22 @@ def test_plan_reload(current, new, expected):
 
 
 def test_a_dropped_final_is_logged_with_its_evidence():
+    import logging
+
+    import structlog
     from structlog.testing import capture_logs
 
     from alprd.gate.lines import CameraLine
     from alprd.gate.vote import Vote
 
     line = CameraLine("gate1", A, reader=None, sink=lambda e: e, opener=lambda c: None, fits=None)  # not started
-    with capture_logs() as logs:
-        line._log_unsure(Vote("B1234ABC", 0.31, 4, 1, True), 10.0, 12.5)
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))  # whatever ran before
+    try:
+        with capture_logs() as logs:
+            line._log_unsure(Vote("B1234ABC", 0.31, 4, 1, True), 10.0, 12.5)
+    finally:
+        structlog.configure(**saved)
     assert logs == [
         {
             "event": "event.unsure_dropped",
