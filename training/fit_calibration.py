@@ -22,7 +22,7 @@ from alprd.domain.packs import load_pack
 from alprd.vision.ocr_plate import PlateOcr
 from alprd.vision.ocr_ppocr import PpOcr
 from alprd.vision.rerank import rerank
-from alprd.vision.second_opinion import choose, fit_calibration
+from alprd.vision.second_opinion import SecondOpinion, choose, fit_calibration
 from training import data
 
 
@@ -42,9 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         exact = sum(r.text == c.text for r, c in zip(rs, crops)) / len(crops)
         print(f"{name}: exact {exact:.3f}, calibration a={calibrations[name].a} b={calibrations[name].b}")
     for below in (0.5, 0.7, 0.8, 0.9, 0.95, 0.98):
+        opinion = SecondOpinion(engines["ppocr"], below=below)  # the runtime's rule for "unsure"
         combined, asked = [], 0
         for first, second in zip(reads["plate"], reads["ppocr"]):
-            if first.confidence < below or not pack.matches_format(first.text):
+            if opinion.unsure(first, pack.matches_format):
                 asked += 1
                 combined.append(choose(first, second, pack.matches_format, calibrations))
             else:
