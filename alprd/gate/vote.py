@@ -3,8 +3,11 @@
 Reads are grouped by length and the heaviest length wins; each position then takes
 the character with the most confidence behind it (per-character confidences when the
 engine gives them). If the result breaks the country pack's format, the cheapest
-single-position change that fixes it is taken (the runner-up at that position, or the
-OCR-confusable twin: O/0, B/8, ...); failing that, the best single read that fits.
+single-position change to a character some read of the track has there that fixes it is
+taken; failing that, the best read of that length that fits; failing that, the text
+stands as voted. Characters no read has are never invented: each read was already
+corrected by the pack (``vision/rerank.py``), which weighs a confusable swap against
+how sure the engine was; a plate from abroad that every read agrees on stays as read.
 """
 
 from __future__ import annotations
@@ -14,9 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from alprd.domain.messages import OcrResult
-from alprd.domain.packs import confusable_map
-
-_TWINS = confusable_map()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ def vote(reads: Sequence[OcrResult], fits: Callable[[str], bool] | None = None) 
     tables = _position_tables(group)
     text = "".join(max(t, key=lambda c: (t[c], c)) for t in tables)
     if not fits(text):
-        text = _repair(text, tables, fits) or _best_fitting_read(reads, fits) or text
+        text = _repair(text, tables, fits) or _best_fitting_read(group, fits) or text
     share = sum(r.confidence for r in group) / total_weight
     confidence = share * _agreement(text, tables, len(group))
     return Vote(
@@ -77,16 +77,11 @@ def _agreement(text: str, tables: Sequence[dict[str, float]], n_reads: int) -> f
 
 
 def _repair(text: str, tables: Sequence[dict[str, float]], fits: Callable[[str], bool]) -> str | None:
-    options: list[tuple[float, int, int, str]] = []
+    options: list[tuple[float, int, str]] = []
     for i, table in enumerate(tables):
         cur = text[i]
-        twins = _TWINS.get(cur, ())
-        alts = {c: w for c, w in table.items() if c != cur}
-        for twin in twins:
-            alts.setdefault(twin, 0.0)
-        rank = {c: twins.index(c) if c in twins else len(twins) for c in alts}
-        options += [(table[cur] - w, i, rank[c], c) for c, w in alts.items()]
-    for _cost, i, _rank, c in sorted(options):
+        options += [(table[cur] - w, i, c) for c, w in table.items() if c != cur and w > 0]
+    for _cost, i, c in sorted(options):
         candidate = text[:i] + c + text[i + 1 :]
         if fits(candidate):
             return candidate

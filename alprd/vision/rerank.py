@@ -49,6 +49,9 @@ MAX_SWAPS = 3
 # (as with foreign formats); above two swaps and the first pack's foreign formats.
 PACK_RANK_FACTOR = 0.45
 DELETE_PENALTY = 0.5  # score factor for dropping one character, times (1 - its confidence)
+# A swap of a character the engine was sure of costs more: its factor is further times
+# min(1, (1 - confidence) / SWAP_CONFIDENCE_SCALE); 0 turns this off.
+SWAP_CONFIDENCE_SCALE = 0.1
 UNKNOWN_CONFIDENCE = 0.5  # a character's confidence when the engine gave none
 
 
@@ -95,8 +98,9 @@ def deletions(text: str, pack: Pack | Packs, confidences: tuple[float, ...] = ()
     for i in range(len(text)):
         shorter = text[:i] + text[i + 1 :]
         factor = DELETE_PENALTY * (1.0 - confidences[i])
+        kept = confidences[:i] + confidences[i + 1 :]
         for fixed, _ in corrections(shorter, pack, max_swaps=1):
-            scored[fixed] = max(scored.get(fixed, 0.0), factor * swap_factor(shorter, fixed))
+            scored[fixed] = max(scored.get(fixed, 0.0), factor * swap_factor(shorter, fixed, kept))
     return sorted(scored.items(), key=lambda t: -t[1])
 
 
@@ -122,16 +126,19 @@ def _foreign_factor(pack: Pack) -> float:
     return FOREIGN_FORMAT_PENALTY if pack.foreign_factor is None else pack.foreign_factor
 
 
-def swap_factor(read: str, fixed: str) -> float:
+def swap_factor(read: str, fixed: str, confidences: tuple[float, ...] = ()) -> float:
     """Score factor for turning ``read`` into ``fixed`` (same length) by confusable swaps:
     ``SWAP_PENALTY`` per swap, times ``TWIN_DECAY`` for each place a twin stands behind
     the likeliest one (0 -> O costs 0.5, 0 -> D 0.35, 0 -> Q 0.245): a known region
     prefix (a factor 2) outweighs the order of the twins."""
     twins = confusable_map()
+    sure = len(confidences) == len(read) and SWAP_CONFIDENCE_SCALE > 0
     factor = 1.0
-    for a, b in zip(read, fixed):
+    for i, (a, b) in enumerate(zip(read, fixed)):
         if a != b:
             factor *= SWAP_PENALTY * TWIN_DECAY ** twins[a].index(b)
+            if sure:
+                factor *= min(1.0, (1.0 - confidences[i]) / SWAP_CONFIDENCE_SCALE)
     return factor
 
 
@@ -147,11 +154,11 @@ def rerank(result: OcrResult, pack: Pack | Packs) -> OcrResult:
     candidates = result.candidates or ((result.text, result.confidence),)
     scored: dict[str, float] = {}
     for text, score in candidates:
-        fixes = [(fixed, swap_factor(text, fixed)) for fixed, _ in corrections(text, pack)]
+        confidences = result.char_confidences if text == result.text else ()
+        fixes = [(fixed, swap_factor(text, fixed, confidences)) for fixed, _ in corrections(text, pack)]
         if not pack.matches_format(text):
             scored[text] = max(scored.get(text, 0.0), score * NO_FORMAT_PENALTY)
         if not pack.matches_home_format(text):
-            confidences = result.char_confidences if text == result.text else ()
             fixes += deletions(text, pack, confidences)
         for fixed, factor in fixes:
             scored[fixed] = max(scored.get(fixed, 0.0), score * factor * format_factor(fixed, pack))

@@ -29,14 +29,17 @@ CASES = [
         "D1239XY",
         "char confidences",
     ),
-    # the format repairs a letter read in a digit position (O -> 0) ...
-    ([r("B1O34ABC", 0.9)], "B1034ABC", "confusable twin fixes the format"),
+    # the format repairs a position with a character another read has there (O -> 0) ...
+    ([r("B1O34ABC", 0.9), r("B1034ABC", 0.5)], "B1034ABC", "runner-up fixes the format"),
     # ... and a digit read where the suffix needs a letter (8 -> B)
-    ([r("B1234A8C", 0.9), r("B1234A8C", 0.9)], "B1234ABC", "digit in suffix"),
+    ([r("B1234A8C", 0.9), r("B1234A8C", 0.9), r("B1234ABC", 0.4)], "B1234ABC", "digit in suffix"),
     ([r("", 0.9), r("AB12", 0.4)], "AB12", "empty reads ignored"),
-    # a digit with several letter twins becomes the likelier one (0 -> O, not Q; 1 -> I, not L)
-    ([r("B1234A0", 0.9)], "B1234AO", "0 in the suffix is O"),
-    ([r("B1234A1", 0.9)], "B1234AI", "1 in the suffix is I"),
+    # the repair keeps the voted characters elsewhere
+    (
+        [r("B1O34ABC", 0.9), r("B1O34ABD", 0.8), r("B1034ABD", 0.3)],
+        "B1034ABD",
+        "voted suffix, twin from the third read",
+    ),
 ]
 
 
@@ -46,6 +49,22 @@ def test_vote_text(reads, expected, why):
     assert result is not None
     assert result.text == expected
     assert result.fits_format
+
+
+@pytest.mark.parametrize(
+    "reads,why",
+    [
+        ([r("217YH", 0.99)] * 3, "a plate from abroad every read agrees on"),
+        ([r("B1O34ABC", 0.9)], "no read has the twin: the pack's re-ranking already weighed it"),
+        ([r("217YH", 0.99)] * 3 + [r("Z7M", 0.4)], "a fitting read of another length does not win"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_vote_invents_no_character(reads, why):
+    result = vote(reads, FITS_ID)
+    assert result is not None
+    assert result.text == reads[0].text
+    assert not result.fits_format
 
 
 def test_no_text_no_vote():

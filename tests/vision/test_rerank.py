@@ -8,7 +8,9 @@ from alprd.domain.messages import OcrResult
 from alprd.domain.packs import Pack, Packs, confusable_map, load_pack, load_packs
 from alprd.vision.rerank import (
     FOREIGN_FORMAT_PENALTY,
+    NO_FORMAT_PENALTY,
     PACK_RANK_FACTOR,
+    SWAP_CONFIDENCE_SCALE,
     SWAP_PENALTY,
     corrections,
     deletions,
@@ -150,6 +152,27 @@ def test_swap_factor_prefers_the_likelier_twin():
     assert swap_factor("PP587A0", "PP587AO") == pytest.approx(0.5)
     assert swap_factor("PP587A0", "PP587AO") > swap_factor("PP587A0", "PP587AD") > swap_factor("PP587A0", "PP587AQ")
     assert swap_factor("B1Z3SABC", "B1235ABC") == pytest.approx(0.25)
+
+
+def test_a_swap_costs_more_the_surer_the_engine_was():
+    unsure, sure = (0.5, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9), (0.995, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9)
+    assert swap_factor("8123ABC", "B123ABC", unsure) == pytest.approx(SWAP_PENALTY)
+    assert swap_factor("8123ABC", "B123ABC", sure) == pytest.approx(SWAP_PENALTY * 0.005 / SWAP_CONFIDENCE_SCALE)
+    assert swap_factor("8123ABC", "B123ABC", ()) == pytest.approx(SWAP_PENALTY)  # no confidences: the plain cost
+
+
+@pytest.mark.parametrize(
+    ("first_char_confidence", "best"),
+    [
+        (0.6, "Z17YH"),  # unsure of the 2: the Indonesian Z region it could be
+        (0.999, "217YH"),  # sure of it: a plate from abroad (Taiwan) stays as read
+    ],
+)
+def test_a_sure_foreign_read_is_not_turned_into_a_home_plate(first_char_confidence, best):
+    result = OcrResult("217YH", 0.99, (first_char_confidence, 0.99, 0.99, 0.99, 0.99), (("217YH", 0.99),), "plate")
+    assert rerank(result, ID).text == best
+    # the break-even: a swap wins while its cost stays above the no-format share
+    assert (SWAP_PENALTY * (1 - 0.999) / SWAP_CONFIDENCE_SCALE) < NO_FORMAT_PENALTY
 
 
 def test_a_clear_correction_keeps_a_usable_confidence():
