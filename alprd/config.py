@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from alprd.config_actions import ActionRule
 from alprd.config_camera import CameraConfig, StrictModel  # noqa: F401 (CameraConfig: re-exported)
 from alprd.config_yaml import format_errors, read_yaml
 from alprd.domain.packs import NO_PACK, check_pack_codes
@@ -302,13 +303,17 @@ class Config(_Strict):
     cameras: dict[CameraId, CameraConfig] = {}
     webhooks: tuple[WebhookConfig, ...] = Field((), description="Receivers of events (README: Webhooks).")
     mqtt: MqttConfig | None = Field(None, description="Broker of events, Home Assistant discovery (README: MQTT).")
+    actions: tuple[ActionRule, ...] = Field((), description="Gate actions: HTTP calls or commands (README: Actions).")
     base_dir: Path = Field(Path("."), exclude=True, description="Directory of the main file.")
 
     @model_validator(mode="after")
-    def _unique_webhooks(self) -> Config:
+    def _unique_names(self) -> Config:
         keys = [w.key for w in self.webhooks]
         if len(set(keys)) != len(keys):
             raise ValueError("two webhooks have the same name (or url): set a distinct name on each")
+        names = [a.name for a in self.actions]
+        if len(set(names)) != len(names):
+            raise ValueError("two actions have the same name: set a distinct name on each")
         return self
 
     def resolve(self, path: Path) -> Path:

@@ -128,8 +128,9 @@ class Daemon:
         stack.callback(repository.db.close)
         self.notifier.status("compiling models")
         pipeline = await asyncio.to_thread(_build_pipeline, config)
-        bus = EventBus()  # live events: the SSE hub, the webhooks and MQTT subscribe
+        bus = EventBus()  # live events: the SSE hub, the webhooks, MQTT and the actions subscribe
         mqtt = _start_mqtt(config, bus, stack)  # stops after the writer has drained (LIFO)
+        actions = _start_actions(config, bus, stack)  # likewise: the writer's last events still fire
         writer = EventWriter(repository, store, pipeline.annotate, bus=bus).start()
         stack.push_async_callback(asyncio.to_thread, writer.close)
         router = EventRouter(writer, config.lists.max_confusions, bus)
@@ -146,11 +147,11 @@ class Daemon:
         )
         stack.callback(retention.shutdown, wait=False)
         parts = _Parts(repository, writer, router, lines, bus)
-        runner = await self._serve(parts, pipeline, mqtt)
+        runner = await self._serve(parts, pipeline, mqtt, actions)
         stack.push_async_callback(runner.cleanup)
         return parts
 
-    async def _serve(self, parts: _Parts, pipeline, mqtt) -> web.AppRunner:
+    async def _serve(self, parts: _Parts, pipeline, mqtt, actions) -> web.AppRunner:
         from alprd.web.app import create_app
         from alprd.web.server import start_api
 
@@ -164,6 +165,7 @@ class Daemon:
             bus=parts.bus,
             writer_pending=lambda: parts.writer.pending,
             mqtt_connected=(lambda: mqtt.connected) if mqtt is not None else None,
+            action_stats=actions.stats if actions is not None else None,
         )
         return await start_api(app, self.config.server)
 
@@ -250,6 +252,19 @@ def _start_mqtt(config: Config, bus: EventBus, stack: AsyncExitStack):
     unsubscribe = bus.subscribe(sink.offer)
     stack.callback(unsubscribe)
     return sink
+
+
+def _start_actions(config: Config, bus: EventBus, stack: AsyncExitStack):
+    """The gate actions' runner when ``actions:`` has rules (its own event loop thread), else None."""
+    if not config.actions:
+        return None
+    from alprd.web.actions import ActionRunner
+
+    runner = ActionRunner(config.actions).start()
+    stack.callback(runner.close)
+    unsubscribe = bus.subscribe(runner.offer)
+    stack.callback(unsubscribe)
+    return runner
 
 
 def _build_pipeline(config: Config):

@@ -16,6 +16,7 @@ from alprd.domain.lists import ListName
 from alprd.storage.files import ImageStore
 from alprd.storage.repository import Repository
 from alprd.web import keys
+from alprd.web.actions import ActionStats
 from alprd.web.docs import add_doc_routes
 from alprd.web.endpoint import Endpoint, add_endpoints
 from alprd.web.live import LiveHub
@@ -53,14 +54,15 @@ def create_app(
     bus: EventBus | None = None,
     writer_pending: Callable[[], int] | None = None,
     mqtt_connected: Callable[[], bool] | None = None,
+    action_stats: Callable[[], list[ActionStats]] | None = None,
     live_keepalive_s: float = 15.0,
     live_queue_size: int = 100,
 ) -> web.Application:
     """The REST app. ``on_lists_changed(lists)`` is called (on the event loop) after a
     POST/DELETE of /api/plate-status, so the gate can match new reads against the new lists.
     ``bus`` carries the live events (/api/events; a new one when not given);
-    ``writer_pending()`` is the event writer's queue depth and ``mqtt_connected()`` the
-    MQTT sink's state for /metrics."""
+    ``writer_pending()`` is the event writer's queue depth, ``mqtt_connected()`` the
+    MQTT sink's state and ``action_stats()`` the gate actions' counts, for /metrics."""
     origins = config.server.cors_origins
     middlewares = [cors_middleware(origins), error_middleware, cross_site_guard(origins)]
     if config.api_key or config.read_key:
@@ -97,6 +99,7 @@ def create_app(
             hub=hub,
             writer_pending=writer_pending,
             mqtt_connected=mqtt_connected,
+            actions=action_stats,
             webhooks=tuple(w.key for w in config.webhooks),
             outbox_backlog=repository.outbox_backlog,
             database=config.resolve(config.storage.database),

@@ -3,7 +3,7 @@
 One ``CollectorRegistry`` per app (never prometheus-client's global one), with a collector
 that asks the live parts for their numbers when scraped: the cameras (fps in and analysed,
 frames dropped, reconnects, inference latency), the event bus (events by kind), the SSE
-hub, the writer queue, the webhook outbox, the MQTT connection, the database file and the uptime.
+hub, the writer queue, the webhook outbox, the gate actions, the MQTT connection, the database file and the uptime.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 from alprd.bus import EventBus
 from alprd.domain.messages import CameraState
 from alprd.storage.outbox import WebhookBacklog
+from alprd.web.actions import ActionStats
 from alprd.web.live import LiveHub
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -39,6 +40,7 @@ class Sources:
     mqtt_connected: Callable[[], bool] | None = None
     webhooks: tuple[str, ...] = ()  # their outbox backlog and failures
     outbox_backlog: Callable[[tuple[str, ...]], list[WebhookBacklog]] | None = None
+    actions: Callable[[], list[ActionStats]] | None = None  # each gate action's counts
     clock: Callable[[], float] = time.monotonic
 
 
@@ -61,6 +63,8 @@ class AlprdCollector(Collector):
                 "alprd_writer_queue_depth", "Final events waiting for the writer", value=self._src.writer_pending()
             )
         yield from _webhook_metrics(self._src)
+        if self._src.actions is not None:
+            yield from _action_metrics(self._src.actions())
         if self._src.mqtt_connected is not None:
             yield GaugeMetricFamily(
                 "alprd_mqtt_connected", "1 while connected to the MQTT broker", value=int(self._src.mqtt_connected())
@@ -106,6 +110,20 @@ def _webhook_metrics(src: Sources) -> Iterator[Metric]:
         delivered.add_metric([row.webhook], row.delivered)
         failed.add_metric([row.webhook], row.failed)
     yield from (backlog, delivered, failed)
+
+
+def _action_metrics(stats: list[ActionStats]) -> Iterator[Metric]:
+    fired = CounterMetricFamily("alprd_action_fired", "Gate action firings started", labels=["action"])
+    failed = CounterMetricFamily("alprd_action_failed", "Gate action firings that failed", labels=["action"])
+    skipped = CounterMetricFamily(
+        "alprd_action_skipped", "Matching events not fired: duplicate, rate_limited, busy", labels=["action", "reason"]
+    )
+    for st in stats:
+        fired.add_metric([st.name], st.fired)
+        failed.add_metric([st.name], st.failed)
+        for reason in ("duplicate", "rate_limited", "busy"):
+            skipped.add_metric([st.name, reason], st.skipped[reason])
+    yield from (fired, failed, skipped)
 
 
 def _db_bytes(src: Sources) -> int:

@@ -4,7 +4,8 @@ One scenario, in order (the daemon's model compile is paid once):
 1. clip A (two vehicles) over RTSP: exactly one final per pass, preview first, the
    right text and list status (one OCR confusion tolerated), images on disk, REST rows,
    a line test on the live frame; /api/events streamed each preview and stored detection
-   and /metrics shows the camera; SIGHUP adds a camera without touching the first;
+   and /metrics shows the camera; a gate action (a command) fired once for the whitelisted
+   plate's pass (its preview; the final skipped as the same pass); SIGHUP adds a camera without touching the first;
 2. the RTSP server is killed mid-stream and restarted with clip B: the drop is logged,
    the daemon reconnects and keeps reading;
 3. the server is frozen (SIGSTOP): the stall is noticed within the read timeout;
@@ -145,6 +146,10 @@ def http_json(port: int, path: str, body: dict | None = None):
         return resp.status, json.loads(resp.read())
 
 
+# The gate action's command: appends its arguments as one line to the file it is given.
+APPEND_ARGS = "import sys; open(sys.argv[1], 'a').write(' '.join(sys.argv[2:]) + chr(10))"
+
+
 def write_config(tmp_path: Path, rtsp_url: str, api_port: int) -> Path:
     config = {
         "server": {"host": "127.0.0.1", "port": api_port},
@@ -166,6 +171,20 @@ def write_config(tmp_path: Path, rtsp_url: str, api_port: int) -> Path:
                 "dedupe_window_s": 120,
             }
         },
+        "actions": [
+            {
+                "name": "open-barrier",
+                "when": {"list_status": ["whitelist"]},
+                "command": [
+                    sys.executable,
+                    "-c",
+                    APPEND_ARGS,
+                    str(tmp_path / "barrier.log"),
+                    "{event}",
+                    "{plate_text}",
+                ],
+            }
+        ],
     }
     path = tmp_path / "alprd.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -241,6 +260,7 @@ def run_scenario(proc, server, clip_b, port, logs, notes, tmp_path, config_path)
     assert lines[0]["latest_plate"] == PLATE_A2 and lines[0]["latest_plate_status"] == "blacklist"
     status, tested = http_json(port, "/api/detect/line/gate1/test")  # a real detection on the live frame
     check_live_events_and_metrics(port, live)
+    check_gate_action(port, logs, tmp_path)
     assert status == 200 and tested["image_resolution"] == "640x360"
 
     # SIGHUP: a camera added to the config starts, the running one is not touched
@@ -303,6 +323,18 @@ def run_scenario(proc, server, clip_b, port, logs, notes, tmp_path, config_path)
         plates = [r[0] for r in db.execute("SELECT plate_text FROM plate ORDER BY id")]
         sessions = db.execute("SELECT COUNT(*) FROM detection_session").fetchone()[0]
     assert plates == [PLATE_A1, PLATE_A2, PLATE_B] and sessions == 3
+
+
+def check_gate_action(port: int, logs: Collector, tmp_path: Path) -> None:
+    """The whitelisted plate's pass ran the command once (its preview); its final was skipped."""
+    fired = logs.wait(is_event("action.fired", plate=PLATE_A1), 10, "the action fired")
+    logs.wait(is_event("action.skipped", plate=PLATE_A1, reason="duplicate"), 10, "the final skipped")
+    print(f"gate action: preview -> command done in {fired['latency_ms']} ms (bus publish to exit)")
+    assert (tmp_path / "barrier.log").read_text() == f"preview {PLATE_A1}\n"
+    got = metric_samples(port)
+    action = (("action", "open-barrier"),)
+    assert got["alprd_action_fired_total", action] == 1 and got["alprd_action_failed_total", action] == 0
+    assert got["alprd_action_skipped_total", (*action, ("reason", "duplicate"))] == 1
 
 
 def check_live_events_and_metrics(port: int, live: Collector) -> None:

@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "alprd"
 # Stages in data-path order; ``domain`` is the pure rules and message types all of them share.
 STAGES = ("domain", "capture", "vision", "gate", "storage", "web")
-SHARED = {"bus", "config", "config_camera", "config_yaml", "errors", "log", "redact", "sdnotify"}
+SHARED = {"bus", "config", "config_actions", "config_camera", "config_yaml", "errors", "log", "redact", "sdnotify"}
 ROOTS = {"daemon", "cli", "__main__"}
 
 
