@@ -47,7 +47,8 @@ def type_name(annotation: object) -> str:
     if origin is typing.Literal:
         return " \\| ".join(f"`{a}`" for a in args)
     if origin in (typing.Union, UnionType):
-        return " or ".join(type_name(a) for a in args if a is not NoneType) + (" or null" if NoneType in args else "")
+        names = dict.fromkeys(type_name(a) for a in args if a is not NoneType)  # plugin variants: one 'section'
+        return " or ".join(names) + (" or null" if NoneType in args else "")
     if origin is typing.Annotated:
         return type_name(args[0])
     if origin in (tuple, list):
@@ -95,6 +96,12 @@ def list_of_sections(annotation: object) -> type[BaseModel] | None:
     return None
 
 
+def list_of_plugins(annotation: object) -> list[type[BaseModel]]:
+    """The item models of a list of plugin sections (``tuple[ActionRule, ...]``), else []."""
+    args = typing.get_args(annotation)
+    return plugin_variants(args[0]) if typing.get_origin(annotation) in (tuple, list) and args else []
+
+
 def optional_section(annotation: object) -> type[BaseModel] | None:
     """The model of an optional section (``MqttConfig | None``: off when absent), else None."""
     if typing.get_origin(annotation) not in (typing.Union, UnionType):
@@ -121,12 +128,14 @@ def plugin_variants(annotation: object) -> list[type[BaseModel]]:
     return typing.cast(list[type[BaseModel]], models) if ok else []
 
 
-def _tag(model: type[BaseModel]) -> str:
-    """``type: yolo`` for a plugin model: its Literal field and value."""
+def _tag(model: type[BaseModel], shared: list[str]) -> str:
+    """``type: yolo`` for a plugin model: its Literal field and value; else ``http: ...``,
+    the first required field only it has (the key that picks it)."""
     for name, field in model.model_fields.items():
         if typing.get_origin(field.annotation) is typing.Literal and len(typing.get_args(field.annotation)) == 1:
             return f"{name}: {typing.get_args(field.annotation)[0]}"
-    return model.__name__
+    own = [n for n, f in model.model_fields.items() if n not in shared and f.is_required()]
+    return f"{own[0]}: ..." if own else model.__name__
 
 
 def _row(name: str, field: FieldInfo, note: str = "") -> str:
@@ -142,12 +151,16 @@ def rows(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
         nested = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
         variants = plugin_variants(annotation)
         items = list_of_sections(annotation)
+        item_variants = list_of_plugins(annotation)
         optional = optional_section(annotation)
         if nested is not None:
             yield from rows(nested, f"{prefix}{name}.")
         elif items is not None:
             yield _row(f"{prefix}{name}", field)
             yield from rows(items, f"{prefix}{name}[].")
+        elif item_variants:
+            yield _row(f"{prefix}{name}", field)
+            yield from plugin_rows(item_variants, f"{prefix}{name}[].")
         elif optional is not None:
             yield _row(f"{prefix}{name}", field)
             yield from rows(optional, f"{prefix}{name}.")
@@ -172,10 +185,14 @@ def plugin_rows(variants: list[type[BaseModel]], prefix: str) -> Iterator[str]:
         else:
             yield _row(f"{prefix}{name}", first[name])
     for variant in variants:
-        note = f"(`{_tag(variant)}`) "
+        note = f"(`{_tag(variant, shared)}`) "
         for name, field in variant.model_fields.items():
-            if name not in shared:
-                yield _row(f"{prefix}{name}", field, note)
+            nested = field.annotation
+            if name in shared:
+                continue
+            yield _row(f"{prefix}{name}", field, note)
+            if isinstance(nested, type) and issubclass(nested, BaseModel):
+                yield from rows(nested, f"{prefix}{name}.")
 
 
 def reference() -> str:
