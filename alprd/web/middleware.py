@@ -5,7 +5,9 @@ Security model (a LAN gate box): a state-changing request is refused when its
 by name in ``server.cors_origins`` (``'*'`` shares reads, never writes); the write key
 (``server.api_key``) guards every POST/PUT/PATCH/DELETE and the optional read key
 (``server.read_key``) every GET of data. Keys are compared as SHA-256 digests in
-constant time, whatever their length or encoding.
+constant time, whatever their length or encoding. A browser's ``EventSource`` cannot send
+headers, so ``GET /api/events`` (and only it) also takes the key as ``?key=``; the access
+log is off and every log line masks ``key=`` values (:mod:`alprd.redact`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Reachable without the read key: the API root (health) and the offline docs.
 PUBLIC_PATHS = frozenset({"/", "/docs", "/redoc", "/openapi.json"})
 PUBLIC_PREFIXES = ("/static/",)
+# GETs that may carry the key as ``?key=`` (Server-Sent Events: EventSource sends no headers).
+KEY_IN_QUERY_PATHS = frozenset({"/api/events"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 _STATUS_OF: tuple[tuple[type[AlprdError], int], ...] = (
@@ -210,6 +214,8 @@ def api_key_middleware(api_key: str | None, read_key: str | None = None) -> Call
     @web.middleware
     async def require_key(request: web.Request, handler: Handler) -> web.StreamResponse:
         given = request.headers.get("X-API-Key")
+        if given is None and request.method == "GET" and request.path in KEY_IN_QUERY_PATHS:
+            given = request.query.get("key")
         if request.method in MUTATING:
             if write is not None and not _key_matches(given, write):
                 return json_error(401, "Missing or invalid API key (send it in header X-API-Key)")

@@ -12,6 +12,7 @@ from web_factories import FixedPipeline
 
 from alprd.bus import LiveEvent
 from alprd.config import ServerConfig
+from alprd.redact import mask_secrets
 from alprd.web import keys
 from alprd.web.app import create_app
 
@@ -105,6 +106,26 @@ async def test_the_stream_needs_the_read_key_when_one_is_set(aiohttp_client, con
     resp = await client.get("/api/events", headers={"X-API-Key": "read-key-123"})
     assert resp.status == 200 and await next_block(resp) == "retry: 3000"
     resp.close()
+
+
+async def test_a_browser_event_source_may_send_the_key_in_the_query(aiohttp_client, config, repository):
+    """EventSource sends no headers: GET /api/events (only it) takes ``?key=``, read or write key."""
+    server = ServerConfig(read_key="read-key-123", api_key="write-key-456")
+    client = await aiohttp_client(create_app(config.model_copy(update={"server": server}), repository=repository))
+    for key in ("read-key-123", "write-key-456"):
+        resp = await client.get("/api/events", params={"key": key})
+        assert resp.status == 200 and await next_block(resp) == "retry: 3000"
+        resp.close()
+    for key in ("", "read-key-12", "read-key-1234"):
+        assert (await client.get("/api/events", params={"key": key})).status == 401
+    assert (await client.get("/detections", params={"key": "read-key-123"})).status == 401  # elsewhere: headers only
+    assert (await client.get("/metrics", params={"key": "read-key-123"})).status == 401
+    wrong_header = await client.get("/api/events", params={"key": "read-key-123"}, headers={"X-API-Key": "bad-key"})
+    assert wrong_header.status == 401  # a header, when sent, is the key
+
+
+def test_a_key_in_a_logged_url_is_masked():
+    assert mask_secrets("GET /api/events?key=read-key-123 failed") == "GET /api/events?key=*** failed"
 
 
 async def test_shutdown_ends_every_stream(aiohttp_client, config, repository):

@@ -9,6 +9,7 @@ from aiohttp import web
 from alprd.web import keys
 from alprd.web.endpoint import Call, Endpoint
 from alprd.web.metrics import CONTENT_TYPE, exposition
+from alprd.web.schemas.base import LiveQuery
 
 
 async def live_events(call: Call) -> web.StreamResponse:
@@ -30,6 +31,7 @@ ENDPOINTS = (
         live_events,
         "Live Events (Server-Sent Events)",
         tag="live",
+        query=LiveQuery,
         response_media="text/event-stream",
     ),
     Endpoint("GET", ("/metrics",), metrics, "Prometheus Metrics", tag="live", response_media="text/plain"),

@@ -104,5 +104,13 @@ class PageQuery(_Request):
     offset: Offset = 0
 
 
+class LiveQuery(_Request):
+    key: str | None = Field(
+        None,
+        description="The read (or write) key, for a browser EventSource, which cannot send X-API-Key; "
+        "accepted on GET /api/events only.",
+    )
+
+
 class DaysQuery(_Request):
     days: Annotated[int, Field(ge=1, le=366, description="Window in days, ending today.")] = 7
