@@ -148,13 +148,15 @@ class ActionRunner:
         self._in_flight: dict[str, set[asyncio.Task]] = {r.name: set() for r in self.rules}
         self._stats = {r.name: ActionStats(r.name) for r in self.rules}
         self._lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="alprd-actions", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None  # from start(); offer() ignores events before
+        self._thread: threading.Thread | None = None
         self._http: aiohttp.ClientSession | None = None
 
     def start(self) -> ActionRunner:
+        loop = self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=loop.run_forever, name="alprd-actions", daemon=True)
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._open(), self._loop).result()
+        asyncio.run_coroutine_threadsafe(self._open(), loop).result()
         log.info("actions.started", rules=[r.name for r in self.rules])
         return self
 
@@ -162,13 +164,14 @@ class ActionRunner:
         self._http = aiohttp.ClientSession()
 
     def close(self, timeout_s: float = 5.0) -> None:
-        if not self._thread.is_alive():
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or loop.is_closed():
             return
         with contextlib.suppress(TimeoutError):
-            asyncio.run_coroutine_threadsafe(self._drain(timeout_s), self._loop).result(timeout_s + 1.0)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout_s)
-        self._loop.close()
+            asyncio.run_coroutine_threadsafe(self._drain(timeout_s), loop).result(timeout_s + 1.0)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout_s)
+        loop.close()
         log.info("actions.closed", **{s.name: s.fired for s in self.stats()})
 
     async def _drain(self, timeout_s: float) -> None:
@@ -188,10 +191,11 @@ class ActionRunner:
 
     def offer(self, event: LiveEvent) -> None:
         """Bus subscriber: hand the event to the runner's loop (never waits)."""
-        if self._loop.is_closed():
+        loop = self._loop
+        if loop is None or loop.is_closed():
             return
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (shutdown)
-            self._loop.call_soon_threadsafe(self._dispatch, event, time.perf_counter())
+            loop.call_soon_threadsafe(self._dispatch, event, time.perf_counter())
 
     def _dispatch(self, event: LiveEvent, offered_s: float) -> None:
         fields: dict[str, str] | None = None
@@ -208,7 +212,7 @@ class ActionRunner:
                 )
                 continue
             fields = fields or event_fields(event)
-            task = self._loop.create_task(self._fire(rule, fields, offered_s))
+            task = asyncio.get_running_loop().create_task(self._fire(rule, fields, offered_s))
             running.add(task)
             task.add_done_callback(running.discard)
 

@@ -323,3 +323,13 @@ async def test_metrics_count_fired_failed_and_skipped(aiohttp_client, config, re
     assert got["alprd_action_failed_total", (("action", "bad"),)] == 1
     assert got["alprd_action_skipped_total", (("action", "bad"), ("reason", "duplicate"))] == 1
     assert got["alprd_action_skipped_total", (("action", "ok"), ("reason", "busy"))] == 0
+
+
+def test_a_runner_ignores_events_before_start_and_after_close():
+    runner = ActionRunner([rule(command=["true"])])
+    runner.offer(EVENT)  # not started: dropped, nothing raised
+    runner.close()
+    runner.start()
+    runner.close()
+    runner.offer(EVENT)  # closed: dropped
+    assert runner.stats()[0].fired == 0
