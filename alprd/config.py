@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from alprd.config_actions import ActionRule
-from alprd.config_camera import CameraConfig, StrictModel  # noqa: F401 (CameraConfig: re-exported)
+from alprd.config_camera import CameraConfig, CameraId, StrictModel  # noqa: F401 (CameraConfig: re-exported)
 from alprd.config_yaml import format_errors, read_yaml
 from alprd.domain.packs import NO_PACK, check_pack_codes
 from alprd.errors import ConfigError
@@ -286,7 +286,6 @@ class MqttConfig(_Strict):
     keepalive_s: int = Field(30, ge=5, le=3600, description="MQTT keep-alive: a dead broker is noticed after ~1.5x.")
 
 
-CameraId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 _CAMERA_ID: TypeAdapter[str] = TypeAdapter(CameraId)
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator
 
-from alprd.config_camera import StrictModel
+from alprd.config_camera import CameraId, StrictModel
 from alprd.domain.lists import ListStatus
 from alprd.domain.messages import Direction
 
@@ -72,7 +72,7 @@ class ActionWhen(StrictModel):
         description="Event kinds that fire (preview: a camera's early read; detection: a stored one).",
     )
     list_status: tuple[ListStatus, ...] = Field((), description="Only plates with one of these statuses; []: any.")
-    cameras: tuple[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")], ...] = Field(
+    cameras: tuple[CameraId, ...] = Field(
         (), description="Only events of these cameras; []: any (uploads have no camera)."
     )
     direction: tuple[Direction, ...] = Field((), description="Only these directions; []: any.")

@@ -6,11 +6,11 @@ Kept apart from :mod:`alprd.config` so each module stays short; ``alprd.config``
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["CameraConfig", "MotionConfig", "Point", "StrictModel"]
+__all__ = ["CameraConfig", "CameraId", "MotionConfig", "Point", "StrictModel"]
 
 
 class StrictModel(BaseModel):
@@ -20,6 +20,8 @@ class StrictModel(BaseModel):
 
 
 Point = tuple[float, float]
+# A camera's id: its file name under cameras_dir, its key in cameras:, its name in actions' when.cameras.
+CameraId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 class MotionConfig(StrictModel):
