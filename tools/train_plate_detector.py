@@ -25,8 +25,10 @@ BASE = REPO / "models" / "cache" / "pyplatex" / "plate_detector_model_1.pt"
 ACTIVATIONS = {"silu": "nn.SiLU()", "hardswish": "nn.Hardswish()", "relu": "nn.ReLU()"}
 
 
-def dataset_yaml(work: Path, dataset: Path) -> Path:
-    """A data.yaml over symlinks to the shared images/labels; caches land in ``work``."""
+def dataset_yaml(work: Path, dataset: Path, extra: list[Path] | None = None) -> Path:
+    """A data.yaml over symlinks to the shared images/labels; caches land in ``work``.
+    ``extra``: more training folders in the same layout (``images/train``, ``labels/train``),
+    e.g. the pasted photos of ``python3 -m training.plate_paste``."""
     root = work / "openlpr-plates"
     for kind in ("images", "labels"):
         (root / kind).mkdir(parents=True, exist_ok=True)
@@ -35,7 +37,8 @@ def dataset_yaml(work: Path, dataset: Path) -> Path:
             if not link.exists():
                 link.symlink_to(dataset / kind / split, target_is_directory=True)
     data = work / "openlpr-plates.yaml"
-    data.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames: {{0: plate}}\n")
+    train = [str(root / "images" / "train"), *(str(e.resolve() / "images" / "train") for e in extra or [])]
+    data.write_text(f"path: {root}\ntrain: {train}\nval: images/val\nnames: {{0: plate}}\n")
     return data
 
 
@@ -44,6 +47,7 @@ def main() -> int:
     p.add_argument("--base", type=Path, default=BASE, help="starting weights (.pt)")
     p.add_argument("--dataset", type=Path, default=DATASET)
     p.add_argument("--work", type=Path, default=Path("/tmp/alprd-train"))
+    p.add_argument("--extra", type=Path, action="append", default=[], help="more training photos (YOLO layout)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--imgsz", type=int, default=512)
     p.add_argument("--batch", type=int, default=16)
@@ -65,7 +69,7 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     os.environ.setdefault("YOLO_OFFLINE", "1")
-    data = dataset_yaml(args.work, args.dataset)
+    data = dataset_yaml(args.work, args.dataset, args.extra)
     model = YOLO(str(args.base))
     if args.act:
         # the trainer rebuilds the network from this yaml and loads the weights into it;
