@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 import time
 from collections import Counter
@@ -259,11 +260,24 @@ class ActionRunner:
                 stats.skipped[skipped] += 1
 
 
+# The daemon's secrets never reach an action's command (it may be any program).
+SECRET_ENV = ("ALPRD_API_KEY", "ALPRD_READ_KEY")
+
+
+def command_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of an action's command: the daemon's, without its keys."""
+    return {k: v for k, v in environ.items() if k not in SECRET_ENV}
+
+
 async def run_command(argv: list[str], timeout_s: float) -> str | None:
     """Run ``argv`` (no shell); None when it exits 0 within ``timeout_s``, else what went wrong."""
     try:
         proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            env=command_env(os.environ),
         )
     except OSError as exc:
         return f"cannot run {argv[0]}: {exc.strerror or exc}"

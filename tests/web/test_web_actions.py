@@ -276,6 +276,21 @@ async def test_a_command_gets_each_value_as_one_argument(tmp_path, runners, caps
     assert not (tmp_path / "pwned").exists() and not Path("pwned2").exists()
 
 
+async def test_a_command_never_sees_the_daemons_keys(tmp_path, runners, monkeypatch):
+    monkeypatch.setenv("ALPRD_API_KEY", "write-secret")
+    monkeypatch.setenv("ALPRD_READ_KEY", "read-secret")
+    monkeypatch.setenv("ALPRD_SITE_NOTE", "kept")
+    script = tmp_path / "env.py"
+    out = tmp_path / "env.json"
+    script.write_text(f"import json, os\nopen({str(out)!r}, 'w').write(json.dumps(dict(os.environ)))\n")
+    runner, bus = start(runners, [rule(command=[sys.executable, str(script)])])
+    bus.publish(EVENT)
+    await until(out.exists, "the command ran", steps=4000)
+    env = json.loads(out.read_text())
+    assert "ALPRD_API_KEY" not in env and "ALPRD_READ_KEY" not in env
+    assert env["ALPRD_SITE_NOTE"] == "kept"
+
+
 async def test_a_failing_or_hanging_command_fails_with_the_reason(tmp_path, runners):
     rules = [
         rule(name="exit3", command=[sys.executable, "-c", "import sys; sys.stderr.write('relay jammed'); sys.exit(3)"]),
