@@ -145,6 +145,14 @@ class GateLines:
         result = await asyncio.to_thread(self._reader.read_image, frame.image)
         return line.state(), result
 
+    def latest_frame(self, line_id: str) -> Frame | None:
+        """The line's newest frame (None before its first); NotFoundError for an unknown line."""
+        with self._lock:
+            line = self._lines.get(line_id)
+        if line is None:
+            raise NotFoundError(f"Line {line_id} not found")
+        return line.worker.latest_frame()
+
     def _start_one(self, camera_id: str, camera: CameraConfig) -> None:
         line = CameraLine(camera_id, camera, self._reader, self._sink, self._opener, self._fits)
         with self._lock:

@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from alprd.domain.messages import CameraState, ImageResult
+from alprd.domain.messages import CameraState, Frame, ImageResult
 
 
 @runtime_checkable
@@ -38,4 +38,8 @@ class LinesProvider(Protocol):
 
         Raises NotFoundError for an unknown line.
         """
+        ...
+
+    def latest_frame(self, line_id: str) -> Frame | None:
+        """The line's newest frame, None before its first. Raises NotFoundError for an unknown line."""
         ...

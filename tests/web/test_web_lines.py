@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import cv2
 import numpy as np
 from web_factories import make_result
 
@@ -62,6 +63,14 @@ class TwoLines:
                 return state, make_result(("D55XY", "car"), plateless=1)
         raise NotFoundError(f"Line {line_id} not found")
 
+    def latest_frame(self, line_id: str) -> Frame | None:
+        if line_id == "gate1":  # a gradient, so a decoded frame can be compared with it
+            image = np.tile(np.arange(0, 240, 2, dtype=np.uint8)[None, :, None], (90, 1, 3))
+            return Frame("gate1", 7, time.time(), image)
+        if line_id == "gate2":
+            return None  # not connected: no frame yet
+        raise NotFoundError(f"Line {line_id} not found")
+
 
 def test_fake_is_a_lines_provider():
     assert isinstance(TwoLines(), LinesProvider)
@@ -96,7 +105,24 @@ async def test_line_test_returns_result_without_storing(aiohttp_client, config, 
     assert missing.status == 404 and await missing.json() == {"detail": "Line gate9 not found"}
 
 
+async def test_line_frame_is_the_latest_frame_as_jpeg(aiohttp_client, config, repository):
+    lines = TwoLines()
+    client = await aiohttp_client(create_app(config, repository=repository, lines=lines))
+    resp = await client.get("/api/detect/line/gate1/frame")
+    assert resp.status == 200 and resp.content_type == "image/jpeg"
+    decoded = cv2.imdecode(np.frombuffer(await resp.read(), np.uint8), cv2.IMREAD_COLOR)
+    expected = lines.latest_frame("gate1").image
+    assert decoded.shape == expected.shape
+    assert np.abs(decoded.astype(int) - expected.astype(int)).mean() < 3  # JPEG, lossy but the same picture
+    none_yet = await client.get("/api/detect/line/gate2/frame")
+    assert none_yet.status == 503 and "no frame yet" in (await none_yet.json())["detail"]
+    missing = await client.get("/api/detect/line/gate9/frame")
+    assert missing.status == 404 and await missing.json() == {"detail": "Line gate9 not found"}
+
+
 async def test_without_lines_provider(client):
     assert await (await client.get("/api/detect/lines")).json() == []
     resp = await client.get("/api/detect/line/gate1/test")
     assert resp.status == 404 and "gate1" in (await resp.json())["detail"]
+    frame = await client.get("/api/detect/line/gate1/frame")
+    assert frame.status == 404 and "gate1" in (await frame.json())["detail"]

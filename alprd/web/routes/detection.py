@@ -6,6 +6,10 @@ import asyncio
 import time
 from datetime import datetime
 
+import cv2
+import numpy as np
+from aiohttp import web
+
 from alprd.domain.lists import UNKNOWN
 from alprd.domain.messages import CameraState, ImageResult
 from alprd.errors import InferenceUnavailableError, NotFoundError, RequestTimeoutError
@@ -17,6 +21,8 @@ from alprd.web import keys, serialize
 from alprd.web import schemas as s
 from alprd.web.endpoint import MULTIPART, Call, Endpoint
 from alprd.web.upload import decode_image, read_upload
+
+FRAME_JPEG_QUALITY = 80
 
 
 async def detect_image(call: Call) -> s.DetectImageResponse:
@@ -135,6 +141,27 @@ async def test_line(call: Call) -> s.LineTestResult:
     )
 
 
+async def line_frame(call: Call) -> web.Response:
+    """The line's newest frame as JPEG (what the dashboard shows beside its fps)."""
+    lines = call.app[keys.LINES]
+    line_id = call.path.line_id
+    if lines is None:
+        raise NotFoundError(f"Line {line_id} not found (no camera lines are configured)")
+    frame = lines.latest_frame(line_id)
+    if frame is None:
+        raise InferenceUnavailableError(f"Line {line_id} has no frame yet (camera not connected)")
+    loop = asyncio.get_running_loop()
+    jpeg = await loop.run_in_executor(call.app[keys.INFERENCE_EXECUTOR], encode_jpeg, frame.image)
+    return web.Response(body=jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+def encode_jpeg(image: np.ndarray, quality: int = FRAME_JPEG_QUALITY) -> bytes:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise InferenceUnavailableError("the frame could not be encoded as JPEG")
+    return data.tobytes()
+
+
 def _vehicle(det, index: int) -> s.DetectedVehicle:
     return s.DetectedVehicle(
         vehicle_class=det.label,
@@ -197,5 +224,14 @@ ENDPOINTS = (
         path_params=s.LinePath,
         response=s.LineTestResult,
         errors=(404,),
+    ),
+    Endpoint(
+        "GET",
+        ("/api/detect/line/{line_id}/frame",),
+        line_frame,
+        "Get Line Frame",
+        path_params=s.LinePath,
+        response_media="image/jpeg",
+        errors=(404, 503),
     ),
 )
