@@ -20,7 +20,7 @@ setup(
     packages=[*find_packages(include=["alprd", "alprd.*"]), "alprd.bundled_models"],
     package_dir={"alprd.bundled_models": "models"},
     package_data={
-        "alprd": ["data/*", "data/*/*", "data/*/*/*"],
+        "alprd": ["data/*", "data/*/*", "data/*/*/*", "web/dashboard/*"],
         "alprd.ops": ["data/*", "*.service"],
         "alprd.bundled_models": MODEL_FILES,
     },

@@ -25,6 +25,7 @@ from alprd.web.middleware import api_key_middleware, cors_middleware, cross_site
 from alprd.web.openapi import build_openapi
 from alprd.web.ports import ImagePipeline, LinesProvider
 from alprd.web.routes import detection, files, lists, live, locations, records, statistics, webhooks
+from alprd.web.ui import add_ui_routes
 from alprd.web.webhooks import webhooks_ctx
 
 DB_THREADS = 4
@@ -114,6 +115,7 @@ def create_app(
         app.cleanup_ctx.append(webhooks_ctx(config.webhooks))
     add_endpoints(app, ENDPOINTS)
     add_doc_routes(app)
+    add_ui_routes(app)
     return app
 
 

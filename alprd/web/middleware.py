@@ -36,9 +36,10 @@ from alprd.web.endpoint import RequestValidationError
 log = get_logger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Reachable without the read key: the API root (health) and the offline docs.
-PUBLIC_PATHS = frozenset({"/", "/docs", "/redoc", "/openapi.json"})
-PUBLIC_PREFIXES = ("/static/",)
+# Reachable without the read key: the API root (health), the offline docs and the
+# dashboard's own files (they hold no data; the page sends the key with its API calls).
+PUBLIC_PATHS = frozenset({"/", "/docs", "/redoc", "/openapi.json", "/ui"})
+PUBLIC_PREFIXES = ("/static/", "/ui/")
 # GETs that may carry the key as ``?key=`` (Server-Sent Events: EventSource sends no headers).
 KEY_IN_QUERY_PATHS = frozenset({"/api/events"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -207,7 +208,7 @@ def _key_matches(given: str | None, *expected: bytes) -> bool:
 
 def api_key_middleware(api_key: str | None, read_key: str | None = None) -> Callable:
     """Writes need the write key (when set); reads of data need the read or the write key
-    (when a read key is set). The root, the docs and /static stay open."""
+    (when a read key is set). The root, the docs, /static and /ui stay open."""
     write = key_digest(api_key) if api_key else None
     read = key_digest(read_key) if read_key else None
 

@@ -1,0 +1,89 @@
+// Live view: every event of /api/events as a card; a blacklisted plate beeps.
+import { showImage, streamEvents } from "./api.js";
+import { $, badge, el, percent } from "./util.js";
+
+const MAX_CARDS = 60;
+const SOUND_ITEM = "alprd.sound";
+let audio = null;
+
+// WebAudio needs a user gesture first: the context is made on the first click or key.
+function unlockAudio() {
+  if (audio || !window.AudioContext) return;
+  audio = new AudioContext();
+}
+
+export function soundOn() { return localStorage.getItem(SOUND_ITEM) !== "off"; }
+
+function beep() {
+  document.body.dataset.beeps = String(Number(document.body.dataset.beeps || 0) + 1);
+  if (!soundOn() || !audio) return;
+  const now = audio.currentTime;
+  for (const [start, freq] of [[0, 880], [0.25, 660], [0.5, 880]]) {
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.type = "square";
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.15, now + start);
+    gain.gain.exponentialRampToValueAtTime(0.001, now + start + 0.2);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(now + start);
+    osc.stop(now + start + 0.21);
+  }
+}
+
+function card(event, openDetail) {
+  const crop = el("img", { class: "crop", alt: `plate ${event.plate_text}` });
+  showImage(crop, event.plate_image_url);
+  const where = event.camera_id ? `${event.location || event.camera_id}` : event.location || "upload";
+  const item = el(
+    "li",
+    { class: `event ${event.list_status} ${event.event}`, "data-kind": event.event, "data-plate": event.plate_text },
+    crop,
+    el("div", { class: "plate" }, event.plate_text || "?"),
+    el(
+      "div",
+      { class: "meta" },
+      badge(event.list_status),
+      el("span", { class: "kind" }, event.event),
+      el("span", {}, where),
+      event.direction ? el("span", {}, event.direction) : null,
+      event.vehicle_type ? el("span", {}, event.vehicle_type) : null,
+      el("span", {}, percent(event.confidence)),
+      el("time", {}, event.time),
+    ),
+  );
+  if (event.session_id) {
+    item.classList.add("clickable");
+    item.addEventListener("click", () => openDetail(event.session_id, event));
+  }
+  return item;
+}
+
+export function startLive({ openDetail, onDetection }) {
+  for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, unlockAudio, { once: true });
+  const sound = $("#sound");
+  const showSound = () => {
+    sound.textContent = soundOn() ? "sound on" : "sound off";
+    sound.setAttribute("aria-pressed", String(soundOn()));
+  };
+  sound.addEventListener("click", () => {
+    localStorage.setItem(SOUND_ITEM, soundOn() ? "off" : "on");
+    showSound();
+  });
+  showSound();
+  const list = $("#live-list");
+  const link = $("#link");
+  const onEvent = (kind, event) => {
+    if (kind !== "preview" && kind !== "detection") return;
+    $("#live-empty").hidden = true;
+    list.prepend(card(event, openDetail));
+    while (list.children.length > MAX_CARDS) list.lastElementChild.remove();
+    if (event.list_status === "blacklist") beep();
+    if (kind === "detection") onDetection();
+  };
+  const onState = (up) => {
+    link.textContent = up ? "live" : "offline";
+    link.classList.toggle("off", !up);
+  };
+  streamEvents(onEvent, onState);
+}
