@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 . tools/env.sh
 # Gate daemon tests: a GStreamer RTSP server run by Debian's /usr/bin/python3 (python3-gi),
 # systemd-analyze and systemd-sysusers (unit and service install); training tests: the plate fonts;
-# MQTT tests: the mosquitto broker.
+# MQTT tests: the mosquitto broker; dashboard tests: headless Chromium and its driver (Selenium).
 apt_install systemd python3-gst-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
-  fonts-dejavu-extra fonts-urw-base35 mosquitto
+  fonts-dejavu-extra fonts-urw-base35 mosquitto \
+  chromium chromium-driver
 ensure_venv
 venv_install '.[test,training,lint]'
 PY="$VENV/bin/python"

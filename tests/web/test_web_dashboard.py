@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -24,6 +25,7 @@ from browser import (
     save_screenshot,
     set_viewport,
 )
+from web_factories import make_result
 
 from alprd.config import Config, InferenceConfig, PpOcrConfig, ServerConfig
 from alprd.domain.messages import CameraState, Frame, ImageResult
@@ -68,9 +70,13 @@ class Cameras:
 
 
 def _wait(driver, condition, timeout_s: float = UI_WAIT_S):
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout_s, poll_frequency=0.05).until(condition)
+    try:
+        return WebDriverWait(driver, timeout_s, poll_frequency=0.05).until(condition)
+    except TimeoutException:
+        raise AssertionError(f"not within {timeout_s} s; browser console: {driver.get_log('browser')}") from None
 
 
 def _css(driver, selector: str):
@@ -109,7 +115,16 @@ def shots(tmp_path: Path) -> Path:
     return Path(wanted) if wanted else tmp_path / "shots"
 
 
-def test_dashboard_live_lists_history_cameras_stats(config, repository, pipeline, datasets_dir, shots):
+def _seed_month(seed) -> None:
+    """Earlier traffic, spread over 20 days and the day's hours: varied vehicle types."""
+    now = datetime.now().replace(minute=0, second=0, microsecond=0)
+    kinds = ("car", "car", "car", "truck", "motorcycle", "bus")
+    for i in range(60):
+        when = now - timedelta(days=(i * 7) % 20, hours=(i * 5) % 24)
+        seed(make_result((f"B{1000 + i}XY", kinds[i % len(kinds)])), when=when)
+
+
+def test_dashboard_live_lists_history_cameras_stats(config, repository, pipeline, datasets_dir, shots, seed):
     eu = datasets_dir / "openalpr-eu"
     cameras = Cameras(eu / "eu2.jpg")
     app = create_app(config, repository=repository, pipeline=pipeline, lines=cameras, live_keepalive_s=1.0)
@@ -203,12 +218,14 @@ def test_dashboard_live_lists_history_cameras_stats(config, repository, pipeline
             assert "connection refused" in _css(driver, '[data-line="gate2"]')[0].text
             _screens(driver, "cameras", shots)
 
-            # Statistics: totals as the API counts them, one bar per hour of the day.
+            # Statistics: a month of earlier detections (stored as the API stores them), then the
+            # totals as the API counts them, one bar per hour of the day, one dot per day.
+            _seed_month(seed)
             _show(driver, "stats")
             stats = server.request("GET", "/api/statistics/dashboard?days=30")
             _wait(driver, lambda d: len(_css(d, "#chart-hourly rect.bar")) == 24)
             totals = [t.text.split("\n")[0] for t in _css(driver, "#stat-totals .total")]
-            assert totals[0] == str(stats["totalDetections"]) and stats["totalDetections"] >= 3
+            assert totals[0] == str(stats["totalDetections"]) and stats["totalDetections"] >= 63
             assert len(_css(driver, "#chart-trend circle.dot")) == 30
             assert len(_css(driver, "#chart-vehicles rect.bar")) == len(stats["vehicleDistribution"])
             _screens(driver, "stats", shots)
@@ -229,7 +246,7 @@ def test_dashboard_asks_for_the_key_once(config, repository, pipeline, datasets_
         try:
             driver.get(server.base + "/ui/")
             _wait(driver, lambda d: _css(d, "#key-dialog")[0].get_attribute("open") is not None)
-            _css(driver, "#key-input")[0].send_keys("write-secret")
+            _css(driver, "#key-input")[0].send_keys("read-secret")  # reads need no more
             _css(driver, '#key-dialog button[value="save"]')[0].click()
             _wait(driver, lambda d: _css(d, "#link")[0].text == "live", UI_WAIT_S)  # SSE with the key
             body = server.upload((datasets_dir / "openalpr-eu" / "eu1.jpg").read_bytes(), key="write-secret")

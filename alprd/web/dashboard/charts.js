@@ -61,7 +61,8 @@ export function lineChart(points, { label = "" } = {}) {
     const dot = svg("circle", { cx: xy[i][0], cy: xy[i][1], r: 3, class: "dot" });
     dot.append(svg("title", {}, `${p.label}: ${p.value}`));
     chart.append(dot);
-    if (labelled.has(i)) chart.append(svg("text", { x: xy[i][0], y: height - 6, class: "axis mid" }, p.label));
+    const anchor = i === 0 ? "start" : i === points.length - 1 ? "end" : "mid";
+    if (labelled.has(i)) chart.append(svg("text", { x: xy[i][0], y: height - 6, class: `axis ${anchor}` }, p.label));
   });
   return chart;
 }

@@ -19,7 +19,7 @@ function row(item, openDetail) {
   return el(
     "tr",
     { class: "clickable", "data-plate": d.plate_text, onclick: () => openDetail(item.session_id) },
-    el("td", {}, el("time", {}, item.timestamp)),
+    el("td", { class: "when" }, el("time", {}, ...item.timestamp.split(" ").map((part) => el("span", {}, `${part} `)))),
     el("td", { class: "plate-cell" }, d.plate_text),
     el("td", {}, badge(d.plate_status)),
     el("td", { class: "wide" }, d.vehicle_type),

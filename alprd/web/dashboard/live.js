@@ -3,6 +3,7 @@ import { showImage, streamEvents } from "./api.js";
 import { $, badge, el, percent } from "./util.js";
 
 const MAX_CARDS = 60;
+const BEEP_AGAIN_MS = 10000; // a pass's preview and its stored detection beep once
 const SOUND_ITEM = "alprd.sound";
 let audio = null;
 
@@ -14,20 +15,26 @@ function unlockAudio() {
 
 export function soundOn() { return localStorage.getItem(SOUND_ITEM) !== "off"; }
 
-function beep() {
+const lastBeep = new Map();
+
+function beep(plateText) {
+  const now = performance.now();
+  if (now - (lastBeep.get(plateText) ?? -Infinity) < BEEP_AGAIN_MS) return;
+  lastBeep.set(plateText, now);
+  if (lastBeep.size > 200) for (const [text, at] of lastBeep) if (now - at > BEEP_AGAIN_MS) lastBeep.delete(text);
   document.body.dataset.beeps = String(Number(document.body.dataset.beeps || 0) + 1);
   if (!soundOn() || !audio) return;
-  const now = audio.currentTime;
+  const t0 = audio.currentTime;
   for (const [start, freq] of [[0, 880], [0.25, 660], [0.5, 880]]) {
     const osc = audio.createOscillator();
     const gain = audio.createGain();
     osc.type = "square";
     osc.frequency.value = freq;
-    gain.gain.setValueAtTime(0.15, now + start);
-    gain.gain.exponentialRampToValueAtTime(0.001, now + start + 0.2);
+    gain.gain.setValueAtTime(0.15, t0 + start);
+    gain.gain.exponentialRampToValueAtTime(0.001, t0 + start + 0.2);
     osc.connect(gain).connect(audio.destination);
-    osc.start(now + start);
-    osc.stop(now + start + 0.21);
+    osc.start(t0 + start);
+    osc.stop(t0 + start + 0.21);
   }
 }
 
@@ -46,7 +53,7 @@ function card(event, openDetail) {
       badge(event.list_status),
       el("span", { class: "kind" }, event.event),
       el("span", {}, where),
-      event.direction ? el("span", {}, event.direction) : null,
+      event.direction && event.direction !== "unknown" ? el("span", {}, event.direction) : null,
       event.vehicle_type ? el("span", {}, event.vehicle_type) : null,
       el("span", {}, percent(event.confidence)),
       el("time", {}, event.time),
@@ -78,7 +85,7 @@ export function startLive({ openDetail, onDetection }) {
     $("#live-empty").hidden = true;
     list.prepend(card(event, openDetail));
     while (list.children.length > MAX_CARDS) list.lastElementChild.remove();
-    if (event.list_status === "blacklist") beep();
+    if (event.list_status === "blacklist") beep(event.plate_text);
     if (kind === "detection") onDetection();
   };
   const onState = (up) => {
