@@ -28,6 +28,8 @@ import urllib.request
 from contextlib import closing
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import yaml
 from conftest import free_port, render_h264
@@ -262,6 +264,11 @@ def run_scenario(proc, server, clip_b, port, logs, notes, tmp_path, config_path)
     check_live_events_and_metrics(port, live)
     check_gate_action(port, logs, tmp_path)
     assert status == 200 and tested["image_resolution"] == "640x360"
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/detect/line/gate1/frame", timeout=10) as resp:
+        frame = cv2.imdecode(np.frombuffer(resp.read(), np.uint8), cv2.IMREAD_COLOR)  # the camera's newest frame
+    assert frame is not None and frame.shape[:2] == (360, 640)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/ui/", timeout=10) as resp:
+        assert resp.headers.get_content_type() == "text/html" and b"main.js" in resp.read()  # the dashboard
 
     # SIGHUP: a camera added to the config starts, the running one is not touched
     config = yaml.safe_load(config_path.read_text())
