@@ -110,3 +110,22 @@ def test_regex_text_matches_its_pattern(pattern):
     rng = np.random.default_rng(0)
     for _ in range(50):
         assert re.match(pattern, "".join(regex_text(pattern, rng)))
+
+
+def test_texts_hold_runs_of_one_character_and_keep_their_format():
+    import re
+
+    import numpy as np
+
+    from alprd.domain.packs import load_pack
+    from training.synth import texts
+
+    rng = np.random.default_rng(3)
+    pack = load_pack("id")
+    ids = ["".join(texts.id_text(pack, rng)) for _ in range(2000)]
+    us = ["".join(texts.us_text(rng)) for _ in range(2000)]
+    # without runs about a third of US texts hold a doubled character by chance
+    assert np.mean([bool(re.search(r"(.)\1", t)) for t in us]) > 0.5
+    assert np.mean([bool(re.search(r"(\d)\1\1", t)) for t in ids]) > 0.05
+    assert all(pack.matches_home_format(t) for t in ids)
+    assert texts.with_runs(list("A1B2"), rng) in {"A1B2"}  # neighbours of another kind never repeat

@@ -36,11 +36,26 @@ US_FORMATS = (
 )
 
 
+# Chance that a character repeats the one before it (same kind, same group). Uniform
+# random texts almost never hold runs ("AAA0000", "1109"), and a CTC reader that rarely
+# saw one merges it (OCR v2 read DK1109EV as DK109EV, AAA0000 as AAA0).
+REPEAT_P = 0.15
+
+
+def with_runs(chars: list[str], rng: np.random.Generator, same_kind: bool = True) -> str:
+    """``chars`` with some characters replaced by the one before them (``REPEAT_P``)."""
+    out = list(chars)
+    for i in range(1, len(out)):
+        if rng.random() < REPEAT_P and (not same_kind or out[i].isdigit() == out[i - 1].isdigit()):
+            out[i] = out[i - 1]
+    return "".join(out)
+
+
 def _fill(tokens: str, rng: np.random.Generator) -> list[str]:
     groups: list[str] = []
     for group in tokens.split("-"):
         chars = [LETTERS[rng.integers(26)] if t == "L" else DIGITS[rng.integers(10)] for t in group]
-        groups.append("".join(chars))
+        groups.append(with_runs(chars, rng))
     return groups
 
 
@@ -48,9 +63,9 @@ def id_text(pack: Pack, rng: np.random.Generator) -> list[str]:
     prefixes = sorted(pack.regions) or ["B"]
     prefix = prefixes[rng.integers(len(prefixes))]
     n_digits = int(rng.choice([1, 2, 3, 4], p=[0.05, 0.1, 0.25, 0.6]))
-    digits = str(rng.integers(1, 10)) + "".join(DIGITS[rng.integers(10)] for _ in range(n_digits - 1))
+    digits = with_runs([str(rng.integers(1, 10))] + [DIGITS[rng.integers(10)] for _ in range(n_digits - 1)], rng)
     n_suffix = int(rng.choice([0, 1, 2, 3], p=[0.03, 0.12, 0.4, 0.45]))
-    suffix = "".join(LETTERS[rng.integers(26)] for _ in range(n_suffix))
+    suffix = with_runs([LETTERS[rng.integers(26)] for _ in range(n_suffix)], rng)
     return [g for g in (prefix, digits, suffix) if g]
 
 
@@ -90,5 +105,5 @@ def regex_text(pattern: str, rng: np.random.Generator) -> list[str]:
         high = int(hi) if hi else low
         n = int(rng.integers(max(low, 1), high + 1))
         chars = _class_chars(cls)
-        groups.append("".join(chars[rng.integers(len(chars))] for _ in range(n)))
+        groups.append(with_runs([chars[rng.integers(len(chars))] for _ in range(n)], rng, same_kind=False))
     return [g for g in groups if g] or ["A1"]
