@@ -102,10 +102,11 @@ def requested_urls(driver) -> list[str]:
 
 
 def console_errors(driver, *, allowed: tuple[str, ...] = ()) -> list[str]:
+    """Console errors and warnings (a failed request, a script error, a CSP violation)."""
     return [
         e["message"]
         for e in driver.get_log("browser")
-        if e["level"] == "SEVERE" and not any(a in e["message"] for a in allowed)
+        if e["level"] in ("SEVERE", "WARNING") and not any(a in e["message"] for a in allowed)
     ]
 
 

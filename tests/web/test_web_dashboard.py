@@ -94,6 +94,12 @@ def _image_loaded(driver, img) -> bool:
     return bool(driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img))
 
 
+def _image_at(driver, selector: str) -> bool:
+    """The first element ``selector`` finds is an image that has loaded (False while none is there)."""
+    found = _css(driver, selector)
+    return bool(found) and _image_loaded(driver, found[0])
+
+
 def _plate_of(body: dict) -> str:
     plates = [x["plate"]["plate_text"] for x in body["list_vehicle_and_plate_information"] if x["plate"]]
     assert plates and plates[0], body
@@ -206,13 +212,13 @@ def test_dashboard_live_lists_history_cameras_stats(config, repository, pipeline
             _wait(driver, lambda d: _css(d, "#detail")[0].get_attribute("open") is not None)
             _wait(driver, lambda d: _css(d, "#detail-title")[0].text == plate)
             for img in ("#detail-plate", "#detail-annotated", "#detail-original"):
-                _wait(driver, lambda d, img=img: _image_loaded(d, _css(d, img)[0]))
+                _wait(driver, lambda d, img=img: _image_at(d, img))
             _screens(driver, "detail", shots)
             _css(driver, '#detail button[value="close"]')[0].click()
 
             # Cameras: the streaming one with its frame and fps, the failing one with its error.
             _show(driver, "cameras")
-            _wait(driver, lambda d: _image_loaded(d, _css(d, '[data-line="gate1"] img.frame')[0]))
+            _wait(driver, lambda d: _image_at(d, '[data-line="gate1"] img.frame'))
             entry = _css(driver, '[data-line="gate1"]')[0].text
             assert "12.5 / 5.0" in entry
             assert "connection refused" in _css(driver, '[data-line="gate2"]')[0].text
@@ -252,10 +258,12 @@ def test_dashboard_asks_for_the_key_once(config, repository, pipeline, datasets_
             body = server.upload((datasets_dir / "openalpr-eu" / "eu1.jpg").read_bytes(), key="write-secret")
             card_css = f'#live-list li[data-plate="{_plate_of(body)}"]'
             _wait(driver, lambda d: _css(d, card_css), LIVE_WAIT_S)
-            _wait(driver, lambda d: _image_loaded(d, _css(d, f"{card_css} img.crop")[0]))  # fetched with the key
-            driver.refresh()  # asked once: the key is remembered
+            _wait(driver, lambda d: _image_at(d, f"{card_css} img.crop"))  # fetched with the key
+            driver.refresh()  # asked once: the key is remembered; the page opens on the stored detection
             _wait(driver, lambda d: _css(d, "#link")[0].text == "live")
             assert _css(driver, "#key-dialog")[0].get_attribute("open") is None
+            stored_css = f'#live-list li[data-kind="stored"][data-plate="{_plate_of(body)}"]'
+            _wait(driver, lambda d: _image_at(d, f"{stored_css} img.crop"))
             assert console_errors(driver, allowed=("401",)) == []
         finally:
             driver.quit()

@@ -1,8 +1,9 @@
 // Live view: every event of /api/events as a card; a blacklisted plate beeps.
-import { showImage, streamEvents } from "./api.js";
+import { api, showImage, streamEvents } from "./api.js";
 import { $, badge, el, percent } from "./util.js";
 
 const MAX_CARDS = 60;
+const EARLIER_CARDS = 12; // the newest stored detections, shown below the live ones
 const BEEP_AGAIN_MS = 10000; // a pass's preview and its stored detection beep once
 const SOUND_ITEM = "alprd.sound";
 let audio = null;
@@ -66,6 +67,46 @@ function card(event, openDetail) {
   return item;
 }
 
+// A /detections row in the shape of a live event (the page opens on the latest ones).
+function asEvent(item) {
+  const d = item.detection_details;
+  return {
+    event: "detection",
+    plate_text: d.plate_text,
+    confidence: d.ocr_confidence,
+    list_status: d.plate_status,
+    camera_id: "",
+    location: d.location,
+    direction: "",
+    vehicle_type: d.vehicle_type,
+    time: item.timestamp,
+    session_id: item.session_id,
+    plate_image_url: item.file_path,
+  };
+}
+
+let loadingEarlier = false;
+
+async function showEarlier(list, openDetail) {
+  if (loadingEarlier || list.children.length) return;
+  loadingEarlier = true;
+  try {
+    const body = await api(`/detections?limit=${EARLIER_CARDS}`);
+    if (list.children.length || !body.detections.length) return;
+    for (const item of body.detections) {
+      const old = card(asEvent(item), openDetail);
+      old.classList.add("earlier");
+      old.dataset.kind = "stored";
+      list.append(old);
+    }
+    $("#live-empty").hidden = true;
+  } catch {
+    // no key yet or the daemon is down: shown again with the view, and live events come anyway
+  } finally {
+    loadingEarlier = false;
+  }
+}
+
 export function startLive({ openDetail, onDetection }) {
   for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, unlockAudio, { once: true });
   const sound = $("#sound");
@@ -93,4 +134,5 @@ export function startLive({ openDetail, onDetection }) {
     link.classList.toggle("off", !up);
   };
   streamEvents(onEvent, onState);
+  return { show: () => showEarlier(list, openDetail) };
 }

@@ -31,7 +31,7 @@ function main() {
   const addToList = (text, status) => lists.save(text, status).then(() => views.history.show());
   const openDetail = setupDetail(addToList);
   const views = {
-    live: { show: () => {} },
+    live: { show: () => {} }, // set below, once the stream is started
     history: setupHistory(openDetail),
     lists,
     cameras: setupCameras(),
@@ -63,7 +63,7 @@ function main() {
     }, 1000);
   };
   setupKeyDialog(show);
-  startLive({ openDetail, onDetection });
+  views.live = startLive({ openDetail, onDetection });
   show();
 }
 
