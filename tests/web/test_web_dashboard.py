@@ -163,6 +163,10 @@ def test_dashboard_live_lists_history_cameras_stats(config, repository, pipeline
             _wait(driver, lambda d: _css(d, f'{row_css}[data-status="blacklist"]'))
             statuses = server.request("GET", "/api/plate-status")["plate_statuses"]
             assert {"plate_text": plate, "status": "blacklist"} in statuses
+            _css(driver, "#list-sync")[0].click()  # the stored detection takes the new list on
+            _wait(driver, lambda d: _css(d, "#list-message")[0].text.startswith("Stored plates now"))
+            stored = server.request("GET", f"/detections?search={plate}")["detections"]
+            assert stored and {x["detection_details"]["plate_status"] for x in stored} == {"blacklist"}
 
             # The same car again: a red card and a beep.
             _show(driver, "live")

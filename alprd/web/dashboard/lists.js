@@ -45,6 +45,14 @@ export function setupLists() {
       await load();
     });
 
+  // The lists apply to new reads at once; stored plates take them on when re-applied.
+  $("#list-sync").addEventListener("click", () =>
+    guarded(message, async () => {
+      const body = await api("/api/plate-status/sync-all", { method: "POST" });
+      const d = body.details;
+      message.textContent = `Stored plates now: ${d.whitelist} whitelist, ${d.blacklist} blacklist, ${d.unclassified} unknown`;
+    }),
+  );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = form.elements.plate_text.value.trim();
