@@ -74,6 +74,13 @@ class StorageConfig(_Strict):
     retention_days: int = Field(90, ge=1, le=3650, description="Rows and images older are deleted.")
     outputs_max_mb: int = Field(10_000, ge=10, le=10_000_000, description="Oldest images are deleted above this size.")
     busy_timeout_ms: int = Field(5000, ge=100, le=60_000, description="SQLite busy timeout.")
+    max_stored_image_mp: float = Field(
+        8.3,
+        ge=0.1,
+        le=40,
+        description="Stored images (originals, annotated, crops) above this many megapixels are scaled "
+        "down before saving (8.3: 3840x2160 fits); boxes and image_resolution stay the analysed image's.",
+    )
 
 
 class PlateDetectorConfig(_Strict):

@@ -12,7 +12,9 @@ Layout (the paths the REST API returns, relative to the outputs folder's parent 
 
 Every file is encoded in memory, written to a temporary file in ``outputs/.pending`` and
 linked or renamed into place, so a reader never sees half a JPEG. A full disk raises
-StorageFullError and removes whatever this save had written.
+StorageFullError and removes whatever this save had written. An image above
+``max_pixels`` (``storage.max_stored_image_mp``) is scaled down first, so a small upload of
+a huge, well-compressed image cannot store many times its size.
 
 No orphans after a crash: before a file is created its path is appended to the save's
 journal (``outputs/.pending/<token>.paths``); the caller ``settle``s the save once the rows
@@ -24,6 +26,7 @@ that no row references (the process died between the files and the commit) and e
 from __future__ import annotations
 
 import errno
+import math
 import os
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -34,12 +37,20 @@ from pathlib import Path, PurePosixPath
 import cv2
 import numpy as np
 
+from alprd.config import Config, StorageConfig
 from alprd.domain.messages import Box, ImageResult
 from alprd.errors import BadInputError, StorageFullError
 
 URL_PREFIX = "outputs"
 PENDING_DIR = ".pending"
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _megapixels(mp: float) -> int:
+    return int(mp * 1_000_000)
+
+
+_DEFAULT_MAX_PIXELS = _megapixels(StorageConfig().max_stored_image_mp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +84,17 @@ def crop(image: np.ndarray, box: Box) -> np.ndarray | None:
     return image[y1:y2, x1:x2]
 
 
+def fit_pixels(image: np.ndarray, max_pixels: int) -> np.ndarray:
+    """``image`` scaled down (aspect ratio kept) to at most ``max_pixels``; itself when it fits."""
+    h, w = image.shape[:2]
+    if h * w <= max_pixels:
+        return image
+    scale = math.sqrt(max_pixels / (h * w))
+    new_h = max(1, int(h * scale))
+    new_w = max(1, min(int(w * scale), max_pixels // new_h))
+    return cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+
+
 def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
@@ -83,9 +105,18 @@ def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:
 class ImageStore:
     """Writes and deletes the image files of detections under one outputs folder."""
 
-    def __init__(self, outputs_dir: Path, *, jpeg_quality: int = 90) -> None:
+    def __init__(self, outputs_dir: Path, *, jpeg_quality: int = 90, max_pixels: int = _DEFAULT_MAX_PIXELS) -> None:
         self.outputs_dir = Path(outputs_dir)
         self.jpeg_quality = jpeg_quality
+        self.max_pixels = max_pixels
+
+    @classmethod
+    def from_config(cls, config: Config) -> ImageStore:
+        storage = config.storage
+        return cls(config.resolve(storage.outputs_dir), max_pixels=_megapixels(storage.max_stored_image_mp))
+
+    def _encode(self, image: np.ndarray) -> bytes:
+        return encode_jpeg(fit_pixels(image, self.max_pixels), self.jpeg_quality)
 
     def absolute(self, relative: str) -> Path:
         """The file of a stored relative path ``outputs/...`` (no check it exists)."""
@@ -182,7 +213,7 @@ class ImageStore:
         returns its path and the stem the other files of this save share."""
         if image is None or image.size == 0:
             return "", f"{stamp}_{token}"
-        data = encode_jpeg(image, self.jpeg_quality)
+        data = self._encode(image)
         folder = self.outputs_dir / "uploaded"
         tmp = self.outputs_dir / PENDING_DIR / f"{token}.original.tmp"
         try:
@@ -214,7 +245,7 @@ class ImageStore:
     def _write(self, sub_path: str, image: np.ndarray | None, written: list[str], journal: _Journal) -> str:
         if image is None or image.size == 0:
             return ""
-        data = encode_jpeg(image, self.jpeg_quality)
+        data = self._encode(image)
         target = self.outputs_dir / sub_path
         rel = f"{URL_PREFIX}/{sub_path}"
         tmp = self.outputs_dir / PENDING_DIR / f".{target.name}.tmp"

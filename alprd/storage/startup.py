@@ -15,7 +15,7 @@ log = get_logger(__name__)
 def open_storage(config: Config) -> tuple[Repository, ImageStore]:
     """Blocking; call before anything writes (the writer, cameras and API start after it)."""
     repository = open_repository(config)
-    store = ImageStore(config.resolve(config.storage.outputs_dir))
+    store = ImageStore.from_config(config)
     removed = store.recover(repository.is_image_referenced)
     if removed:
         log.warning("storage.orphans_removed", files=removed, reason="saves interrupted before their rows committed")

@@ -78,7 +78,7 @@ def create_app(
     app[keys.CONFIG] = config
     app[keys.REPOSITORY] = repository
     app[keys.PACKS] = repository.packs
-    app[keys.IMAGE_STORE] = ImageStore(config.resolve(config.storage.outputs_dir))
+    app[keys.IMAGE_STORE] = ImageStore.from_config(config)
     app[keys.PIPELINE] = pipeline
     app[keys.LINES] = lines
     app[keys.ON_LISTS_CHANGED] = on_lists_changed
