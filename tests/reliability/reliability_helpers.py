@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import uuid
 from pathlib import Path
 
 import cv2
@@ -49,3 +52,26 @@ def jpeg(width: int = 64, height: int = 48) -> bytes:
     ok, buf = cv2.imencode(".jpg", rng.integers(0, 255, (height, width, 3), np.uint8))
     assert ok
     return buf.tobytes()
+
+
+def upload(port: int, body: bytes) -> dict | None:
+    """One multipart upload; the answer's JSON when acknowledged (200), else None."""
+    boundary = uuid.uuid4().hex
+    data = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="car.jpg"\r\n'
+            f"Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + body
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", "/detect/image", data, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        resp = conn.getresponse()
+        payload = resp.read()
+        return json.loads(payload) if resp.status == 200 else None
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()

@@ -6,8 +6,6 @@ A handful of rounds (CPU is shared); the issue's own run did 10 kills with 637 u
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import random
 import signal
@@ -16,10 +14,9 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
-from reliability_helpers import jpeg
+from reliability_helpers import jpeg, upload
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -49,29 +46,6 @@ class Server:
             time.sleep(0.05)
         self.port = int(self.port_file.read_text())
         return proc
-
-
-def upload(port: int, body: bytes) -> dict | None:
-    """One multipart upload; the answer's JSON when acknowledged (200), else None."""
-    boundary = uuid.uuid4().hex
-    data = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="car.jpg"\r\n'
-            f"Content-Type: image/jpeg\r\n\r\n"
-        ).encode()
-        + body
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("POST", "/detect/image", data, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
-        resp = conn.getresponse()
-        payload = resp.read()
-        return json.loads(payload) if resp.status == 200 else None
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        conn.close()
 
 
 def test_kill_9_during_uploads_loses_nothing_acknowledged_and_leaves_no_orphans(tmp_path):
