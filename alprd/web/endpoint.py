@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -259,7 +260,31 @@ def make_view(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRespo
 
 def add_endpoints(app: web.Application, endpoints: Sequence[Endpoint]) -> None:
     """Register every path of every endpoint, in order (specific paths before parameters)."""
+    static = [p for ep in endpoints for p in ep.paths if "{" not in p]
     for ep in endpoints:
         view = make_view(ep)
         for path in ep.paths:
-            app.router.add_route(ep.method, ep.route_patterns.get(path, path), view)
+            app.router.add_route(ep.method, ep.route_patterns.get(path) or route_pattern(path, static), view)
+
+
+def route_pattern(path: str, static_paths: Sequence[str]) -> str:
+    """The aiohttp pattern of an OpenAPI path: a parameter never takes the name of a static
+    path beside it, so ``PUT /api/locations/count`` is the static path's 405 (Allow: GET),
+    not ``location_id='count'``'s 422, and its ``Allow`` lists the static path's methods only."""
+    parts = path.split("/")
+    for i, part in enumerate(parts):
+        if not (part.startswith("{") and part.endswith("}")):
+            continue
+        taken = sorted(
+            {
+                other[i]
+                for other in (p.split("/") for p in static_paths)
+                if len(other) == len(parts)
+                and other[i]
+                and all(o == q or q.startswith("{") for o, q in zip(other, parts))
+            }
+        )
+        if taken:
+            words = "|".join(re.escape(t) for t in taken)
+            parts[i] = f"{{{part[1:-1]}:(?!(?:{words})(?:/|$))[^/]+}}"
+    return "/".join(parts)
