@@ -21,6 +21,10 @@ class BadInputError(AlprdError):
     """Input from a client or file is malformed (HTTP 4xx, never a 500)."""
 
 
+class ConflictError(BadInputError):
+    """The request clashes with what is stored, e.g. a name already taken (HTTP 409)."""
+
+
 class PayloadTooLargeError(BadInputError):
     """A request body over its limit (HTTP 413)."""
 

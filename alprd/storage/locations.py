@@ -6,7 +6,7 @@ from datetime import datetime
 
 from peewee import IntegrityError
 
-from alprd.errors import BadInputError
+from alprd.errors import ConflictError
 from alprd.storage.base import RepositoryBase, as_datetime, db_time
 from alprd.storage.models import Location
 from alprd.storage.records import LocationRecord
@@ -24,7 +24,7 @@ class Locations(RepositoryBase):
             with self._writing():
                 loc = Location.create(name=name, type=type_, created_at=db_time(datetime.now()))
         except IntegrityError as exc:
-            raise BadInputError(f"a location named '{name}' already exists") from exc
+            raise ConflictError(f"a location named '{name}' already exists") from exc
         return _location(loc)
 
     def update_location(self, location_id: int, *, name: str | None, type_: str | None) -> LocationRecord:
@@ -35,7 +35,7 @@ class Locations(RepositoryBase):
                 if changes:
                     Location.update(**changes).where(Location.id == location_id).execute()
         except IntegrityError as exc:
-            raise BadInputError(f"a location named '{name}' already exists") from exc
+            raise ConflictError(f"a location named '{name}' already exists") from exc
         return self.get_location(location_id)
 
     def delete_location(self, location_id: int) -> None:

@@ -22,6 +22,7 @@ from aiohttp import web
 from alprd.errors import (
     AlprdError,
     BadInputError,
+    ConflictError,
     ForbiddenError,
     InferenceUnavailableError,
     NotFoundError,
@@ -46,6 +47,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 _STATUS_OF: tuple[tuple[type[AlprdError], int], ...] = (
     (NotFoundError, 404),
+    (ConflictError, 409),
     (ForbiddenError, 403),
     (PayloadTooLargeError, 413),
     (UnsupportedMediaError, 415),

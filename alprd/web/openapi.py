@@ -19,6 +19,7 @@ _DESCRIPTIONS = {
     401: "Missing or invalid API key",
     403: "Cross-site request refused",
     404: "Not Found",
+    409: "Conflicts with a stored record",
     408: "Request body too slow",
     413: "Body too large",
     415: "Unsupported media type",

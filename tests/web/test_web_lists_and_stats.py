@@ -169,7 +169,7 @@ async def test_locations_crud(client):
     created = await (await client.post("/api/locations/", json={"name": "Gate 1", "type": "Entry"})).json()
     assert set(created) == {"id", "name", "type", "timestamp"} and created["name"] == "Gate 1"
     second = await (await client.post("/api/locations", json={"name": "Gate 2", "type": "Exit"})).json()
-    assert (await client.post("/api/locations/", json={"name": "Gate 1"})).status == 400  # duplicate name
+    assert (await client.post("/api/locations/", json={"name": "Gate 1"})).status == 409  # duplicate name
     assert [x["name"] for x in await (await client.get("/api/locations/")).json()] == ["Gate 1", "Gate 2"]
     one = await (await client.get(f"/api/locations/{created['id']}")).json()
     assert one == created
@@ -177,6 +177,8 @@ async def test_locations_crud(client):
         await client.put(f"/api/locations/{created['id']}", json={"name": "Gate 1A", "type": "Entry"})
     ).json()
     assert updated["name"] == "Gate 1A" and updated["id"] == created["id"]
+    taken = await client.put(f"/api/locations/{created['id']}", json={"name": "Gate 2"})
+    assert taken.status == 409 and "already exists" in (await taken.json())["detail"]
     assert await (await client.get("/api/locations/types")).json() == {"types": ["Entry", "Exit"]}
     assert await (await client.get("/api/locations/count")).json() == {"count": 2}
     resp = await client.delete(f"/api/locations/{second['id']}")

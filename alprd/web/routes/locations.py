@@ -58,7 +58,7 @@ ENDPOINTS = (
         tag=_TAG,
         body=s.LocationCreate,
         response=s.Location,
-        errors=(400,),
+        errors=(409,),
     ),
     Endpoint(
         "GET", ("/api/locations/types",), location_types, "Get Location Types", tag=_TAG, response=s.LocationTypes
@@ -85,7 +85,7 @@ ENDPOINTS = (
         path_params=s.LocationPath,
         body=s.LocationBase,
         response=s.Location,
-        errors=(400, 404),
+        errors=(404, 409),
     ),
     Endpoint(
         "DELETE",
