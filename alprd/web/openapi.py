@@ -50,6 +50,9 @@ def build_openapi(
     refs, top = models_json_schema(keys, ref_template=REF)
     defs: dict[str, Any] = dict(top.get("$defs", {}))
     param_names = {m.__name__ for ep in endpoints for _, m in _param_models(ep)}
+    seen: set[str] = set()
+    for model in {ep.body for ep in endpoints if ep.body is not None}:
+        _document_no_nul(refs[(model, "validation")], defs, seen)
 
     paths: dict[str, dict[str, Any]] = {}
     used_ids: set[str] = set()
@@ -119,3 +122,25 @@ def _operation(ep: Endpoint, path: str, refs, defs, api_key_required: bool, read
         }
     op["responses"] = responses
     return op
+
+
+def _document_no_nul(schema: Any, defs: dict[str, Any], seen: set[str]) -> None:
+    """Every text field of a body refuses NUL (422 ``string_nul``, endpoint._refuse_nul);
+    say so in its schema: ``not: {pattern: NUL}`` beside any pattern it already has."""
+    if isinstance(schema, list):
+        for item in schema:
+            _document_no_nul(item, defs, seen)
+        return
+    if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith(REF.format(model="")):
+        name = ref.rsplit("/", 1)[1]
+        if name not in seen:
+            seen.add(name)
+            _document_no_nul(defs.get(name), defs, seen)
+    if schema.get("type") == "string" and "format" not in schema and "enum" not in schema:
+        schema["not"] = {"pattern": r"\x00"}
+    for key in ("properties", "items", "anyOf", "allOf", "oneOf", "additionalProperties"):
+        value = schema.get(key)
+        _document_no_nul(list(value.values()) if key == "properties" and isinstance(value, dict) else value, defs, seen)

@@ -50,7 +50,7 @@ async def read_upload(request: web.Request, *, max_bytes: int) -> Upload:
                 filename = part.filename or ""
                 data = await _read_limited(part, max_bytes)
             elif part.name == "location":
-                location = (await _read_limited(part, MAX_LOCATION_CHARS * 4)).decode("utf-8", "replace").strip()
+                location = (await _read_location(part)).decode("utf-8", "replace").strip()
             else:
                 await part.release()
     except (ValueError, AssertionError, UnicodeDecodeError, HttpProcessingError) as exc:
@@ -62,20 +62,33 @@ async def read_upload(request: web.Request, *, max_bytes: int) -> Upload:
             [{"loc": ["body", "location"], "msg": "String should not contain NUL characters", "type": "string_nul"}]
         )
     if len(location) > MAX_LOCATION_CHARS:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ["body", "location"],
-                    "msg": f"String should have at most {MAX_LOCATION_CHARS} characters",
-                    "type": "string_too_long",
-                }
-            ]
-        )
+        raise _location_too_long()
     return Upload(data=data, filename=filename, location=location)
 
 
 def _missing_file() -> RequestValidationError:
     return RequestValidationError([{"loc": ["body", "file"], "msg": "Field required", "type": "missing"}])
+
+
+def _location_too_long() -> RequestValidationError:
+    return RequestValidationError(
+        [
+            {
+                "loc": ["body", "location"],
+                "msg": f"String should have at most {MAX_LOCATION_CHARS} characters",
+                "type": "string_too_long",
+            }
+        ]
+    )
+
+
+async def _read_location(part: BodyPartReader) -> bytes:
+    """The location field's bytes; more than its longest UTF-8 form is a 422 like any
+    over-long string (not the upload's 413: the file is not what is too large)."""
+    try:
+        return await _read_limited(part, MAX_LOCATION_CHARS * 4)
+    except UploadTooLargeError:
+        raise _location_too_long() from None
 
 
 async def _read_limited(part: BodyPartReader, max_bytes: int) -> bytes:

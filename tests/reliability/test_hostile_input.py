@@ -121,3 +121,16 @@ async def test_nul_in_a_form_field_or_upload_location_is_refused(client):
     resp = await client.post("/detect/image", data=form)
     assert resp.status == 422
     assert (await (await client.get("/api/sessions")).json())["sessions"] == []
+
+
+@pytest.mark.parametrize("location", ["G" * 256, "G" * 5000, "é" * 600])
+async def test_an_over_long_upload_location_is_422_not_413(client, location):
+    """Found by schemathesis --checks all: a location over its 1,020-byte read limit was
+    answered 413 'upload is larger than the limit of 1020 bytes'."""
+    form = FormData()
+    form.add_field("file", jpeg(), filename="x.jpg", content_type="image/jpeg")
+    form.add_field("location", location)
+    resp = await client.post("/detect/image", data=form)
+    assert resp.status == 422
+    assert (await resp.json())["detail"][0]["type"] == "string_too_long"
+    assert (await (await client.get("/api/sessions")).json())["sessions"] == []

@@ -11,6 +11,18 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+
+class _Stripped(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+    text: str
+
+
+# Text fields are stripped before they are checked, so a required one must hold more than
+# whitespace; saying so in the schema keeps "at least 1 character" true of what is sent.
+# The class spells out what the models' strip removes (asked of pydantic itself: Unicode
+# White_Space, which is neither JSON Schema's \s nor Python's str.isspace()).
+_STRIPPED = [n for n in range(0x3001) if chr(n).isspace() and _Stripped(text=chr(n)).text == ""]
+NOT_BLANK = "[^" + "".join(f"\\u{n:04x}" for n in _STRIPPED) + "]"
 PlateText = Annotated[
     str,
     Field(
@@ -76,19 +88,19 @@ class LocationPath(_Request):
 
 
 class RegionPath(_Request):
-    code: Annotated[str, Field(min_length=1, max_length=8)]
+    code: Annotated[str, Field(min_length=1, max_length=8, pattern=NOT_BLANK)]
 
 
 class PlateTextPath(_Request):
-    plate_text: Annotated[str, Field(min_length=1, max_length=64)]
+    plate_text: Annotated[str, Field(min_length=1, max_length=64, pattern=NOT_BLANK)]
 
 
 class LinePath(_Request):
-    line_id: Annotated[str, Field(min_length=1, max_length=64)]
+    line_id: Annotated[str, Field(min_length=1, max_length=64, pattern=NOT_BLANK)]
 
 
 class FilePath(_Request):
-    path: Annotated[str, Field(min_length=1, max_length=255)]
+    path: Annotated[str, Field(min_length=1, max_length=255, pattern=NOT_BLANK)]
 
 
 class DetectionsQuery(_Request):

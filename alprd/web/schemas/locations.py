@@ -6,11 +6,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, RootModel
 
-from alprd.web.schemas.base import Timestamp, _Body
+from alprd.web.schemas.base import NOT_BLANK, Timestamp, _Body
 
 # ---- locations ---------------------------------------------------------------------
 
-LocationName = Annotated[str, Field(min_length=1, max_length=100)]  # blank is empty after stripping
+LocationName = Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]  # blank is empty after stripping
 LocationType = Annotated[str, Field(max_length=50)]
 
 

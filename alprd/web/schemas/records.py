@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from alprd.domain.lists import ListStatus
-from alprd.web.schemas.base import BBox, PlateText, Timestamp, _Body
+from alprd.web.schemas.base import NOT_BLANK, BBox, PlateText, Timestamp, _Body
 
 # ---- vehicles and plates -----------------------------------------------------------
 
@@ -33,7 +33,7 @@ class VehicleDetail(BaseModel):
 
 
 class VehicleUpdate(_Body):
-    vehicle_class: Annotated[str | None, Field(min_length=1, max_length=32)] = None
+    vehicle_class: Annotated[str | None, Field(min_length=1, max_length=32, pattern=NOT_BLANK)] = None
     vehicle_confidence_score: Annotated[float | None, Field(ge=0, le=1)] = None
 
 
@@ -68,7 +68,7 @@ class PlateDetail(BaseModel):
 class PlateUpdate(_Body):
     plate_text: PlateText | None = None
     plate_status: ListStatus | None = None
-    plate_type: Annotated[str | None, Field(min_length=1, max_length=32)] = None
+    plate_type: Annotated[str | None, Field(min_length=1, max_length=32, pattern=NOT_BLANK)] = None
 
 
 class PlateUpdated(BaseModel):
