@@ -101,6 +101,8 @@ def _operation(ep: Endpoint, path: str, refs, defs, api_key_required: bool, read
         content = {ep.response_media: {"schema": refs[(ep.response, "serialization")]}}
     elif ep.response_media.startswith("text/"):  # a stream or text format (SSE, Prometheus)
         content = {ep.response_media: {"schema": {"type": "string"}}}
+    elif ep.response_media.startswith("image/"):  # a picture (a camera's frame)
+        content = {ep.response_media: {"schema": {"type": "string", "format": "binary"}}}
     else:
         content = {"*/*": {"schema": {}}}
     responses[str(ep.status)] = {"description": _DESCRIPTIONS.get(ep.status, "OK"), "content": content}

@@ -118,6 +118,11 @@ async def test_line_frame_is_the_latest_frame_as_jpeg(aiohttp_client, config, re
     assert none_yet.status == 503 and "no frame yet" in (await none_yet.json())["detail"]
     missing = await client.get("/api/detect/line/gate9/frame")
     assert missing.status == 404 and await missing.json() == {"detail": "Line gate9 not found"}
+    documented = (await (await client.get("/openapi.json")).json())["paths"]["/api/detect/line/{line_id}/frame"]
+    assert documented["get"]["responses"]["200"]["content"] == {
+        "image/jpeg": {"schema": {"type": "string", "format": "binary"}}
+    }
+    assert {"404", "503"} <= set(documented["get"]["responses"])
 
 
 async def test_without_lines_provider(client):
