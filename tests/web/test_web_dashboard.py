@@ -27,10 +27,12 @@ from browser import (
 )
 from web_factories import make_result
 
+from alprd.bus import LiveEvent
 from alprd.config import Config, InferenceConfig, PpOcrConfig, ServerConfig
 from alprd.domain.messages import CameraState, Frame, ImageResult
 from alprd.errors import NotFoundError
 from alprd.vision.pipeline import ImagePipeline
+from alprd.web import keys
 from alprd.web.app import create_app
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -239,6 +241,20 @@ def test_dashboard_live_lists_history_cameras_stats(config, repository, pipeline
             assert len(_css(driver, "#chart-trend circle.dot")) == 30
             assert len(_css(driver, "#chart-vehicles rect.bar")) == len(stats["vehicleDistribution"])
             _screens(driver, "stats", shots)
+
+            # A camera's preview, then the same pass stored: one card, the stored one in its place.
+            _show(driver, "live")
+            bus = app[keys.BUS]
+            seen = dict(camera_id="gate1", location="Gate 1", direction="entry", vehicle_type="car")
+            bus.publish(LiveEvent("preview", "D777ZZ", 0.91, "whitelist", time_s=time.time(), **seen))
+            pass_css = '#live-list li[data-plate="D777ZZ"]'
+            _wait(driver, lambda d: [c.get_attribute("data-kind") for c in _css(d, pass_css)] == ["preview"])
+            session = server.request("GET", "/detections?limit=1")["detections"][0]["session_id"]
+            bus.publish(
+                LiveEvent("detection", "D777ZZ", 0.95, "whitelist", time_s=time.time(), session_id=session, **seen)
+            )
+            _wait(driver, lambda d: [c.get_attribute("data-kind") for c in _css(d, pass_css)] == ["detection"])
+            assert _css(driver, "#live-list li")[0].get_attribute("data-plate") == "D777ZZ"
 
             assert console_errors(driver) == []
             off_box = [u for u in requested_urls(driver) if not u.startswith((server.base + "/", "blob:", "data:"))]

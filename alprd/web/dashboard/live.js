@@ -45,7 +45,12 @@ function card(event, openDetail) {
   const where = event.camera_id ? `${event.location || event.camera_id}` : event.location || "upload";
   const item = el(
     "li",
-    { class: `event ${event.list_status} ${event.event}`, "data-kind": event.event, "data-plate": event.plate_text },
+    {
+      class: `event ${event.list_status} ${event.event}`,
+      "data-kind": event.event,
+      "data-plate": event.plate_text,
+      "data-camera": event.camera_id,
+    },
     crop,
     el("div", { class: "plate" }, event.plate_text || "?"),
     el(
@@ -65,6 +70,15 @@ function card(event, openDetail) {
     item.addEventListener("click", () => openDetail(event.session_id, event));
   }
   return item;
+}
+
+// The card of this camera's preview of the same plate among the newest ones, if still shown.
+function previewOf(list, event) {
+  if (!event.camera_id) return null;
+  const newest = [...list.children].slice(0, 10);
+  return newest.find(
+    (li) => li.dataset.kind === "preview" && li.dataset.camera === event.camera_id && li.dataset.plate === event.plate_text,
+  );
 }
 
 // A /detections row in the shape of a live event (the page opens on the latest ones).
@@ -124,7 +138,10 @@ export function startLive({ openDetail, onDetection }) {
   const onEvent = (kind, event) => {
     if (kind !== "preview" && kind !== "detection") return;
     $("#live-empty").hidden = true;
-    list.prepend(card(event, openDetail));
+    const fresh = card(event, openDetail);
+    const preview = kind === "detection" ? previewOf(list, event) : null;
+    if (preview) preview.replaceWith(fresh); // the pass's stored event takes its preview's place
+    else list.prepend(fresh);
     while (list.children.length > MAX_CARDS) list.lastElementChild.remove();
     if (event.list_status === "blacklist") beep(event.plate_text);
     if (kind === "detection") onDetection();

@@ -33,6 +33,7 @@ export async function guarded(target, work) {
     if (target) target.classList.remove("error");
   } catch (error) {
     if (target) {
+      target.hidden = false;
       target.textContent = error.message;
       target.classList.add("error");
     }
