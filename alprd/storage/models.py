@@ -4,8 +4,10 @@ Flat tables: a detection session (one uploaded image or one vehicle pass at a ga
 owns vehicles and plates; a plate may belong to a vehicle. Plates carry a few
 denormalised columns of their session and vehicle (``detected_at``,
 ``vehicle_class``) so that the list, search and statistics queries touch one
-indexed table. The schema itself is created by the numbered migrations in
-``alprd.storage.migrations``, not by ``create_tables``.
+indexed table. These models are the one definition of the tables: the numbered
+migrations in ``alprd.storage.migrations`` create them from here at their version
+(``alprd.storage.schema``), never ``create_tables``; a field added later is marked
+``added_in(n, ...)`` and added by migration n.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ class Plate(BaseModel):
     session = ForeignKeyField(DetectionSession, backref="plates", on_delete="CASCADE", index=True)
     vehicle = ForeignKeyField(Vehicle, backref="plates", null=True, on_delete="CASCADE", index=True)
     plate_index = IntegerField()
-    plate_text = CharField()
+    plate_text = CharField(index=True)
     ocr_confidence = FloatField()
     x1 = FloatField()
     y1 = FloatField()
@@ -88,12 +90,14 @@ class Plate(BaseModel):
     text_color = CharField(default="")
     background_color = CharField(default="")
     image_path = CharField(default="")
-    detected_at = DateTimeField()
+    detected_at = DateTimeField(index=True)
     vehicle_class = CharField(default="unknown")
     vehicle_confidence = FloatField(default=0.0)
 
     class Meta:
         table_name = "plate"
+        # the list filters (vehicleType, plateType) read a page in id order from one range
+        indexes = ((("vehicle_class", "id"), False), (("plate_type", "id"), False))
 
 
 class PlateStatus(BaseModel):

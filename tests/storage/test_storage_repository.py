@@ -223,15 +223,6 @@ def test_full_disk_raises_storage_full_and_leaves_nothing(tmp_path):
     assert [p for p in (tmp_path / "outputs").rglob("*") if p.is_file()] == []
 
 
-def test_peewee_models_match_the_migrated_schema(db):
-    from alprd.storage.models import ALL_MODELS
-
-    for model in ALL_MODELS:
-        table = model._meta.table_name
-        columns = {r[1] for r in db.execute_sql(f"PRAGMA table_info({table})")}
-        assert {f.column_name for f in model._meta.sorted_fields} == columns, table
-
-
 def test_file_names_follow_the_spec_and_never_collide(tmp_path):
     store = ImageStore(tmp_path / "outputs")
     image = np.full((20, 30, 3), 90, np.uint8)
