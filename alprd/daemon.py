@@ -13,12 +13,13 @@ import signal
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from aiohttp import web
 
 from alprd.bus import EventBus, preview_event
-from alprd.capture.reader import default_opener
+from alprd.capture.reader import CameraReader, default_opener
 from alprd.capture.sources import quiet_native_logs
 from alprd.config import Config, load_config
 from alprd.domain.lists import ListName, match_list_status
@@ -136,7 +137,8 @@ class Daemon:
         router = EventRouter(writer, config.lists.max_confusions, bus)
         router.set_lists(await asyncio.to_thread(repository.list_statuses))
         fits = pipeline.packs.matches_format if pipeline.packs.packs else None  # no pack: every vote fits
-        lines = GateLines(pipeline, router, default_opener(str(config.base_dir)), fits)
+        capture = partial(CameraReader, opener=default_opener(str(config.base_dir)))
+        lines = GateLines(pipeline, router, capture, fits)
         lines.start(config.cameras)
         stack.push_async_callback(asyncio.to_thread, lines.stop)
         retention = start_retention(

@@ -12,28 +12,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from alprd.capture.latest import LatestQueue
 from alprd.capture.sources import CaptureError, VideoSource, open_source, parse_source, redact_url
-from alprd.capture.timing import FpsMeter, RateGate, backoff_delay_s
+from alprd.capture.timing import RateGate, backoff_delay_s
 from alprd.config import CameraConfig
-from alprd.domain.messages import Frame
+from alprd.domain.messages import CaptureStats, Frame
+from alprd.latest import LatestQueue
 from alprd.log import get_logger
+from alprd.meters import FpsMeter
 
 Opener = Callable[[CameraConfig], VideoSource]
 _STALL_SHARE = 0.9  # a read this close to the read timeout means the stream is frozen
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureStats:
-    connected: bool
-    fps_in: float
-    frames_read: int
-    frames_dropped: int
-    reconnects: int
-    last_error: str
-    last_frame_s: float | None
 
 
 class CameraReader:

@@ -204,3 +204,16 @@ class CameraState:
     events_duplicates_merged: int = 0  # passes merged into an earlier event of their plate
     reconnects: int = 0
     inference: LatencySnapshot | None = None  # time of one frame's plate reading
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureStats:
+    """What a camera's capture thread reports of itself (the gate and the API show it)."""
+
+    connected: bool
+    fps_in: float
+    frames_read: int
+    frames_dropped: int
+    reconnects: int
+    last_error: str
+    last_frame_s: float | None

@@ -15,7 +15,6 @@ from typing import Protocol
 
 import numpy as np
 
-from alprd.capture.timing import LatencyHistogram
 from alprd.config import CameraConfig
 from alprd.domain.messages import Frame, ImageResult, PlateEvent
 from alprd.gate.events import EventPolicy
@@ -23,6 +22,7 @@ from alprd.gate.motion import MotionDetector, MotionGate, MotionSettings
 from alprd.gate.passes import PassBuilder
 from alprd.gate.plate_filter import PlateRules, counting
 from alprd.gate.vote import Vote
+from alprd.meters import LatencyHistogram
 
 
 class PlateReader(Protocol):

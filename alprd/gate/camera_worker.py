@@ -13,14 +13,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from alprd.capture.latest import LatestQueue
-from alprd.capture.reader import CaptureStats
-from alprd.capture.sources import redact_url
-from alprd.capture.timing import FpsMeter
 from alprd.config import CameraConfig
-from alprd.domain.messages import CameraState, Frame, PlateEvent
+from alprd.domain.messages import CameraState, CaptureStats, Frame, PlateEvent
 from alprd.gate.camera_gate import CameraGate
+from alprd.latest import LatestQueue
 from alprd.log import get_logger
+from alprd.meters import FpsMeter
+from alprd.redact import mask_secrets
 
 # Takes each event; returns it as acted on (e.g. with its list status) for the line state.
 EventSink = Callable[[PlateEvent], PlateEvent | None]
@@ -75,7 +74,7 @@ class CameraWorker:
                 camera_id=self.camera_id,
                 name=self.camera.name or self.camera_id,
                 location=self.camera.location,
-                source=redact_url(self.camera.source),
+                source=mask_secrets(self.camera.source),
                 connected=capture.connected,
                 fps_in=capture.fps_in,
                 fps_analysed=round(self._fps.fps(time.time()), 2),

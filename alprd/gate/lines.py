@@ -1,5 +1,9 @@
 """The gate lines: every configured camera as capture thread + inference worker.
 
+The capture side is given (``StartCapture``: the composition root passes
+``capture.reader.CameraReader`` with its opener), so the gate depends on the frames it
+is handed, not on how they are read.
+
 :class:`GateLines` starts, stops and reloads cameras one by one (a SIGHUP reload
 touches only the cameras whose config changed), reports their state, checks their
 health for the watchdog, and serves the web layer's ``LinesProvider`` protocol.
@@ -11,15 +15,15 @@ import asyncio
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from alprd.capture.latest import LatestQueue
-from alprd.capture.reader import CameraReader, Opener
 from alprd.config import CameraConfig
-from alprd.domain.messages import CameraState, Frame, ImageResult
+from alprd.domain.messages import CameraState, CaptureStats, Frame, ImageResult
 from alprd.errors import InferenceUnavailableError, NotFoundError
 from alprd.gate.camera_gate import CameraGate, PlateReader
 from alprd.gate.camera_worker import CameraWorker, EventSink
 from alprd.gate.vote import Vote
+from alprd.latest import LatestQueue
 from alprd.log import get_logger
 
 
@@ -44,6 +48,25 @@ def plan_reload(current: Mapping[str, CameraConfig], cameras: Mapping[str, Camer
 _log = get_logger("alprd.gate")
 
 
+class Capture(Protocol):
+    """A camera's capture thread, as the line drives it (capture.reader.CameraReader)."""
+
+    @property
+    def alive(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def request_stop(self) -> None: ...
+
+    def stop(self, timeout_s: float = 5.0) -> None: ...
+
+    def stats(self) -> CaptureStats: ...
+
+
+# (camera id, its settings, the queue to put frames in) -> a capture, not yet started
+StartCapture = Callable[[str, CameraConfig, LatestQueue[Frame]], Capture]
+
+
 class CameraLine:
     """One camera: its capture thread, frame queue and inference worker."""
 
@@ -53,13 +76,13 @@ class CameraLine:
         camera: CameraConfig,
         reader: PlateReader,
         sink: EventSink,
-        opener: Opener,
+        capture: StartCapture,
         fits: Callable[[str], bool] | None,
     ) -> None:
         self.camera_id = camera_id
         self.camera = camera
         frames: LatestQueue[Frame] = LatestQueue(maxsize=1)
-        self.capture = CameraReader(camera_id, camera, frames, opener=opener)
+        self.capture = capture(camera_id, camera, frames)
         gate = CameraGate(camera_id, camera, reader, fits, on_unsure=self._log_unsure)
         self.worker = CameraWorker(camera_id, camera, frames, gate, sink)
 
@@ -88,11 +111,11 @@ class CameraLine:
 
 class GateLines:
     def __init__(
-        self, reader: PlateReader, sink: EventSink, opener: Opener, fits: Callable[[str], bool] | None = None
+        self, reader: PlateReader, sink: EventSink, capture: StartCapture, fits: Callable[[str], bool] | None = None
     ) -> None:
         self._reader = reader
         self._sink = sink
-        self._opener = opener
+        self._capture = capture
         self._fits = fits
         self._lines: dict[str, CameraLine] = {}
         self._lock = threading.Lock()
@@ -154,7 +177,7 @@ class GateLines:
         return line.worker.latest_frame()
 
     def _start_one(self, camera_id: str, camera: CameraConfig) -> None:
-        line = CameraLine(camera_id, camera, self._reader, self._sink, self._opener, self._fits)
+        line = CameraLine(camera_id, camera, self._reader, self._sink, self._capture, self._fits)
         with self._lock:
             self._lines[camera_id] = line
         line.start()

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from structlog.testing import capture_logs
 
-from alprd.capture.latest import LatestQueue
 from alprd.capture.reader import CameraReader
 from alprd.capture.sources import CaptureError
 from alprd.config import CameraConfig
+from alprd.latest import LatestQueue
 
 
 class FakeClock:

@@ -5,10 +5,11 @@ import threading
 
 import pytest
 
-from alprd.capture.latest import LatestQueue
-from alprd.capture.timing import FpsMeter, RateGate, backoff_delay_s
+from alprd.capture.timing import RateGate, backoff_delay_s
 from alprd.domain.messages import Box
 from alprd.gate.roi import plate_counts, point_in_polygon
+from alprd.latest import LatestQueue
+from alprd.meters import FpsMeter
 
 
 @pytest.mark.parametrize("attempt,expected", [(0, 1.0), (1, 2.0), (2, 4.0), (4, 16.0), (5, 30.0), (50, 30.0)])

@@ -7,9 +7,9 @@ import pytest
 from conftest import render_h264
 from structlog.testing import capture_logs
 
-from alprd.capture.latest import LatestQueue
 from alprd.capture.reader import CameraReader, default_opener
 from alprd.config import CameraConfig
+from alprd.latest import LatestQueue
 from alprd.ops.sample_clip import VehiclePass
 
 

@@ -33,10 +33,14 @@ def test_a_dropped_final_is_logged_with_its_evidence():
     import structlog
     from structlog.testing import capture_logs
 
+    from alprd.capture.reader import CameraReader
     from alprd.gate.lines import CameraLine
     from alprd.gate.vote import Vote
 
-    line = CameraLine("gate1", A, reader=None, sink=lambda e: e, opener=lambda c: None, fits=None)  # not started
+    def capture(camera_id, camera, frames):
+        return CameraReader(camera_id, camera, frames, opener=lambda c: None)
+
+    line = CameraLine("gate1", A, reader=None, sink=lambda e: e, capture=capture, fits=None)  # not started
     saved = structlog.get_config()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))  # whatever ran before
     try:

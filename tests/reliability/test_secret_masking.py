@@ -7,11 +7,12 @@ import io
 import json
 import sys
 import time
+from functools import partial
 
 import pytest
 import structlog
 
-from alprd.capture.reader import default_opener
+from alprd.capture.reader import CameraReader, default_opener
 from alprd.capture.sources import redact_url
 from alprd.config import CameraConfig
 from alprd.gate.lines import GateLines
@@ -74,7 +75,8 @@ async def test_detect_lines_and_logs_never_show_a_query_string_password(
     configure_logging("json")
     source = f"rtsp://127.0.0.1:9/cam?user=admin&password={SECRET}"
     camera = CameraConfig(source=source, open_timeout_s=1, read_timeout_s=1, reconnect_min_s=0.1, reconnect_max_s=0.2)
-    lines = GateLines(reader=None, sink=lambda e: e, opener=default_opener(str(tmp_path)))  # type: ignore[arg-type]
+    capture = partial(CameraReader, opener=default_opener(str(tmp_path)))
+    lines = GateLines(reader=None, sink=lambda e: e, capture=capture)  # type: ignore[arg-type]
     lines.start({"gate1": camera})
     try:
         client = await aiohttp_client(create_app(config, repository=repository, lines=lines))

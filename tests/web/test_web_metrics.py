@@ -9,9 +9,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from test_web_detect_image import form, jpeg
 from web_factories import FixedPipeline
 
-from alprd.capture.timing import LatencyHistogram
 from alprd.config import ServerConfig
 from alprd.domain.messages import CameraState
+from alprd.meters import LatencyHistogram
 from alprd.web.app import create_app
 
 
