@@ -162,9 +162,20 @@ def soak(cameras: int, minutes: float, sample_s: float, upload_every_s: float, w
         "rss_mb_last_third_max": round(max(rss[-third:]), 1) if rss else None,
         "open_files_first_third_max": max(fds[:third]) if fds else None,
         "open_files_last_third_max": max(fds[-third:]) if fds else None,
+        "rss_mb_max_by_minute": _max_by_minute(samples, 1),
+        "open_files_max_by_minute": _max_by_minute(samples, 2),
         "integrity_check": integrity,
         "errors": [e for e in logs if e.get("level") == "error"][:3],
     }
+
+
+def _max_by_minute(samples: list[tuple[float, float, int]], column: int) -> list[float]:
+    """The largest sample of each minute (of RSS or open files): flat, or where it climbs."""
+    by_minute: dict[int, float] = {}
+    for sample in samples:
+        minute = int(sample[0] // 60)
+        by_minute[minute] = max(by_minute.get(minute, 0.0), float(sample[column]))
+    return [round(by_minute[m], 1) for m in sorted(by_minute)]
 
 
 def main(argv: list[str] | None = None) -> int:
