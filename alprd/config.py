@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     Discriminator,
     Field,
+    StringConstraints,
     Tag,
     TypeAdapter,
     ValidationError,
@@ -68,12 +69,19 @@ class ServerConfig(_Strict):
     static_dir: Path = Field(Path("static"), description="Folder served under /static.")
 
 
+PostgresUrl = Annotated[str, StringConstraints(pattern=r"^postgres(ql)?://[^/]+/[^/?#]+")]
+
+
 class StorageConfig(_Strict):
-    database: Path = Field(Path("data/alprd.db"), description="SQLite database file.")
+    database: PostgresUrl | Path = Field(
+        Path("data/alprd.db"),
+        union_mode="left_to_right",
+        description="SQLite database file, or a PostgreSQL database (fleet): postgresql://user:pass@host:port/db",
+    )
     outputs_dir: Path = Field(Path("outputs"), description="Images: originals, crops, annotated.")
     retention_days: int = Field(90, ge=1, le=3650, description="Rows and images older are deleted.")
     outputs_max_mb: int = Field(10_000, ge=10, le=10_000_000, description="Oldest images are deleted above this size.")
-    busy_timeout_ms: int = Field(5000, ge=100, le=60_000, description="SQLite busy timeout.")
+    busy_timeout_ms: int = Field(5000, ge=100, le=60_000, description="SQLite busy timeout; PostgreSQL: connect.")
     max_stored_image_mp: float = Field(
         8.3,
         ge=0.1,
@@ -325,6 +333,17 @@ class Config(_Strict):
     def resolve(self, path: Path) -> Path:
         """A path from the config, made absolute against the config's directory."""
         return path if path.is_absolute() else (self.base_dir / path)
+
+    @property
+    def database(self) -> Path | str:
+        """The SQLite file (absolute) or the PostgreSQL URL (with its password: never log it)."""
+        db = self.storage.database
+        return db if isinstance(db, str) else self.resolve(db)
+
+    @property
+    def database_file(self) -> Path | None:
+        """The SQLite file; None on PostgreSQL."""
+        return db if isinstance(db := self.database, Path) else None
 
     def model_path(self, path: Path) -> Path:
         """A model path from the config: relative ones are inside ``inference.models_dir``."""

@@ -273,7 +273,8 @@ def _build_pipeline(config: Config):
     from alprd.vision.ov_model import make_core
     from alprd.vision.pipeline import ImagePipeline
 
-    cache_dir = config.resolve(config.storage.database).parent / "ov-cache"
+    # Beside the SQLite file; with PostgreSQL in data/ beside the config.
+    cache_dir = (config.database_file or config.resolve(Path("data/alprd.db"))).parent / "ov-cache"
     pipeline = ImagePipeline.from_config(config, make_core(cache_dir))
     pipeline.warm_up()  # alone, before any two threads infer at once (an OpenVINO start-up deadlock)
     return pipeline

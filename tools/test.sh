@@ -8,11 +8,12 @@ cd "$(dirname "$0")/.."
 . tools/env.sh
 # Gate daemon tests: a GStreamer RTSP server run by Debian's /usr/bin/python3 (python3-gi),
 # systemd-analyze and systemd-sysusers (unit and service install); training tests: the plate fonts;
-# MQTT tests: the mosquitto broker; dashboard tests: headless Chromium and its driver (Selenium).
+# MQTT tests: the mosquitto broker; dashboard tests: headless Chromium and its driver (Selenium);
+# fleet mode: PostgreSQL (the tests start their own server).
 apt_install systemd python3-gst-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
   fonts-dejavu-extra fonts-urw-base35 mosquitto \
-  chromium chromium-driver
+  chromium chromium-driver postgresql
 ensure_venv
 venv_install '.[test,training,lint]'
 PY="$VENV/bin/python"
@@ -32,4 +33,8 @@ if [ -d ../shared/models/intel-omz ]; then MIRROR=(--mirror ../shared/models/int
 "$PY" -m ruff check alprd tests bench tools
 "$PY" -m ruff format --check alprd tests bench tools
 "$PY" -m mypy
-exec "$PY" -m pytest -q "$@"
+"$PY" -m pytest -q "$@"
+# The storage and web tests again on PostgreSQL (a throwaway server on 127.0.0.1, tests/pg_server.py);
+# skipped when arguments pick tests.
+[ $# -eq 0 ] || exit 0
+ALPRD_TEST_DATABASE=postgresql exec "$PY" -m pytest -q tests/storage tests/web

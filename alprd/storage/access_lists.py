@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from peewee import SqliteDatabase
+from peewee import Database
 
 from alprd.domain.lists import LIST_NAMES, UNKNOWN, ListName, compile_lists, normalise_plate_text
 from alprd.errors import BadInputError, NotFoundError
 from alprd.storage import statistics
 from alprd.storage.base import RepositoryBase, db_time
+from alprd.storage.dialect import executemany
 from alprd.storage.models import PlateStatus
 
 
-def read_lists(db: SqliteDatabase) -> dict[str, ListName]:
+def read_lists(db: Database) -> dict[str, ListName]:
     """plate_text -> its list (``set_status`` keeps other names out)."""
     rows = db.execute_sql("SELECT plate_text, status FROM plate_status ORDER BY plate_text")
     return {text: cast(ListName, status) for text, status in rows}
@@ -52,7 +53,7 @@ class AccessLists(RepositoryBase):
                 "CREATE TEMP TABLE IF NOT EXISTS sync_status (plate_text TEXT PRIMARY KEY, status TEXT)"
             )
             self.db.execute_sql("DELETE FROM sync_status")
-            self.db.cursor().executemany("INSERT INTO sync_status VALUES (?, ?)", rows)
+            executemany(self.db, "INSERT INTO sync_status VALUES (?, ?)", rows)
             # Plates stored since the texts were read keep the status they were stored with.
             self.db.execute_sql(
                 "UPDATE plate SET plate_status = s.status FROM sync_status s "

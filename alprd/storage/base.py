@@ -13,12 +13,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from peewee import Database, Model
 from peewee import DatabaseError as PeeweeDatabaseError
-from peewee import Model, SqliteDatabase
 
 from alprd.domain.packs import Pack, Packs, as_packs
 from alprd.errors import NotFoundError, StorageFullError
 from alprd.storage.db import is_disk_full
+from alprd.storage.dialect import dialect_of
 
 
 def db_time(when: datetime) -> str:
@@ -34,15 +35,17 @@ def as_datetime(value: Any) -> datetime:
 class RepositoryBase:
     """The state and transaction helpers the aggregate mixins of ``Repository`` use."""
 
-    def __init__(self, db: SqliteDatabase, packs: Pack | Packs, *, max_confusions: int = 1) -> None:
+    def __init__(self, db: Database, packs: Pack | Packs, *, max_confusions: int = 1) -> None:
         self.db = db
         self.packs = as_packs(packs)  # region and plate type of a text: the pack it fits
         self.max_confusions = max_confusions
+        self.dialect = dialect_of(db)
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
-        """One read snapshot (WAL): a page and its count agree while writers go on."""
-        with self.db.atomic(lock_type="DEFERRED"):
+        """One read snapshot (WAL; PostgreSQL: REPEATABLE READ): a page and its count agree
+        while writers go on."""
+        with self.db.atomic(**self.dialect.snapshot):
             yield
 
     @contextmanager

@@ -1,19 +1,23 @@
-"""Open the SQLite database (WAL, foreign keys, NORMAL sync, busy timeout) and migrate it.
+"""Open the database and migrate it: a SQLite file (WAL, foreign keys, NORMAL sync, busy
+timeout), or a PostgreSQL server (``postgresql://user:pass@host:port/db``, fleet mode).
 
 Peewee keeps one connection per thread, so executor threads each read through their
-own connection while WAL lets them run beside the single writer.
+own connection while WAL (or PostgreSQL) lets them run beside the single writer.
 """
 
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from peewee import SqliteDatabase
+from peewee import Database, SqliteDatabase
 
 from alprd.errors import StorageFullError
 from alprd.log import get_logger
-from alprd.storage.migrations import MIGRATIONS
+from alprd.storage import migrations, migrations_pg
+from alprd.storage.dialect import MIGRATION_LOCK_KEY, PostgresDatabase, is_postgres_url
 from alprd.storage.models import database_proxy
 
 log = get_logger(__name__)
@@ -39,14 +43,20 @@ def is_disk_full(exc: BaseException) -> bool:
             return True
         if isinstance(e, OSError) and e.errno in _FULL_ERRNOS:
             return True
-        if "database or disk is full" in str(e):
+        if "database or disk is full" in str(e) or "No space left on device" in str(e):  # SQLite, PostgreSQL
             return True
         stack += [e.__cause__, e.__context__]
     return False
 
 
-def open_database(path: Path | str, *, busy_timeout_ms: int = 5000, migrate: bool = True) -> SqliteDatabase:
-    """Open (creating if needed) the database at ``path``, bind the models, run migrations."""
+def open_database(path: Path | str, *, busy_timeout_ms: int = 5000, migrate: bool = True) -> Database:
+    """Open (creating if needed) the database at ``path``, bind the models, run migrations.
+
+    ``path`` may be a PostgreSQL URL: the server's database must exist (the migrations
+    create the tables and the ``pg_trgm`` extension, which needs the CREATE privilege).
+    """
+    if is_postgres_url(path):
+        return open_postgres(str(path), connect_timeout_s=max(1, busy_timeout_ms // 1000), migrate=migrate)
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,16 +81,49 @@ def open_database(path: Path | str, *, busy_timeout_ms: int = 5000, migrate: boo
     return db
 
 
-def schema_version(db: SqliteDatabase) -> int:
+def open_postgres(url: str, *, connect_timeout_s: int = 5, migrate: bool = True) -> PostgresDatabase:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    db = PostgresDatabase(url, connect_timeout=connect_timeout_s)
+    database_proxy.initialize(db)
+    if migrate:
+        apply_migrations(db)
+    return db
+
+
+def migrations_of(db: Database) -> tuple[migrations.Migration, ...]:
+    return migrations_pg.MIGRATIONS if isinstance(db, PostgresDatabase) else migrations.MIGRATIONS
+
+
+@contextmanager
+def _migrating(db: Database) -> Iterator[None]:
+    """PostgreSQL: one gate migrates at a time (a session advisory lock), so gates that
+    start together apply each migration once; SQLite's file lock already serialises."""
+    if not isinstance(db, PostgresDatabase):
+        yield
+        return
+    db.execute_sql("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK_KEY,))
+    try:
+        yield
+    finally:
+        db.execute_sql("SELECT pg_advisory_unlock(?)", (MIGRATION_LOCK_KEY,))
+
+
+def schema_version(db: Database) -> int:
     db.execute_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     row = db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
     return int(row[0] or 0)
 
 
-def apply_migrations(db: SqliteDatabase) -> int:
+def apply_migrations(db: Database) -> int:
     """Apply every migration newer than the stored version; returns the new version."""
+    with _migrating(db):
+        return _apply(db)
+
+
+def _apply(db: Database) -> int:
     current = schema_version(db)
-    for number, statements in enumerate(MIGRATIONS, start=1):
+    for number, statements in enumerate(migrations_of(db), start=1):
         if number <= current:
             continue
         try:

@@ -83,10 +83,10 @@ class Detections(Outbox, RepositoryBase):
     def is_image_referenced(self, path: str) -> bool:
         """Does any row name this stored image path (start-up recovery of interrupted saves)?"""
         row = self.db.execute_sql(
-            "SELECT 1 FROM detection_session WHERE ?1 IN (original_path, annotated_path, vehicle_annotated_path) "
-            "UNION ALL SELECT 1 FROM vehicle WHERE image_path = ?1 "
-            "UNION ALL SELECT 1 FROM plate WHERE image_path = ?1 LIMIT 1",
-            (path,),
+            "SELECT 1 FROM detection_session WHERE ? IN (original_path, annotated_path, vehicle_annotated_path) "
+            "UNION ALL SELECT 1 FROM vehicle WHERE image_path = ? "
+            "UNION ALL SELECT 1 FROM plate WHERE image_path = ? LIMIT 1",
+            (path, path, path),
         ).fetchone()
         return row is not None
 

@@ -12,6 +12,9 @@ migrations in ``alprd.storage.migrations`` create them from here at their versio
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from peewee import (
     AutoField,
     CharField,
@@ -30,6 +33,15 @@ from alprd.domain.packs import DEFAULT_PLATE_TYPE
 database_proxy = DatabaseProxy()
 
 
+class LocalTimeField(DateTimeField):
+    """A wall-clock time stored as ``'YYYY-MM-DD HH:MM:SS'`` text (``storage.base.db_time``)
+    on SQLite and PostgreSQL alike; read back as a datetime. Text goes in unchanged, so the
+    server never parses or re-formats it (PostgreSQL would by its DateStyle)."""
+
+    def db_value(self, value: Any) -> Any:
+        return value.isoformat(" ") if isinstance(value, datetime) else value
+
+
 class BaseModel(Model):
     class Meta:
         database = database_proxy
@@ -38,7 +50,7 @@ class BaseModel(Model):
 
 class DetectionSession(BaseModel):
     id = AutoField()
-    detected_at = DateTimeField(index=True)
+    detected_at = LocalTimeField(index=True)
     location = CharField(default="")
     notes = TextField(default="")
     camera_id = CharField(default="")
@@ -66,7 +78,7 @@ class Vehicle(BaseModel):
     x2 = FloatField()
     y2 = FloatField()
     image_path = CharField(default="")
-    detected_at = DateTimeField()
+    detected_at = LocalTimeField()
 
     class Meta:
         table_name = "vehicle"
@@ -90,7 +102,7 @@ class Plate(BaseModel):
     text_color = CharField(default="")
     background_color = CharField(default="")
     image_path = CharField(default="")
-    detected_at = DateTimeField(index=True)
+    detected_at = LocalTimeField(index=True)
     vehicle_class = CharField(default="unknown")
     vehicle_confidence = FloatField(default=0.0)
 
@@ -103,7 +115,7 @@ class Plate(BaseModel):
 class PlateStatus(BaseModel):
     plate_text = CharField(primary_key=True)
     status = CharField()
-    created_at = DateTimeField()
+    created_at = LocalTimeField()
 
     class Meta:
         table_name = "plate_status"
@@ -113,7 +125,7 @@ class Location(BaseModel):
     id = AutoField()
     name = CharField(unique=True)
     type = CharField(default="")
-    created_at = DateTimeField()
+    created_at = LocalTimeField()
 
     class Meta:
         table_name = "location"

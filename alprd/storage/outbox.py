@@ -85,7 +85,7 @@ class Outbox(RepositoryBase):
             self.db.execute_sql("DELETE FROM webhook_outbox WHERE id = ?", (row_id,))
             self.db.execute_sql(
                 "INSERT INTO webhook_stat (webhook, delivered, last_delivered_at) VALUES (?, 1, ?) "
-                "ON CONFLICT (webhook) DO UPDATE SET delivered = delivered + 1, "
+                "ON CONFLICT (webhook) DO UPDATE SET delivered = webhook_stat.delivered + 1, "
                 "last_delivered_at = excluded.last_delivered_at",
                 (webhook, db_time(at)),
             )
@@ -98,8 +98,8 @@ class Outbox(RepositoryBase):
             )
             self.db.execute_sql(
                 "INSERT INTO webhook_stat (webhook, failed, last_error, last_error_at) VALUES (?, 1, ?, ?) "
-                "ON CONFLICT (webhook) DO UPDATE SET failed = failed + 1, last_error = excluded.last_error, "
-                "last_error_at = excluded.last_error_at",
+                "ON CONFLICT (webhook) DO UPDATE SET failed = webhook_stat.failed + 1, "
+                "last_error = excluded.last_error, last_error_at = excluded.last_error_at",
                 (webhook, error, db_time(at)),
             )
 

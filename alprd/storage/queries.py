@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from peewee import SqliteDatabase
+from peewee import Database
 
 from alprd.errors import NotFoundError
+from alprd.storage.dialect import Dialect, dialect_of
 from alprd.storage.records import (
     DETECTION_ROW_COLUMNS,
     PLATE_COLUMNS,
@@ -31,37 +32,29 @@ from alprd.storage.statistics import stat, total_plates
 _SESSION_FROM = "detection_session s LEFT JOIN location l ON l.name = s.location"
 
 
-def _match_term(search: str) -> str:
-    """An FTS5 phrase for a normalised (letters and digits only) search text."""
-    return f'"{search}"'
-
-
-# A search alone pages through the trigram index in rowid order. Written as
-# ``p.id IN (SELECT rowid ... MATCH ?)`` SQLite looks up every match skipped by the offset
-# in the wide plate table first: ~2,000 random page reads for a 3-digit search at 1 M
+# A search alone pages through the trigram index in rowid order (``Dialect.search_page_ids``).
+# Written as ``p.id IN (SELECT rowid ... MATCH ?)`` SQLite looks up every match skipped by the
+# offset in the wide plate table first: ~2,000 random page reads for a 3-digit search at 1 M
 # plates, 100+ ms when those pages are not in the OS cache (docs/journal/benchmarks-rest-api.md).
-_SEARCH_PAGE_IDS = (
-    "SELECT rowid AS id FROM plate_search WHERE plate_search MATCH ? ORDER BY rowid DESC LIMIT ? OFFSET ?"
-)
 # 1-2 characters are too short for trigrams: plate_gram holds each plate's 1- and
 # 2-character substrings, keyed (gram, plate_id), so the page is one key range read
 # backwards and the count an index-only count of that range.
 _GRAM_PAGE_IDS = "SELECT plate_id AS id FROM plate_gram WHERE gram = ? ORDER BY plate_id DESC LIMIT ? OFFSET ?"
 
 
-def _search_where(search: str, filtered: bool) -> tuple[str, str]:
+def _search_where(dialect: Dialect, search: str, filtered: bool) -> tuple[str, str]:
     """The WHERE term and its argument for a substring search of a normalised text."""
     if len(search) >= 3:  # trigram index
-        return "p.id IN (SELECT rowid FROM plate_search WHERE plate_search MATCH ?)", _match_term(search)
+        return dialect.search_where, dialect.search_term(search)
     if len(search) == 2 or not filtered:
         return "p.id IN (SELECT plate_id FROM plate_gram WHERE gram = ?)", search
     # One character beside a filter: a third of all plates hold any given digit, so
     # listing them first is no faster than checking the filter's rows (docs/journal/benchmarks-rest-api.md).
-    return "p.plate_text LIKE ?", f"%{search}%"
+    return f"p.plate_text {dialect.like} ?", f"%{search}%"
 
 
 def list_detections(
-    db: SqliteDatabase,
+    db: Database,
     *,
     limit: int,
     offset: int,
@@ -69,6 +62,7 @@ def list_detections(
     plate_type: str | None,
     search: str | None,
 ) -> tuple[list[DetectionRow], int]:
+    dialect = dialect_of(db)
     where: list[str] = []
     args: list = []
     if vehicle_type:
@@ -78,13 +72,13 @@ def list_detections(
         where.append("p.plate_type = ?")
         args.append(plate_type)
     if search:
-        term, arg = _search_where(search, filtered=bool(where))
+        term, arg = _search_where(dialect, search, filtered=bool(where))
         where.append(term)
         args.append(arg)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     page_ids = f"SELECT p.id FROM plate p {clause} ORDER BY p.id DESC LIMIT ? OFFSET ?"
     if search and len(where) == 1:
-        page_ids = _SEARCH_PAGE_IDS if len(search) >= 3 else _GRAM_PAGE_IDS
+        page_ids = dialect.search_page_ids if len(search) >= 3 else _GRAM_PAGE_IDS
     # The page's ids first (index only), then the joins for those 100 rows alone: skipped
     # rows of a deep offset never pay for the joins.
     rows = db.execute_sql(
@@ -99,7 +93,7 @@ def list_detections(
 
 
 def _count(
-    db: SqliteDatabase,
+    db: Database,
     where: list[str],
     args: list,
     vehicle_type: str | None,
@@ -114,41 +108,37 @@ def _count(
     if plate_type and not vehicle_type and not search:
         return stat(db, "plate_type", plate_type)
     if search and len(where) == 1:
-        sql = (
-            "SELECT COUNT(*) FROM plate_search WHERE plate_search MATCH ?"
-            if len(search) >= 3
-            else "SELECT COUNT(*) FROM plate_gram WHERE gram = ?"
-        )
+        sql = dialect_of(db).search_count if len(search) >= 3 else "SELECT COUNT(*) FROM plate_gram WHERE gram = ?"
         return int(db.execute_sql(sql, args).fetchone()[0])
-    return db.execute_sql(f"SELECT COUNT(*) FROM plate p WHERE {' AND '.join(where)}", args).fetchone()[0]
+    return int(db.execute_sql(f"SELECT COUNT(*) FROM plate p WHERE {' AND '.join(where)}", args).fetchone()[0])
 
 
 def vehicle_id(row: Sequence[Any]) -> int:
     return int(named(VEHICLE_FIELDS, row)["id"])
 
 
-def plate_by_id(db: SqliteDatabase, plate_id: int) -> PlateRecord:
+def plate_by_id(db: Database, plate_id: int) -> PlateRecord:
     row = db.execute_sql(f"SELECT {PLATE_COLUMNS} FROM plate p WHERE p.id = ?", (plate_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"Plate with ID {plate_id} not found")
     return plate_from_row(row)
 
 
-def _plates_where(db: SqliteDatabase, column: str, value: int) -> list[PlateRecord]:
+def _plates_where(db: Database, column: str, value: int) -> list[PlateRecord]:
     rows = db.execute_sql(
         f"SELECT {PLATE_COLUMNS} FROM plate p WHERE p.{column} = ? ORDER BY p.plate_index, p.id", (value,)
     ).fetchall()
     return [plate_from_row(r) for r in rows]
 
 
-def vehicle_with_plates(db: SqliteDatabase, vehicle_id: int) -> VehicleRecord:
+def vehicle_with_plates(db: Database, vehicle_id: int) -> VehicleRecord:
     row = db.execute_sql(f"SELECT {VEHICLE_COLUMNS} FROM vehicle v WHERE v.id = ?", (vehicle_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"Vehicle with ID {vehicle_id} not found")
     return vehicle_from_row(row, tuple(_plates_where(db, "vehicle_id", vehicle_id)))
 
 
-def session_with_children(db: SqliteDatabase, session_id: int) -> SessionRecord:
+def session_with_children(db: Database, session_id: int) -> SessionRecord:
     row = db.execute_sql(f"SELECT {SESSION_COLUMNS} FROM {_SESSION_FROM} WHERE s.id = ?", (session_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"Session with ID {session_id} not found")
@@ -163,7 +153,7 @@ def session_with_children(db: SqliteDatabase, session_id: int) -> SessionRecord:
     )
 
 
-def list_sessions(db: SqliteDatabase, *, limit: int, offset: int) -> tuple[list[SessionRecord], int]:
+def list_sessions(db: Database, *, limit: int, offset: int) -> tuple[list[SessionRecord], int]:
     rows = db.execute_sql(
         f"SELECT {SESSION_COLUMNS}, "
         "(SELECT COUNT(*) FROM vehicle v WHERE v.session_id = s.id), "
@@ -179,7 +169,7 @@ def list_sessions(db: SqliteDatabase, *, limit: int, offset: int) -> tuple[list[
     return sessions, int(total)
 
 
-def image_paths_of(db: SqliteDatabase, session_ids: list[int]) -> list[tuple[int, list[str]]]:
+def image_paths_of(db: Database, session_ids: list[int]) -> list[tuple[int, list[str]]]:
     if not session_ids:
         return []
     marks = ",".join("?" * len(session_ids))
@@ -195,6 +185,6 @@ def image_paths_of(db: SqliteDatabase, session_ids: list[int]) -> list[tuple[int
     return list(found.items())
 
 
-def image_paths_oldest_first(db: SqliteDatabase, limit: int) -> list[tuple[int, list[str]]]:
+def image_paths_oldest_first(db: Database, limit: int) -> list[tuple[int, list[str]]]:
     ids = [r[0] for r in db.execute_sql("SELECT id FROM detection_session ORDER BY detected_at, id LIMIT ?", (limit,))]
     return image_paths_of(db, ids)

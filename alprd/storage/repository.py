@@ -27,7 +27,7 @@ def open_repository(config: Config) -> Repository:
     from alprd.domain.packs import load_packs
     from alprd.storage.db import open_database
 
-    db = open_database(config.resolve(config.storage.database), busy_timeout_ms=config.storage.busy_timeout_ms)
+    db = open_database(config.database, busy_timeout_ms=config.storage.busy_timeout_ms)
     repository = Repository(db, load_packs(config.regions.codes), max_confusions=config.lists.max_confusions)
     repository.outbox_webhooks = tuple(w.key for w in config.webhooks if "detection" in w.events)
     return repository

@@ -4,56 +4,56 @@ from __future__ import annotations
 
 from datetime import date
 
-from peewee import SqliteDatabase
+from peewee import Database
 
 from alprd.errors import BadInputError
 from alprd.storage.base import RepositoryBase
+from alprd.storage.dialect import dialect_of
 
 STAT_DIMENSIONS = ("vehicle_class", "plate_type", "region", "status")
 
 
-def stat(db: SqliteDatabase, dim: str, key: str) -> int:
+def stat(db: Database, dim: str, key: str) -> int:
     row = db.execute_sql("SELECT n FROM stat_count WHERE dim = ? AND key = ?", (dim, key)).fetchone()
     return int(row[0]) if row else 0
 
 
-def total_plates(db: SqliteDatabase) -> int:
+def total_plates(db: Database) -> int:
     row = db.execute_sql("SELECT COALESCE(SUM(n), 0) FROM stat_count WHERE dim = 'status'").fetchone()
     return int(row[0])
 
 
-def counts_by(db: SqliteDatabase, dimension: str) -> list[tuple[str, int]]:
+def counts_by(db: Database, dimension: str) -> list[tuple[str, int]]:
     if dimension not in STAT_DIMENSIONS:
         raise BadInputError(f"unknown statistics dimension '{dimension}'")
     rows = db.execute_sql(
-        "SELECT key, SUM(n) AS total FROM stat_count WHERE dim = ? GROUP BY key HAVING total > 0 "
+        "SELECT key, SUM(n) AS total FROM stat_count WHERE dim = ? GROUP BY key HAVING SUM(n) > 0 "
         "ORDER BY total DESC, key",
         (dimension,),
     ).fetchall()
     return [(k, int(n)) for k, n in rows]
 
 
-def daily_counts(db: SqliteDatabase, since: date) -> list[tuple[str, int]]:
+def daily_counts(db: Database, since: date) -> list[tuple[str, int]]:
     rows = db.execute_sql(
-        "SELECT day, SUM(n) AS total FROM stat_hour WHERE day >= ? GROUP BY day HAVING total > 0 ORDER BY day",
+        "SELECT day, SUM(n) AS total FROM stat_hour WHERE day >= ? GROUP BY day HAVING SUM(n) > 0 ORDER BY day",
         (since.isoformat(),),
     ).fetchall()
     return [(d, int(n)) for d, n in rows]
 
 
-def hourly_counts(db: SqliteDatabase, since: date) -> list[tuple[int, int]]:
+def hourly_counts(db: Database, since: date) -> list[tuple[int, int]]:
     rows = db.execute_sql(
-        "SELECT hour, SUM(n) AS total FROM stat_hour WHERE day >= ? GROUP BY hour HAVING total > 0 ORDER BY hour",
+        "SELECT hour, SUM(n) AS total FROM stat_hour WHERE day >= ? GROUP BY hour HAVING SUM(n) > 0 ORDER BY hour",
         (since.isoformat(),),
     ).fetchall()
     return [(int(h), int(n)) for h, n in rows]
 
 
-def weekday_counts(db: SqliteDatabase, since: date) -> list[tuple[int, int]]:
-    # strftime('%w'): 0 = Sunday; shifted so that 0 = Monday.
+def weekday_counts(db: Database, since: date) -> list[tuple[int, int]]:
     rows = db.execute_sql(
-        "SELECT (CAST(strftime('%w', day) AS INTEGER) + 6) % 7 AS wd, SUM(n) AS total FROM stat_hour "
-        "WHERE day >= ? GROUP BY wd HAVING total > 0 ORDER BY wd",
+        f"SELECT {dialect_of(db).weekday_of_day} AS wd, SUM(n) AS total FROM stat_hour "
+        "WHERE day >= ? GROUP BY wd HAVING SUM(n) > 0 ORDER BY wd",
         (since.isoformat(),),
     ).fetchall()
     return [(int(w), int(n)) for w, n in rows]

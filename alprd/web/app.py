@@ -103,7 +103,7 @@ def create_app(
             actions=action_stats,
             webhooks=tuple(w.key for w in config.webhooks),
             outbox_backlog=repository.outbox_backlog,
-            database=config.resolve(config.storage.database),
+            database=config.database_file,
             started_s=time.monotonic(),
         )
     )

@@ -35,7 +35,7 @@ class Sources:
     bus: EventBus
     hub: LiveHub
     writer_pending: Callable[[], int] | None
-    database: Path
+    database: Path | None  # the SQLite file; None on PostgreSQL (the server's size is its own)
     started_s: float
     mqtt_connected: Callable[[], bool] | None = None
     webhooks: tuple[str, ...] = ()  # their outbox backlog and failures
@@ -69,9 +69,10 @@ class AlprdCollector(Collector):
             yield GaugeMetricFamily(
                 "alprd_mqtt_connected", "1 while connected to the MQTT broker", value=int(self._src.mqtt_connected())
             )
-        yield GaugeMetricFamily(
-            "alprd_database_size_bytes", "SQLite file size with its WAL", value=_db_bytes(self._src)
-        )
+        if self._src.database is not None:
+            yield GaugeMetricFamily(
+                "alprd_database_size_bytes", "SQLite file size with its WAL", value=_db_bytes(self._src.database)
+            )
         yield GaugeMetricFamily(
             "alprd_uptime_seconds", "Seconds since the API started", value=self._src.clock() - self._src.started_s
         )
@@ -126,9 +127,9 @@ def _action_metrics(stats: list[ActionStats]) -> Iterator[Metric]:
     yield from (fired, failed, skipped)
 
 
-def _db_bytes(src: Sources) -> int:
+def _db_bytes(database: Path) -> int:
     total = 0
-    for path in (src.database, src.database.with_name(src.database.name + "-wal")):
+    for path in (database, database.with_name(database.name + "-wal")):
         with contextlib.suppress(OSError):  # no WAL file: nothing to add
             total += path.stat().st_size
     return total

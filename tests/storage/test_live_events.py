@@ -15,8 +15,8 @@ from alprd.storage.writer import EventWriter
 
 
 @pytest.fixture
-def repo(tmp_path):
-    db = open_database(tmp_path / "alprd.db")
+def repo(database_target):
+    db = open_database(database_target)
     yield Repository(db, load_pack("id"))
     db.close()
 

@@ -14,6 +14,7 @@ from alprd.storage.db import open_database, schema_version
 from alprd.storage.migrations import MIGRATIONS
 from alprd.storage.repository import Repository
 
+pytestmark = pytest.mark.sqlite_only  # SQLite files of earlier releases
 RELEASE_DBS = sorted((Path(__file__).resolve().parents[1] / "data").glob("alprd-*.db"))
 
 

@@ -1,4 +1,5 @@
-"""Fixtures of the REST tests: a real SQLite file and image folder in tmp_path, the real app."""
+"""Fixtures of the REST tests: a real SQLite file (or PostgreSQL database: ``pg_url``) and image
+folder in tmp_path, the real app."""
 
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ from alprd.web.app import create_app
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
+def config(tmp_path: Path, pg_url: str | None) -> Config:
     (tmp_path / "static").mkdir()
     (tmp_path / "static" / "hello.txt").write_text("hello")
     return Config(
         server=ServerConfig(static_dir=Path("static"), cors_origins=("http://dashboard.lan",)),
-        storage=StorageConfig(database=Path("data/alprd.db"), outputs_dir=Path("outputs")),
+        storage=StorageConfig(database=pg_url or Path("data/alprd.db"), outputs_dir=Path("outputs")),
         base_dir=tmp_path,
     )
 

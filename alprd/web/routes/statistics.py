@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from aiohttp import web
 
 from alprd.domain.lists import LIST_STATUSES
+from alprd.redact import mask_secrets
 from alprd.storage.repository import Repository
 from alprd.web import keys
 from alprd.web import schemas as s
@@ -114,7 +115,7 @@ async def status(call: Call) -> s.StatusReport:
         timestamp=datetime.now().isoformat(),
         database=s.DatabaseInfo(
             accessible=accessible,
-            path=str(call.app[keys.CONFIG].storage.database),
+            path=mask_secrets(str(call.app[keys.CONFIG].storage.database)),
             available_methods=available,
             missing_methods=[m for m in REQUIRED_METHODS if m not in available],
         ),

@@ -1,0 +1,114 @@
+"""The numbered migrations of ``alprd.storage.migrations``, as PostgreSQL runs them.
+
+Same numbers, same tables, columns, indexes and aggregate tables; what SQLite does with
+its own features is done here with PostgreSQL's:
+- the tables and indexes are SQLite's DDL with the types mapped (:func:`pg_ddl`): an
+  id ``SERIAL``, a ``REAL`` ``DOUBLE PRECISION`` (SQLite's REAL is 8 bytes), every text
+  ``TEXT COLLATE "C"`` (byte order, as SQLite sorts, whatever the server's locale; no
+  255-character limit, which SQLite never enforced);
+- ``plate_search`` (FTS5 trigrams) is a ``pg_trgm`` GIN index on ``plate.plate_text``;
+- the triggers keeping ``stat_hour``, ``stat_count`` and ``plate_gram`` are PL/pgSQL.
+"""
+
+from __future__ import annotations
+
+import re
+
+from alprd.storage.migrations import (
+    _BOTH_FILTERS,
+    _DEEP_PAGES,
+    _TABLES,
+    _WEBHOOKS,
+    STAT_DIMENSIONS,
+    Migration,
+)
+
+TEXT = 'TEXT COLLATE "C"'
+_TYPES = (
+    (r"\bINTEGER PRIMARY KEY AUTOINCREMENT\b", "SERIAL PRIMARY KEY"),
+    (r"\bVARCHAR\(255\)|\bDATETIME\b|\bTEXT\b", TEXT),
+    (r"\bREAL\b", "DOUBLE PRECISION"),
+    (r"\s*WITHOUT ROWID", ""),
+)
+
+
+def pg_ddl(migration: Migration) -> Migration:
+    """SQLite's CREATE TABLE / CREATE INDEX statements with PostgreSQL's types."""
+    out = []
+    for sql in migration:
+        for pattern, replacement in _TYPES:
+            sql = re.sub(pattern, replacement, sql)
+        out.append(sql)
+    return tuple(out)
+
+
+_SEARCH: Migration = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX plate_text_trgm ON plate USING gin (plate_text gin_trgm_ops)",
+)
+
+
+def _count_sql(delta: str) -> str:
+    """Add ``delta`` to the aggregate rows of plate ``p`` (a PL/pgSQL function body)."""
+    parts = [
+        "INSERT INTO stat_hour (day, hour, n) VALUES "
+        f"(substr(p.detected_at, 1, 10), CAST(substr(p.detected_at, 12, 2) AS INTEGER), {delta}) "
+        f"ON CONFLICT (day, hour) DO UPDATE SET n = stat_hour.n + {delta};"
+    ]
+    for dim, column in STAT_DIMENSIONS:
+        parts.append(
+            f"INSERT INTO stat_count (dim, key, n) VALUES ('{dim}', p.{column}, {delta}) "
+            f"ON CONFLICT (dim, key) DO UPDATE SET n = stat_count.n + {delta};"
+        )
+    return "\n".join(parts)
+
+
+_STATS: Migration = (
+    f"CREATE TABLE stat_hour (day {TEXT} NOT NULL, hour INTEGER NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (day, hour))",
+    f"CREATE TABLE stat_count (dim {TEXT} NOT NULL, key {TEXT} NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (dim, key))",
+    "CREATE FUNCTION plate_stat_add(p plate, delta integer) RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+    f"{_count_sql('delta')} END $$",
+    """CREATE FUNCTION plate_stat() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF TG_OP IN ('DELETE', 'UPDATE') THEN PERFORM plate_stat_add(OLD, -1); END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN PERFORM plate_stat_add(NEW, 1); END IF;
+        RETURN NULL;
+    END $$""",
+    "CREATE TRIGGER plate_stat_aid AFTER INSERT OR DELETE ON plate FOR EACH ROW EXECUTE FUNCTION plate_stat()",
+    "CREATE TRIGGER plate_stat_au AFTER UPDATE OF detected_at, vehicle_class, plate_type, region_code, plate_status "
+    "ON plate FOR EACH ROW EXECUTE FUNCTION plate_stat()",
+)
+
+# Each plate's distinct 1- and 2-character substrings, upper-cased (as SQLite's _grams).
+_GRAMS_OF = (
+    "SELECT DISTINCT upper(substr({t}, n, k)) FROM generate_series(1, length({t})) AS n, "
+    "(VALUES (1), (2)) AS kk(k) WHERE n + k - 1 <= length({t})"
+)
+
+_SHORT_SEARCH: Migration = (
+    f"CREATE TABLE plate_gram (gram {TEXT} NOT NULL, plate_id INTEGER NOT NULL, PRIMARY KEY (gram, plate_id))",
+    f"CREATE FUNCTION plate_grams(t text) RETURNS SETOF text LANGUAGE sql IMMUTABLE AS $$ {_GRAMS_OF.format(t='t')} $$",
+    "INSERT INTO plate_gram (gram, plate_id) SELECT g, p.id FROM plate p, plate_grams(p.plate_text) AS g "
+    "ORDER BY p.id ON CONFLICT DO NOTHING",
+    """CREATE FUNCTION plate_gram_sync() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF TG_OP IN ('DELETE', 'UPDATE') THEN
+            DELETE FROM plate_gram WHERE plate_id = OLD.id AND gram IN (SELECT plate_grams(OLD.plate_text));
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            INSERT INTO plate_gram (gram, plate_id) SELECT g, NEW.id FROM plate_grams(NEW.plate_text) AS g
+            ON CONFLICT DO NOTHING;
+        END IF;
+        RETURN NULL;
+    END $$""",
+    "CREATE TRIGGER plate_gram_aid AFTER INSERT OR DELETE ON plate FOR EACH ROW EXECUTE FUNCTION plate_gram_sync()",
+    "CREATE TRIGGER plate_gram_au AFTER UPDATE OF plate_text ON plate FOR EACH ROW EXECUTE FUNCTION plate_gram_sync()",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    pg_ddl(_TABLES),
+    _SEARCH,
+    _STATS,
+    pg_ddl(_BOTH_FILTERS),
+    pg_ddl(_DEEP_PAGES),
+    _SHORT_SEARCH,
+    pg_ddl(_WEBHOOKS),
+)
