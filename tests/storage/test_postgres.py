@@ -1,0 +1,83 @@
+"""PostgreSQL's own machinery (fleet mode): migrations of gates starting together, the
+pg_trgm search index, the connection URL kept out of errors. The PostgreSQL pass only."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+import pytest
+
+from alprd.domain.messages import Box, Detection, ImageResult, OcrResult, PlateRead
+from alprd.domain.packs import load_pack
+from alprd.storage.db import open_database, schema_version
+from alprd.storage.files import StoredImages
+from alprd.storage.migrations import MIGRATIONS
+from alprd.storage.migrations_pg import MIGRATIONS as PG_MIGRATIONS
+from alprd.storage.repository import Repository
+from tests.pg_server import PASSWORD, wants_postgres
+
+pytestmark = pytest.mark.skipif(not wants_postgres(), reason="needs the PostgreSQL pass (ALPRD_TEST_DATABASE)")
+
+
+def test_the_same_numbered_migrations():
+    assert len(PG_MIGRATIONS) == len(MIGRATIONS)
+
+
+def test_gates_starting_together_migrate_once(pg_url):
+    """Six gates open one new database at the same moment: the advisory lock lets one
+    migrate, the others find the schema current; every migration is recorded once."""
+    barrier = threading.Barrier(6)
+    versions: list[int] = []
+    errors: list[BaseException] = []
+
+    def gate() -> None:
+        try:
+            barrier.wait()
+            db = open_database(pg_url)
+            versions.append(schema_version(db))
+            db.close()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=gate) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and versions == [len(MIGRATIONS)] * 6
+    db = open_database(pg_url)
+    rows = [r[0] for r in db.execute_sql("SELECT version FROM schema_version ORDER BY version")]
+    db.close()
+    assert rows == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_a_search_can_use_the_trigram_index(database_target):
+    db = open_database(database_target)
+    repo = Repository(db, load_pack("id"))
+    v = Detection(Box(0, 0, 9, 9), 0.9, "car")
+    for i in range(50):
+        read = PlateRead(Detection(Box(1, 5, 5, 8), 0.8, "plate"), OcrResult(f"B{i}XZ", 0.9), vehicle=v)
+        repo.save_image_result(
+            ImageResult(100, 50, (v,), (read,)),
+            StoredImages(),
+            location="",
+            detected_at=datetime(2026, 1, 1),
+            processing_time_s=0,
+        )
+    with db.atomic():
+        db.execute_sql("SET LOCAL enable_seqscan = off")  # 50 rows: the planner would scan them
+        plan = " ".join(r[0] for r in db.execute_sql(f"EXPLAIN {repo.dialect.search_page_ids}", ("%12X%", 10, 0)))
+    assert "plate_text_trgm" in plan
+    rows, count = repo.list_detections(limit=10, offset=0, search="12x")
+    assert [r.plate_text for r in rows] == ["B12XZ"] and count == 1
+    db.close()
+
+
+def test_a_refused_login_does_not_show_the_password(pg_url):
+    from peewee import OperationalError
+
+    wrong = pg_url.replace(PASSWORD, "not-the-" + PASSWORD)
+    with pytest.raises(OperationalError) as info:
+        open_database(wrong)
+    assert PASSWORD not in str(info.value) and "password authentication failed" in str(info.value)
