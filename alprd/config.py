@@ -17,7 +17,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     Discriminator,
     Field,
-    StringConstraints,
     Tag,
     TypeAdapter,
     ValidationError,
@@ -27,6 +26,7 @@ from pydantic import (
 
 from alprd.config_actions import ActionRule
 from alprd.config_camera import CameraConfig, CameraId, StrictModel  # noqa: F401 (CameraConfig: re-exported)
+from alprd.config_storage import StorageConfig  # noqa: F401 (re-exported)
 from alprd.config_yaml import format_errors, read_yaml
 from alprd.domain.packs import NO_PACK, check_pack_codes
 from alprd.errors import ConfigError
@@ -67,28 +67,6 @@ class ServerConfig(_Strict):
         256, ge=8, le=60_000, description="Open API connections above this are answered 503 and closed."
     )
     static_dir: Path = Field(Path("static"), description="Folder served under /static.")
-
-
-PostgresUrl = Annotated[str, StringConstraints(pattern=r"^postgres(ql)?://[^/]+/[^/?#]+")]
-
-
-class StorageConfig(_Strict):
-    database: PostgresUrl | Path = Field(
-        Path("data/alprd.db"),
-        union_mode="left_to_right",
-        description="SQLite database file, or a PostgreSQL database (fleet): postgresql://user:pass@host:port/db",
-    )
-    outputs_dir: Path = Field(Path("outputs"), description="Images: originals, crops, annotated.")
-    retention_days: int = Field(90, ge=1, le=3650, description="Rows and images older are deleted.")
-    outputs_max_mb: int = Field(10_000, ge=10, le=10_000_000, description="Oldest images are deleted above this size.")
-    busy_timeout_ms: int = Field(5000, ge=100, le=60_000, description="SQLite busy timeout; PostgreSQL: connect.")
-    max_stored_image_mp: float = Field(
-        8.3,
-        ge=0.1,
-        le=40,
-        description="Stored images (originals, annotated, crops) above this many megapixels are scaled "
-        "down before saving (8.3: 3840x2160 fits); boxes and image_resolution stay the analysed image's.",
-    )
 
 
 class PlateDetectorConfig(_Strict):

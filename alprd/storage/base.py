@@ -35,6 +35,10 @@ def as_datetime(value: Any) -> datetime:
 class RepositoryBase:
     """The state and transaction helpers the aggregate mixins of ``Repository`` use."""
 
+    # The identity stored with each detection (``storage.site``/``gate``, set by ``open_repository``).
+    site: str = ""
+    gate: str = ""
+
     def __init__(self, db: Database, packs: Pack | Packs, *, max_confusions: int = 1) -> None:
         self.db = db
         self.packs = as_packs(packs)  # region and plate type of a text: the pack it fits

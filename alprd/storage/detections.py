@@ -50,6 +50,8 @@ class Detections(Outbox, RepositoryBase):
                 processing_time_s=processing_time_s,
                 image_width_px=result.width,
                 image_height_px=result.height,
+                site=self.site,
+                gate=self.gate,
             )
             vehicles = result.all_vehicles()
             vehicle_ids: dict[Detection, tuple[int, str, float]] = {}
@@ -137,6 +139,8 @@ class Detections(Outbox, RepositoryBase):
             detected_at=at,
             vehicle_class=vehicle[1] if vehicle else "unknown",
             vehicle_confidence=vehicle[2] if vehicle else 0.0,
+            site=self.site,
+            gate=self.gate,
         ).execute()
 
     # ---- reads of detections --------------------------------------------------------
@@ -149,6 +153,7 @@ class Detections(Outbox, RepositoryBase):
         vehicle_type: str | None = None,
         plate_type: str | None = None,
         search: str | None = None,
+        gate: str | None = None,
     ) -> tuple[list[DetectionRow], int]:
         """A page of plates (newest first) matching the filters, and how many match."""
         with self._reading():
@@ -159,6 +164,7 @@ class Detections(Outbox, RepositoryBase):
                 vehicle_type=vehicle_type or None,
                 plate_type=plate_type or None,
                 search=normalise_plate_text(search or "") or None,
+                gate=gate or None,
             )
 
     def latest_session(self) -> SessionRecord | None:

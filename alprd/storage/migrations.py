@@ -16,7 +16,7 @@ new one. Migration 1 is the tables of ``alprd.storage.models`` at version 1 (gen
 from __future__ import annotations
 
 from alprd.storage.models import ALL_MODELS
-from alprd.storage.schema import create_table_sql
+from alprd.storage.schema import add_columns, create_table_sql
 
 Migration = tuple[str, ...]
 
@@ -150,6 +150,13 @@ _WEBHOOKS: Migration = (
         last_delivered_at DATETIME) WITHOUT ROWID""",
 )
 
+# Fleet mode: each session and plate records the site and gate that stored it
+# (``storage.site``/``storage.gate``); ``gate=`` filters a list page through (gate, id).
+_GATES: Migration = (
+    *add_columns(ALL_MODELS, 8),
+    "CREATE INDEX plate_gate_id ON plate (gate, id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     _TABLES,
     _SEARCH,
@@ -158,4 +165,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     _DEEP_PAGES,
     _SHORT_SEARCH,
     _WEBHOOKS,
+    _GATES,
 )

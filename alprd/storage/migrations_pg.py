@@ -17,6 +17,7 @@ import re
 from alprd.storage.migrations import (
     _BOTH_FILTERS,
     _DEEP_PAGES,
+    _GATES,
     _TABLES,
     _WEBHOOKS,
     STAT_DIMENSIONS,
@@ -111,4 +112,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     pg_ddl(_DEEP_PAGES),
     _SHORT_SEARCH,
     pg_ddl(_WEBHOOKS),
+    pg_ddl(_GATES),
 )

@@ -29,6 +29,7 @@ from peewee import (
 
 from alprd.domain.lists import UNKNOWN
 from alprd.domain.packs import DEFAULT_PLATE_TYPE
+from alprd.storage.schema import added_in
 
 database_proxy = DatabaseProxy()
 
@@ -62,6 +63,8 @@ class DetectionSession(BaseModel):
     processing_time_s = FloatField(default=0.0)
     image_width_px = IntegerField(default=0)
     image_height_px = IntegerField(default=0)
+    site = added_in(8, CharField(default=""))
+    gate = added_in(8, CharField(default=""))
 
     class Meta:
         table_name = "detection_session"
@@ -105,6 +108,8 @@ class Plate(BaseModel):
     detected_at = LocalTimeField(index=True)
     vehicle_class = CharField(default="unknown")
     vehicle_confidence = FloatField(default=0.0)
+    site = added_in(8, CharField(default=""))
+    gate = added_in(8, CharField(default=""))
 
     class Meta:
         table_name = "plate"

@@ -61,10 +61,14 @@ def list_detections(
     vehicle_type: str | None,
     plate_type: str | None,
     search: str | None,
+    gate: str | None = None,
 ) -> tuple[list[DetectionRow], int]:
     dialect = dialect_of(db)
     where: list[str] = []
     args: list = []
+    if gate:
+        where.append("p.gate = ?")
+        args.append(gate)
     if vehicle_type:
         where.append("p.vehicle_class = ?")
         args.append(vehicle_type)
@@ -89,7 +93,7 @@ def list_detections(
         "ORDER BY p.id DESC",
         (*args, limit, offset),
     ).fetchall()
-    return list(map(DetectionRow._make, rows)), _count(db, where, args, vehicle_type, plate_type, search)
+    return list(map(DetectionRow._make, rows)), _count(db, where, args, vehicle_type, plate_type, search, gate)
 
 
 def _count(
@@ -99,8 +103,11 @@ def _count(
     vehicle_type: str | None,
     plate_type: str | None,
     search: str | None,
+    gate: str | None,
 ) -> int:
     """How many plates match; an aggregate table or a search index answers single-term cases."""
+    if gate:  # the aggregate tables count every gate's plates together
+        return int(db.execute_sql(f"SELECT COUNT(*) FROM plate p WHERE {' AND '.join(where)}", args).fetchone()[0])
     if not where:
         return total_plates(db)
     if vehicle_type and not plate_type and not search:

@@ -29,5 +29,6 @@ def open_repository(config: Config) -> Repository:
 
     db = open_database(config.database, busy_timeout_ms=config.storage.busy_timeout_ms)
     repository = Repository(db, load_packs(config.regions.codes), max_confusions=config.lists.max_confusions)
+    repository.site, repository.gate = config.storage.site, config.storage.gate
     repository.outbox_webhooks = tuple(w.key for w in config.webhooks if "detection" in w.events)
     return repository

@@ -426,9 +426,17 @@ def test_the_gram_migration_backfills_an_existing_database(database_target, monk
     monkeypatch.setattr(storage_db, "migrations_of", lambda db: every(db)[:5])
     db = open_database(database_target)
     repo = Repository(db, load_pack("id"))
+    # Rows as that schema's release wrote them (this code's models have later columns).
     for i, texts in enumerate((("B1234XZ", "AA"), ("D7",), ("F1F1F1", "Q"))):
-        save(repo, result(*texts), datetime(2025, 5, 1, 8, i))
-    repo.delete_plate(db.execute_sql("SELECT id FROM plate WHERE plate_text = 'AA'").fetchone()[0])
+        at = f"2025-05-01 08:0{i}:00"
+        db.execute_sql("INSERT INTO detection_session (id, detected_at) VALUES (?, ?)", (i + 1, at))
+        for text in texts:
+            db.execute_sql(
+                "INSERT INTO plate (session_id, plate_index, plate_text, ocr_confidence, x1, y1, x2, y2, detected_at) "
+                "VALUES (?, 1, ?, 0.9, 0, 0, 1, 1, ?)",
+                (i + 1, text, at),
+            )
+    db.execute_sql("DELETE FROM plate WHERE plate_text = 'AA'")
     assert schema_version(db) == 5
     monkeypatch.setattr(storage_db, "migrations_of", every)
     assert apply_migrations(db) == len(MIGRATIONS)

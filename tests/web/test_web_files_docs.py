@@ -138,7 +138,14 @@ async def test_openapi_lists_every_route_and_alias(client):
     ):
         assert name in schemas, name
     detections = doc["paths"]["/detections"]["get"]
-    assert {p["name"] for p in detections["parameters"]} == {"limit", "offset", "vehicleType", "plateType", "search"}
+    assert {p["name"] for p in detections["parameters"]} == {
+        "limit",
+        "offset",
+        "vehicleType",
+        "plateType",
+        "search",
+        "gate",
+    }
 
 
 @pytest.mark.parametrize("page, marker", [("/docs", "SwaggerUIBundle"), ("/redoc", "Redoc.init")])

@@ -87,6 +87,7 @@ def _detections_json(repo: Repository, q: s.DetectionsQuery) -> bytes:
         vehicle_type=q.vehicleType,
         plate_type=q.plateType,
         search=q.search,
+        gate=q.gate,
     )
     return serialize.detection_list_json(rows, count)
 

@@ -23,7 +23,7 @@ async def get_region(call: Call) -> s.Region:
 
 async def regions_summary(call: Call) -> s.RegionSummary:
     pack = call.app[keys.PACKS]
-    counts = await call.db(call.app[keys.REPOSITORY].counts_by, "region")
+    counts = await call.db(call.app[keys.REPOSITORY].counts_by, "region", call.query.gate)
     regions = [
         s.RegionCount(
             code=code,
@@ -88,6 +88,7 @@ ENDPOINTS = (
         regions_summary,
         "Get Plate Regions Summary",
         tag="regions",
+        query=s.GateQuery,
         response=s.RegionSummary,
     ),
     Endpoint(

@@ -50,49 +50,49 @@ def fill_weekdays(counts: list[tuple[int, int]]) -> list[s.WeekdayCount]:
     return [s.WeekdayCount(day=name, count=found.get(i, 0)) for i, name in enumerate(WEEKDAYS)]
 
 
-def _dashboard(repo: Repository, days: int) -> s.Dashboard:
+def _dashboard(repo: Repository, days: int, gate: str | None) -> s.Dashboard:
     today = date.today()
     since = _since(days, today)
-    statuses = dict(repo.counts_by("status"))
-    trend = fill_days(repo.daily_counts(since), since, today)
+    statuses = dict(repo.counts_by("status", gate))
+    trend = fill_days(repo.daily_counts(since, gate), since, today)
     return s.Dashboard(
-        totalDetections=repo.total_detections(),
-        vehicleDistribution=dict(repo.counts_by("vehicle_class")),
+        totalDetections=repo.total_detections(gate),
+        vehicleDistribution=dict(repo.counts_by("vehicle_class", gate)),
         detectionTrend=trend,
-        hourlyActivity=fill_hours(repo.hourly_counts(since)),
+        hourlyActivity=fill_hours(repo.hourly_counts(since, gate)),
         plateStatus={k: statuses.get(k, 0) for k in LIST_STATUSES},
         todayDetections=trend[-1].count if trend else 0,
     )
 
 
 async def dashboard(call: Call) -> s.Dashboard:
-    return await call.db(_dashboard, call.app[keys.REPOSITORY], call.query.days)
+    return await call.db(_dashboard, call.app[keys.REPOSITORY], call.query.days, call.query.gate)
 
 
 async def vehicle_distribution(call: Call) -> s.VehicleDistribution:
-    counts = await call.db(call.app[keys.REPOSITORY].counts_by, "vehicle_class")
+    counts = await call.db(call.app[keys.REPOSITORY].counts_by, "vehicle_class", call.query.gate)
     return s.VehicleDistribution(vehicleDistribution=dict(counts), total=sum(n for _, n in counts))
 
 
 async def detection_trend(call: Call) -> s.DetectionTrend:
     today = date.today()
     since = _since(call.query.days, today)
-    counts = await call.db(call.app[keys.REPOSITORY].daily_counts, since)
+    counts = await call.db(call.app[keys.REPOSITORY].daily_counts, since, call.query.gate)
     return s.DetectionTrend(detectionTrend=fill_days(counts, since, today))
 
 
 async def hourly_activity(call: Call) -> s.HourlyActivity:
-    counts = await call.db(call.app[keys.REPOSITORY].hourly_counts, _since(call.query.days))
+    counts = await call.db(call.app[keys.REPOSITORY].hourly_counts, _since(call.query.days), call.query.gate)
     return s.HourlyActivity(hourlyActivity=fill_hours(counts))
 
 
 async def weekly_activity(call: Call) -> s.WeeklyActivity:
-    counts = await call.db(call.app[keys.REPOSITORY].weekday_counts, _since(call.query.days))
+    counts = await call.db(call.app[keys.REPOSITORY].weekday_counts, _since(call.query.days), call.query.gate)
     return s.WeeklyActivity(weeklyActivity=fill_weekdays(counts))
 
 
 async def plate_types(call: Call) -> s.PlateTypes:
-    counts = await call.db(call.app[keys.REPOSITORY].counts_by, "plate_type")
+    counts = await call.db(call.app[keys.REPOSITORY].counts_by, "plate_type", call.query.gate)
     return s.PlateTypes(plateTypes=dict(counts), total=sum(n for _, n in counts))
 
 
@@ -123,14 +123,14 @@ async def status(call: Call) -> s.StatusReport:
     )
 
 
-def _ep(name: str, handler, summary: str, response, *, days: bool = False) -> Endpoint:
+def _ep(name: str, handler, summary: str, response, *, days: bool = False, gate: bool = True) -> Endpoint:
     return Endpoint(
         "GET",
         (f"{PREFIX}/{name}",),
         handler,
         summary,
         tag="statistics",
-        query=s.DaysQuery if days else None,
+        query=s.DaysQuery if days else s.GateQuery if gate else None,
         response=response,
     )
 
@@ -143,5 +143,5 @@ ENDPOINTS = (
     _ep("weekly-activity", weekly_activity, "Get Weekly Activity", s.WeeklyActivity, days=True),
     _ep("plate-types", plate_types, "Get Plate Types", s.PlateTypes),
     _ep("regions", regions_summary, "Get Regions", s.RegionSummary),
-    _ep("status", status, "Get Status", s.StatusReport),
+    _ep("status", status, "Get Status", s.StatusReport, gate=False),
 )

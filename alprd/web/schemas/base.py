@@ -103,12 +103,16 @@ class FilePath(_Request):
     path: Annotated[str, Field(min_length=1, max_length=255, pattern=NOT_BLANK)]
 
 
+Gate = Annotated[str | None, Field(max_length=64, description="Only this gate's detections (storage.gate).")]
+
+
 class DetectionsQuery(_Request):
     limit: Limit = 100
     offset: Offset = 0
     vehicleType: Annotated[str | None, Field(max_length=32)] = None
     plateType: Annotated[str | None, Field(max_length=32)] = None
     search: Annotated[str | None, Field(max_length=32)] = None
+    gate: Gate = None
 
 
 class PageQuery(_Request):
@@ -124,5 +128,9 @@ class LiveQuery(_Request):
     )
 
 
-class DaysQuery(_Request):
+class GateQuery(_Request):
+    gate: Gate = None
+
+
+class DaysQuery(GateQuery):
     days: Annotated[int, Field(ge=1, le=366, description="Window in days, ending today.")] = 7
