@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 from functools import partial
@@ -182,7 +183,11 @@ class Daemon:
         lines, writer, router = parts.lines, parts.writer, parts.router
         interval_s = watchdog_interval_s(default_s=5.0)
         next_stats_s = time.monotonic() + STATS_LOG_S
+        next_lists_s = time.monotonic() + self.config.lists.refresh_s
         while not self._stop.is_set():
+            if time.monotonic() >= next_lists_s:
+                next_lists_s = time.monotonic() + self.config.lists.refresh_s
+                await refresh_lists(parts.repository, router.set_lists)
             if self._reload.is_set():
                 self._reload.clear()
                 await self._reload_cameras(lines)
@@ -267,6 +272,18 @@ def _start_actions(config: Config, bus: EventBus, stack: AsyncExitStack):
     unsubscribe = bus.subscribe(runner.offer)
     stack.callback(unsubscribe)
     return runner
+
+
+async def refresh_lists(repository: Repository, set_lists: Callable[[dict[str, ListName]], None]) -> bool:
+    """Hand the gate the lists as stored now (fleet mode: another gate or the central server
+    may have changed them); when the database cannot be read the last known lists stay."""
+    try:
+        lists = await asyncio.to_thread(repository.list_statuses)
+    except Exception as exc:  # boundary: keep the last known lists, try again next time
+        log.warning("lists.refresh_failed", error=str(exc))
+        return False
+    set_lists(lists)
+    return True
 
 
 def _build_pipeline(config: Config):

@@ -51,3 +51,7 @@ class InferenceUnavailableError(AlprdError):
 
 class StorageFullError(AlprdError):
     """The disk holding the database or outputs is full."""
+
+
+class StorageUnavailableError(AlprdError):
+    """The database server cannot be reached (fleet mode: the link is down) (HTTP 503)."""

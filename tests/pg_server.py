@@ -48,6 +48,14 @@ def _free_port() -> int:
 class PgServer:
     port: int
     root: Path
+    pg_ctl: list[str]  # pg_ctl -D <data>, as the server's user
+
+    def stop(self) -> None:
+        """Stop the server (fast: connections are cut), as a link going down looks to a gate."""
+        subprocess.run([*self.pg_ctl, "-m", "fast", "-w", "stop"], check=True, capture_output=True)
+
+    def start(self) -> None:
+        subprocess.run([*self.pg_ctl, "-l", str(self.root / "log"), "-w", "start"], check=True, capture_output=True)
 
     def url(self, dbname: str) -> str:
         return f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{self.port}/{dbname}"
@@ -89,14 +97,13 @@ def running_server() -> Iterator[PgServer]:
     port = _free_port()
     try:
         run(str(bin_dir / "initdb"), "-D", str(data), "-U", USER, "--pwfile", str(pwfile))
-        options = (
-            f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off -c max_connections=400"
+        options = f"-h 127.0.0.1 -p {port} -k {root}"
+        (data / "pg_hba.conf").write_text("host all all 127.0.0.1/32 scram-sha-256\n")
+        (data / "postgresql.auto.conf").write_text(  # a throwaway server: speed over durability
+            "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 400\n"
         )
-        for line in ("host all all 127.0.0.1/32 scram-sha-256",):
-            (data / "pg_hba.conf").write_text(line + "\n")
         run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-o", options, "-w", "start")
-        yield PgServer(port, root)
+        yield PgServer(port, root, [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options])
     except subprocess.CalledProcessError as exc:
         log = (root / "log").read_text() if (root / "log").exists() else ""
         raise RuntimeError(f"PostgreSQL test server failed: {exc.stderr}\n{log}") from exc

@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from peewee import Database, Model
+from peewee import Database, InterfaceError, Model, OperationalError
 from peewee import DatabaseError as PeeweeDatabaseError
 
 from alprd.domain.packs import Pack, Packs, as_packs
-from alprd.errors import NotFoundError, StorageFullError
+from alprd.errors import NotFoundError, StorageFullError, StorageUnavailableError
 from alprd.storage.db import is_disk_full
 from alprd.storage.dialect import dialect_of
 
@@ -49,8 +49,17 @@ class RepositoryBase:
     def _reading(self) -> Iterator[None]:
         """One read snapshot (WAL; PostgreSQL: REPEATABLE READ): a page and its count agree
         while writers go on."""
-        with self.db.atomic(**self.dialect.snapshot):
+        with self._connected(), self.db.atomic(**self.dialect.snapshot):
             yield
+
+    @contextmanager
+    def _connected(self) -> Iterator[None]:
+        """Reads outside a transaction: a lost connection is StorageUnavailableError."""
+        try:
+            yield
+        except (OperationalError, InterfaceError) as exc:
+            self._unavailable(exc)
+            raise
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -59,12 +68,19 @@ class RepositoryBase:
         try:
             with self.db.atomic():
                 yield
-        except (sqlite3.Error, PeeweeDatabaseError) as exc:
+        except (sqlite3.Error, PeeweeDatabaseError, InterfaceError) as exc:
             if is_disk_full(exc):
                 raise StorageFullError(
                     "the database disk is full: free disk space or lower storage.outputs_max_mb / retention_days"
                 ) from exc
+            self._unavailable(exc)
             raise
+
+    def _unavailable(self, exc: BaseException) -> None:
+        """PostgreSQL: a lost or refused connection is StorageUnavailableError (HTTP 503; the
+        event writer holds its events and retries). SQLite's errors stay as they are."""
+        if self.dialect.name == "postgresql" and isinstance(exc, OperationalError | InterfaceError):
+            raise StorageUnavailableError(f"the database server cannot be reached: {exc}") from exc
 
     @staticmethod
     def _require(model: type[Model], record_id: int, what: str) -> Any:

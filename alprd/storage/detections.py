@@ -33,11 +33,19 @@ class Detections(Outbox, RepositoryBase):
         source: str = "upload",
         direction: str = "unknown",
         list_status: str | None = None,
+        event_key: str = "",
     ) -> int:
-        """Store one session with its vehicles and plates; returns the session id."""
-        lists = read_lists(self.db) if list_status is None else {}
+        """Store one session with its vehicles and plates; returns the session id.
+
+        With an ``event_key`` already stored (a retry of a save whose commit did happen)
+        nothing is written and that session's id is returned.
+        """
+        with self._connected():
+            lists = read_lists(self.db) if list_status is None else {}
         at = db_time(detected_at)
         with self._writing():
+            if event_key and (done := self._session_of_key(event_key)) is not None:
+                return done
             session = DetectionSession.create(
                 detected_at=at,
                 location=location,
@@ -52,6 +60,7 @@ class Detections(Outbox, RepositoryBase):
                 image_height_px=result.height,
                 site=self.site,
                 gate=self.gate,
+                event_key=event_key,
             )
             vehicles = result.all_vehicles()
             vehicle_ids: dict[Detection, tuple[int, str, float]] = {}
@@ -92,7 +101,11 @@ class Detections(Outbox, RepositoryBase):
         ).fetchone()
         return row is not None
 
-    def save_event(self, event: PlateEvent, images: StoredImages) -> int:
+    def _session_of_key(self, event_key: str) -> int | None:
+        row = self.db.execute_sql("SELECT id FROM detection_session WHERE event_key = ?", (event_key,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def save_event(self, event: PlateEvent, images: StoredImages, event_key: str = "") -> int:
         """Store a gate's final plate event as a session of one vehicle (if seen) and one plate.
 
         Its time is the last sighting; its processing time the track's duration (first to
@@ -108,6 +121,7 @@ class Detections(Outbox, RepositoryBase):
             direction=event.direction,
             processing_time_s=max(0.0, event.last_seen_s - event.first_seen_s),
             list_status=event.list_status if event.list_status != UNKNOWN else None,
+            event_key=event_key,
         )
 
     def _insert_plate(

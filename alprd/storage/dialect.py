@@ -35,6 +35,13 @@ class PostgresDatabase(PostgresqlDatabase):
     alprd's raw SQL never contains ``%s``.
     """
 
+    def cursor(self, named_cursor: Any = None) -> Any:
+        """A cursor; a connection the server dropped (restart, link down) is replaced first."""
+        conn = self._state.conn  # type: ignore[attr-defined]  # peewee: per-thread state
+        if conn is not None and conn.closed and not self.in_transaction():
+            self.close()
+        return super().cursor(named_cursor)
+
     def execute_sql(self, sql: str, params: Any = None) -> Any:
         if "%s" not in sql:
             sql = qmark_to_pyformat(sql)

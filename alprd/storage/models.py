@@ -65,6 +65,8 @@ class DetectionSession(BaseModel):
     image_height_px = IntegerField(default=0)
     site = added_in(8, CharField(default=""))
     gate = added_in(8, CharField(default=""))
+    # A camera event's key: stored once however often retried.
+    event_key = added_in(8, CharField(default=""))
 
     class Meta:
         table_name = "detection_session"

@@ -7,6 +7,11 @@ drains the queue before returning (SIGTERM loses no event that reached it).
 A full disk loses no event: when the images do not fit the event is stored without
 them; when the database does not fit the event is held (without its frame's pixels)
 and retried every ``retry_interval_s``, on ``flush`` and on ``close``, oldest first.
+A database server that cannot be reached (fleet mode: the link is down) holds events
+the same way, with their images kept on the gate's disk. While events are held, new
+ones queue behind them, so events are stored in the order they came. Each event has a
+key stored with it: a retry of a save whose commit did happen (its answer lost with
+the link) stores nothing twice. Held events live in memory: a restart loses them.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import collections
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -23,7 +29,7 @@ import numpy as np
 
 from alprd.bus import EventBus
 from alprd.domain.messages import ImageResult, PlateEvent
-from alprd.errors import StorageFullError
+from alprd.errors import StorageFullError, StorageUnavailableError
 from alprd.log import get_logger
 from alprd.storage.files import ImageStore, StoredImages
 from alprd.storage.live import detection_event
@@ -36,6 +42,18 @@ _STOP = object()
 @dataclass(frozen=True)
 class _Flush:
     done: threading.Event = field(default_factory=threading.Event)
+
+
+DISK_FULL = "database disk full"
+UNREACHABLE = "database unreachable"
+
+
+@dataclass(frozen=True)
+class _Held:
+    event: PlateEvent  # without its frame's pixels
+    images: StoredImages  # saved, waiting for their rows (none when the disk is full)
+    key: str  # the event's key: stored once however often retried
+    reason: str
 
 
 def without_pixels(event: PlateEvent) -> PlateEvent:
@@ -62,7 +80,7 @@ class EventWriter:
         self._store = store
         self._annotate = annotate
         self._queue: queue.Queue = queue.Queue(maxsize=max_pending)
-        self._held: collections.deque[PlateEvent] = collections.deque()
+        self._held: collections.deque[_Held] = collections.deque()
         self._max_held = max_held
         self._retry_interval_s = retry_interval_s
         self._bus = bus
@@ -86,7 +104,7 @@ class EventWriter:
 
     @property
     def deferred(self) -> int:
-        """Events held because the database disk is full, waiting to be stored."""
+        """Events held because the database disk is full or its server cannot be reached."""
         return len(self._held)
 
     def submit(self, event: PlateEvent) -> bool:
@@ -128,15 +146,24 @@ class EventWriter:
 
     def _store_event(self, event: PlateEvent) -> None:
         started = time.perf_counter()
+        if self._held:
+            self._retry_held()
+        key = uuid.uuid4().hex
         try:
             images = self._save_images(event)
+            if self._held:  # older events still wait: this one goes behind them
+                self._hold(event, images, key, self._held[0].reason)
+                return
             try:
-                session_id = self._repository.save_event(event, images)
+                session_id = self._repository.save_event(event, images, key)
+            except StorageUnavailableError:
+                self._hold(event, images, key, UNREACHABLE)
+                return
             except BaseException as exc:
                 self._store.discard(images)  # no images without their rows
                 if not isinstance(exc, StorageFullError):
                     raise
-                self._hold(event)
+                self._hold(event, StoredImages(), key, DISK_FULL)
                 return
             self._store.settle(images)
         except Exception as exc:  # boundary: log and keep storing the next events
@@ -168,30 +195,37 @@ class EventWriter:
             self._log.warning("event.images_skipped", reason="disk full", plate=event.text, error=str(exc))
             return StoredImages()
 
-    def _hold(self, event: PlateEvent) -> None:
+    def _hold(self, event: PlateEvent, images: StoredImages, key: str, reason: str) -> None:
+        if reason == DISK_FULL:
+            self._store.discard(images)  # no images without their rows
+            images = StoredImages()
         if len(self._held) >= self._max_held:
             dropped = self._held.popleft()
+            self._store.discard(dropped.images)
             self.failed += 1
-            self._log.error("event.dropped", reason="database disk full too long", plate=dropped.text)
-        self._held.append(without_pixels(event))
-        self._log.warning("event.deferred", reason="database disk full", plate=event.text, held=len(self._held))
+            self._log.error("event.dropped", reason=f"{dropped.reason} too long", plate=dropped.event.text)
+        self._held.append(_Held(without_pixels(event), images, key, reason))
+        self._log.warning("event.deferred", reason=reason, plate=event.text, held=len(self._held))
 
     def _retry_held(self) -> None:
-        """Store held events, oldest first, until the disk is still full."""
+        """Store held events, oldest first, while the database takes them."""
         while self._held:
-            event = self._held[0]
+            held = self._held[0]
+            event = held.event
             try:
-                session_id = self._repository.save_event(event, StoredImages())
-            except StorageFullError:
+                session_id = self._repository.save_event(event, held.images, held.key)
+            except (StorageFullError, StorageUnavailableError):
                 return
             except Exception as exc:  # boundary: a held event that can never be stored
                 self._held.popleft()
+                self._store.discard(held.images)
                 self.failed += 1
                 self._log.exception("event.store_failed", plate=event.text, camera=event.camera_id, error=str(exc))
                 continue
             self._held.popleft()
+            self._store.settle(held.images)
             self.stored += 1
-            self.stored_without_images += 1
+            self.stored_without_images += not held.images.all_paths()
             self._log.info("event.stored", session_id=session_id, plate=event.text, camera=event.camera_id, late=True)
             self._announce(session_id)
 

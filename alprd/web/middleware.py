@@ -29,6 +29,7 @@ from alprd.errors import (
     PayloadTooLargeError,
     RequestTimeoutError,
     StorageFullError,
+    StorageUnavailableError,
     UnsupportedMediaError,
 )
 from alprd.log import get_logger
@@ -55,6 +56,7 @@ _STATUS_OF: tuple[tuple[type[AlprdError], int], ...] = (
     (BadInputError, 400),
     (InferenceUnavailableError, 503),
     (StorageFullError, 507),
+    (StorageUnavailableError, 503),
 )
 
 

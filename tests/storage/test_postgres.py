@@ -81,3 +81,38 @@ def test_a_refused_login_does_not_show_the_password(pg_url):
     with pytest.raises(OperationalError) as info:
         open_database(wrong)
     assert PASSWORD not in str(info.value) and "password authentication failed" in str(info.value)
+
+
+def test_a_gate_holds_its_events_while_the_server_is_down_and_stores_each_once_in_order(tmp_path):
+    """The link to PostgreSQL goes down (the server stops: every connection is cut) and comes
+    back: events of the outage wait with their images, then go in, in order, each once."""
+    from alprd.errors import StorageUnavailableError
+    from alprd.storage.files import ImageStore
+    from alprd.storage.writer import EventWriter
+    from tests.pg_server import running_server
+    from tests.storage.test_retention import event
+
+    with running_server() as server:  # its own: this test stops it
+        db = open_database(server.new_database(), busy_timeout_ms=2000)
+        repo = Repository(db, load_pack("id"))
+        writer = EventWriter(repo, ImageStore(tmp_path / "outputs"), annotate=None, retry_interval_s=3600).start()
+        texts = ["B1AA", "B2BB", "B3CC", "B4DD", "B5EE"]
+        at = [event(t, datetime(2026, 5, 1, 8, i), seed=i) for i, t in enumerate(texts)]
+        assert writer.submit(at[0]) and writer.flush()
+        server.stop()
+        for e in at[1:4]:
+            assert writer.submit(e)
+        assert writer.flush()
+        assert (writer.stored, writer.deferred, writer.failed) == (1, 3, 0)
+        with pytest.raises(StorageUnavailableError):
+            repo.list_detections(limit=10, offset=0)
+        server.start()
+        assert writer.submit(at[4]) and writer.flush()  # the held three go first
+        assert (writer.stored, writer.deferred, writer.failed) == (5, 0, 0)
+        writer.close()
+        rows = db.execute_sql("SELECT plate_text, image_path FROM plate ORDER BY id").fetchall()
+        assert [r[0] for r in rows] == texts
+        assert all(path and (tmp_path / path).is_file() for _, path in rows)  # images kept on the gate
+        keys = [r[0] for r in db.execute_sql("SELECT event_key FROM detection_session")]
+        assert len(set(keys)) == 5 and "" not in keys
+        db.close()
