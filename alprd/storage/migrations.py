@@ -153,11 +153,13 @@ _WEBHOOKS: Migration = (
 # Fleet mode: each session and plate records the site and gate that stored it
 # (``storage.site``/``storage.gate``); ``gate=`` filters a list page through (gate, id).
 # A camera event's session carries the writer's ``event_key``: an event retried after its
-# commit's answer was lost (the server's link went down) is stored once.
+# commit's answer was lost (the server's link went down) is stored once. Webhook outbox
+# rows belong to the gate that wrote them: each gate delivers its own.
 _GATES: Migration = (
     *add_columns(ALL_MODELS, 8),
     "CREATE INDEX plate_gate_id ON plate (gate, id)",
     "CREATE UNIQUE INDEX detection_session_event_key ON detection_session (event_key) WHERE event_key != ''",
+    "ALTER TABLE webhook_outbox ADD COLUMN gate VARCHAR(255) NOT NULL DEFAULT ''",
 )
 
 MIGRATIONS: tuple[Migration, ...] = (

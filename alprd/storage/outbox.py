@@ -21,6 +21,8 @@ from alprd.storage.base import RepositoryBase, as_datetime, db_time
 from alprd.storage.live import detection_event
 
 MAX_ERROR_CHARS = 500
+# This gate's rows (fleet mode: gates share the table), and rows written before it had a name.
+_MINE = "gate IN (?, '')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +67,9 @@ class Outbox(RepositoryBase):
         payload = orjson.dumps(detection_event(session).as_json()).decode()  # what every sink gets
         now = db_time(datetime.now())
         self.db.execute_sql(
-            "INSERT INTO webhook_outbox (webhook, camera_id, session_id, payload, created_at) VALUES "
-            + ", ".join("(?, ?, ?, ?, ?)" for _ in self.outbox_webhooks),
-            [v for key in self.outbox_webhooks for v in (key, session.camera_id, session_id, payload, now)],
+            "INSERT INTO webhook_outbox (webhook, camera_id, session_id, payload, created_at, gate) VALUES "
+            + ", ".join("(?, ?, ?, ?, ?, ?)" for _ in self.outbox_webhooks),
+            [v for key in self.outbox_webhooks for v in (key, session.camera_id, session_id, payload, now, self.gate)],
         )
 
     def outbox_heads(self, webhook: str) -> list[OutboxRow]:
@@ -75,8 +77,8 @@ class Outbox(RepositoryBase):
         with self._reading():
             cursor = self.db.execute_sql(
                 "SELECT id, webhook, camera_id, payload, attempts FROM webhook_outbox WHERE id IN "
-                "(SELECT MIN(id) FROM webhook_outbox WHERE webhook = ? GROUP BY camera_id) ORDER BY id",
-                (webhook,),
+                f"(SELECT MIN(id) FROM webhook_outbox WHERE webhook = ? AND {_MINE} GROUP BY camera_id) ORDER BY id",
+                (webhook, self.gate),
             )
             return [OutboxRow(r[0], r[1], r[2], str(r[3]).encode(), r[4]) for r in cursor.fetchall()]
 
@@ -107,7 +109,9 @@ class Outbox(RepositoryBase):
         """Delete the waiting rows of webhooks no longer configured; how many were deleted."""
         with self._writing():
             marks = ", ".join("?" for _ in keep) or "''"
-            cursor = self.db.execute_sql(f"DELETE FROM webhook_outbox WHERE webhook NOT IN ({marks})", keep)
+            cursor = self.db.execute_sql(
+                f"DELETE FROM webhook_outbox WHERE webhook NOT IN ({marks}) AND {_MINE}", (*keep, self.gate)
+            )
             return int(cursor.rowcount or 0)
 
     def outbox_backlog(self, webhooks: tuple[str, ...]) -> list[WebhookBacklog]:
@@ -116,7 +120,8 @@ class Outbox(RepositoryBase):
             waiting = {
                 r[0]: (int(r[1]), r[2])
                 for r in self.db.execute_sql(
-                    "SELECT webhook, COUNT(*), MIN(created_at) FROM webhook_outbox GROUP BY webhook"
+                    f"SELECT webhook, COUNT(*), MIN(created_at) FROM webhook_outbox WHERE {_MINE} GROUP BY webhook",
+                    (self.gate,),
                 ).fetchall()
             }
             stats = {

@@ -192,6 +192,11 @@ def image_paths_of(db: Database, session_ids: list[int]) -> list[tuple[int, list
     return list(found.items())
 
 
-def image_paths_oldest_first(db: Database, limit: int) -> list[tuple[int, list[str]]]:
-    ids = [r[0] for r in db.execute_sql("SELECT id FROM detection_session ORDER BY detected_at, id LIMIT ?", (limit,))]
+def image_paths_oldest_first(db: Database, limit: int, gate: str = "") -> list[tuple[int, list[str]]]:
+    ids = [
+        r[0]
+        for r in db.execute_sql(
+            "SELECT id FROM detection_session WHERE gate IN (?, '') ORDER BY detected_at, id LIMIT ?", (gate, limit)
+        )
+    ]
     return image_paths_of(db, ids)

@@ -29,16 +29,22 @@ class RetentionQueries(RepositoryBase):
     """The deletes the retention job runs (through ``Repository``)."""
 
     def delete_older_than(self, cutoff: datetime) -> list[str]:
-        """Delete sessions (with their vehicles and plates) detected before ``cutoff``."""
+        """Delete this gate's sessions (with their vehicles and plates) detected before ``cutoff``.
+
+        Fleet mode: each gate expires its own rows, whose images are on its disk (and rows
+        stored before it had a name, ``gate = ''``)."""
         ids = [
             r[0]
-            for r in self.db.execute_sql("SELECT id FROM detection_session WHERE detected_at < ?", (db_time(cutoff),))
+            for r in self.db.execute_sql(
+                "SELECT id FROM detection_session WHERE detected_at < ? AND gate IN (?, '')",
+                (db_time(cutoff), self.gate),
+            )
         ]
         return self.delete_sessions(ids)
 
     def image_paths_oldest_first(self, limit: int) -> list[tuple[int, list[str]]]:
-        """(session id, its image paths) of the ``limit`` oldest sessions."""
-        return queries.image_paths_oldest_first(self.db, limit)
+        """(session id, its image paths) of this gate's ``limit`` oldest sessions."""
+        return queries.image_paths_oldest_first(self.db, limit, self.gate)
 
     def delete_sessions(self, session_ids: list[int]) -> list[str]:
         """Delete sessions with their vehicles and plates; returns their image paths."""

@@ -47,3 +47,34 @@ def test_lists_edited_elsewhere_reach_the_gate_and_stay_when_the_database_fails(
     assert len(seen) == 2  # the router keeps the last lists it was given
     gate.db.close()
     central.db.close()
+
+
+def _gate(db, name: str, webhooks: tuple[str, ...] = ()) -> Repository:
+    """A gate's repository (the models bind one database per process: gates share ``db``)."""
+    repo = Repository(db, load_pack("id"))
+    repo.site, repo.gate, repo.outbox_webhooks = "depot", name, webhooks
+    return repo
+
+
+def test_each_gate_expires_and_delivers_its_own_rows(database_target):
+    """Gates share the tables: retention deletes a gate's own old rows (their images are on
+    its disk), and each gate's webhook sender sees and drops only its own outbox rows."""
+    db = open_database(database_target)
+    north, south = _gate(db, "north", ("crm",)), _gate(db, "south", ("crm", "barrier"))
+    old, new = datetime(2026, 1, 1, 8, 0), datetime(2026, 5, 1, 8, 0)
+    for repo in (north, south):
+        for i, when in enumerate((old, new)):
+            repo.save_event(event(f"{repo.gate[0].upper()}{i}AB", when), StoredImages())
+    assert len(north.delete_older_than(datetime(2026, 3, 1))) == 0  # no image paths: rows only
+    texts = sorted(r[0] for r in north.db.execute_sql("SELECT plate_text FROM plate"))
+    assert texts == ["N1AB", "S0AB", "S1AB"]
+    assert [sid for sid, _ in south.image_paths_oldest_first(10)] == [
+        r[0] for r in south.db.execute_sql("SELECT id FROM detection_session WHERE gate = 'south' ORDER BY id")
+    ]
+
+    heads = north.outbox_heads("crm")  # its own oldest row (rows outlive their session)
+    assert len(heads) == 1 and b"N0AB" in heads[0].payload
+    assert north.outbox_drop_others(("crm",)) == 0  # south's 'barrier' rows are not north's to drop
+    assert len(south.outbox_heads("barrier")) == 1
+    assert {(b.webhook, b.backlog) for b in south.outbox_backlog(("crm", "barrier"))} == {("crm", 2), ("barrier", 2)}
+    db.close()
