@@ -32,6 +32,10 @@ throughput of both, alternately, in the same run.
 
 The database is kept under bench/_work/ (git-ignored) and reused when it already holds
 the requested number of events (``--reseed`` forces a fresh one).
+
+``--database postgresql://user:pass@host:port/db`` runs it all on a PostgreSQL database
+instead (fleet mode); a reseed drops and recreates its ``public`` schema. ``--cold`` is
+SQLite's only (it evicts the database file).
 """
 
 from __future__ import annotations
@@ -58,7 +62,11 @@ sys.path.insert(0, str(REPO))
 
 from alprd.config import Config, StorageConfig  # noqa: E402
 from alprd.domain.packs import load_pack  # noqa: E402
+from alprd.redact import mask_secrets  # noqa: E402
 from alprd.storage.db import open_database  # noqa: E402
+from alprd.storage.dialect import PostgresDatabase, is_postgres_url  # noqa: E402
+
+Target = Path | str  # a SQLite file or a PostgreSQL URL
 
 CLASSES = (("car", 70), ("motorcycle", 15), ("truck", 8), ("bus", 4), ("vehicle", 3))
 BACKGROUNDS = (("Black", 60), ("White", 25), ("Yellow", 10), ("Red", 3), ("Green", 2))
@@ -77,11 +85,20 @@ def plate_text(rng: random.Random, prefixes: list[str]) -> str:
     return f"{rng.choice(prefixes)}{rng.randint(1, 9999)}{suffix}"
 
 
-def seed(db_path: Path, events: int) -> float:
+def insert_many(db, sql: str, rows: list[tuple]) -> None:
+    if isinstance(db, PostgresDatabase):  # psycopg2's executemany is a round trip per row
+        from psycopg2.extras import execute_values
+
+        head, values = sql.split(" VALUES ")
+        execute_values(db.cursor(), head + " VALUES %s", rows, page_size=2000)
+    else:
+        db.connection().executemany(sql, rows)
+
+
+def seed(db_path: Target, events: int) -> float:
     """Insert ``events`` sessions/vehicles/plates; returns seconds taken."""
     db = open_database(db_path)
     pack = load_pack("id")
-    conn = db.connection()
     rng = random.Random(42)
     prefixes = list(pack.regions)
     now = datetime.now().replace(microsecond=0)
@@ -138,17 +155,20 @@ def seed(db_path: Path, events: int) -> float:
                 )
             )
         with db.atomic():
-            conn.executemany(
+            insert_many(
+                db,
                 "INSERT INTO detection_session (id, detected_at, location, camera_id, source, original_path, "
                 "annotated_path, processing_time_s, image_width_px, image_height_px) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 sessions,
             )
-            conn.executemany(
+            insert_many(
+                db,
                 "INSERT INTO vehicle (id, session_id, vehicle_index, vehicle_class, confidence, x1, y1, x2, y2, "
                 "image_path, detected_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 vehicles,
             )
-            conn.executemany(
+            insert_many(
+                db,
                 "INSERT INTO plate (id, session_id, vehicle_id, plate_index, plate_text, ocr_confidence, x1, y1, x2, "
                 "y2, plate_type, plate_status, region_code, region_name, text_color, background_color, image_path, "
                 "detected_at, vehicle_class, vehicle_confidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -157,14 +177,19 @@ def seed(db_path: Path, events: int) -> float:
         done = start + n
         rate = done / (time.perf_counter() - started)
         print(f"  seeded {done:>9,} events ({rate:,.0f}/s)", flush=True)
-    db.execute_sql("PRAGMA optimize")
-    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    if isinstance(db, PostgresDatabase):  # explicit ids: move the sequences past them
+        for table in ("detection_session", "vehicle", "plate"):
+            db.execute_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+        db.execute_sql("VACUUM ANALYZE")
+    else:
+        db.execute_sql("PRAGMA optimize")
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     return time.perf_counter() - started
 
 
-def stored_events(db_path: Path) -> int:
-    if not db_path.exists():
+def stored_events(db_path: Target) -> int:
+    if isinstance(db_path, Path) and not db_path.exists():
         return 0
     db = open_database(db_path)
     try:
@@ -186,9 +211,9 @@ def evict(db_path: Path) -> None:
                 os.close(fd)
 
 
-def resident_mb(db_path: Path) -> str:
+def resident_mb(db_path: Target) -> str:
     """How much of the database file is in the OS page cache (util-linux ``fincore``), or '?'."""
-    if not shutil.which("fincore"):
+    if not isinstance(db_path, Path) or not shutil.which("fincore"):
         return "?"
     out = subprocess.run(
         ["fincore", "--bytes", "--noheadings", "--output", "RES", str(db_path)], capture_output=True, text=True
@@ -202,7 +227,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(tree: Path, db_path: Path) -> tuple[subprocess.Popen, str]:
+def start_server(tree: Path, db_path: Target) -> tuple[subprocess.Popen, str]:
     """The app of the source tree ``tree`` over ``db_path`` in a child process; (process, base URL)."""
     port = free_port()
     server = subprocess.Popen([sys.executable, str(tree / "bench" / "api.py"), "--serve", str(db_path), str(port)])
@@ -215,7 +240,7 @@ def start_server(tree: Path, db_path: Path) -> tuple[subprocess.Popen, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
-def start_servers(args: argparse.Namespace, db_path: Path) -> dict[str, tuple[subprocess.Popen, str]]:
+def start_servers(args: argparse.Namespace, db_path: Target) -> dict[str, tuple[subprocess.Popen, str]]:
     servers = {"this tree": start_server(REPO, db_path)}
     if args.baseline:
         servers["baseline"] = start_server(args.baseline.resolve(), db_path)
@@ -235,7 +260,7 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def serve(db_path: Path, port: int) -> None:
+def serve(db_path: Target, port: int) -> None:
     """Server mode (a child process): the real app over the seeded database."""
     from aiohttp import web
 
@@ -247,7 +272,7 @@ def serve(db_path: Path, port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
-def search_terms(db_path: Path, count: int, rng: random.Random, lengths: tuple[int, int] = (3, 5)) -> list[str]:
+def search_terms(db_path: Target, count: int, rng: random.Random, lengths: tuple[int, int] = (3, 5)) -> list[str]:
     """``count`` substrings of stored plates, ``lengths`` characters long (shorter plates: whole)."""
     db = open_database(db_path)
     top = db.execute_sql("SELECT MAX(id) FROM plate").fetchone()[0]
@@ -372,7 +397,7 @@ async def compare_bodies(base: str, other: str, urls: list[str]) -> int:
     return same
 
 
-def latency_urls(args: argparse.Namespace, db_path: Path, base: str) -> dict[str, list[str]]:
+def latency_urls(args: argparse.Namespace, db_path: Target, base: str) -> dict[str, list[str]]:
     """The latency requests, by endpoint (search offsets need the match counts of a running server)."""
     rng = random.Random(7)
     two, one = random.Random(11), random.Random(13)  # own generators: rng's URLs stay those of earlier runs
@@ -401,7 +426,7 @@ def latency_urls(args: argparse.Namespace, db_path: Path, base: str) -> dict[str
 
 def measure(
     args: argparse.Namespace,
-    db_path: Path,
+    db_path: Target,
     servers: dict[str, tuple[subprocess.Popen, str]],
     endpoints: dict[str, list[str]],
 ) -> None:
@@ -444,6 +469,24 @@ def measure(
                 )
 
 
+def drop_schema(url: str) -> None:
+    """A fresh PostgreSQL database: its public schema dropped and made again (migrated at seeding)."""
+    db = PostgresDatabase(url)
+    db.execute_sql("DROP SCHEMA public CASCADE")
+    db.execute_sql("CREATE SCHEMA public")
+    db.close()
+
+
+def size(db_path: Target) -> str:
+    if isinstance(db_path, Path):
+        return f"database {db_path.stat().st_size / 1e6:,.0f} MB"
+    db = open_database(db_path, migrate=False)
+    try:
+        return f"database {db.execute_sql('SELECT pg_database_size(current_database())').fetchone()[0] / 1e6:,.0f} MB"
+    finally:
+        db.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -461,23 +504,26 @@ def main() -> int:
         metavar="DIR",
         help="another alprd source tree to compare with (byte-identical answers, throughput)",
     )
+    parser.add_argument("--database", metavar="URL", help="postgresql://user:pass@host:port/db instead of SQLite")
     parser.add_argument("--serve", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(Path(args.serve[0]), int(args.serve[1]))
+        serve(args.serve[0] if is_postgres_url(args.serve[0]) else Path(args.serve[0]), int(args.serve[1]))
         return 0
+    if args.database and (not is_postgres_url(args.database) or args.cold):
+        parser.error("--database takes a postgresql:// URL (and no --cold)")
 
     WORK.mkdir(parents=True, exist_ok=True)
-    db_path = WORK / f"api-{args.events}.db"
+    db_path: Target = args.database or WORK / f"api-{args.events}.db"
     if args.reseed or stored_events(db_path) != args.events:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-        print(f"seeding {args.events:,} events into {db_path}")
+        if isinstance(db_path, Path):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        else:
+            drop_schema(db_path)
+        print(f"seeding {args.events:,} events into {mask_secrets(str(db_path))}")
         took = seed(db_path, args.events)
-        print(
-            f"seeded {args.events:,} events in {took:.1f} s ({args.events / took:,.0f} events/s); "
-            f"database {db_path.stat().st_size / 1e6:,.0f} MB"
-        )
+        print(f"seeded {args.events:,} events in {took:.1f} s ({args.events / took:,.0f} events/s); {size(db_path)}")
     servers = start_servers(args, db_path)
     try:
         endpoints = latency_urls(args, db_path, servers["this tree"][1])
