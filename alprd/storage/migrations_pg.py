@@ -7,7 +7,8 @@ its own features is done here with PostgreSQL's:
   ``TEXT COLLATE "C"`` (byte order, as SQLite sorts, whatever the server's locale; no
   255-character limit, which SQLite never enforced);
 - ``plate_search`` (FTS5 trigrams) is a ``pg_trgm`` GIN index on ``plate.plate_text``;
-- the triggers keeping ``stat_hour``, ``stat_count`` and ``plate_gram`` are PL/pgSQL.
+- the triggers keeping ``stat_hour``, ``stat_count`` and ``plate_gram`` are PL/pgSQL
+  (the statistics' per statement, see ``_STATS``).
 """
 
 from __future__ import annotations
@@ -49,34 +50,49 @@ _SEARCH: Migration = (
 )
 
 
-def _count_sql(delta: str) -> str:
-    """Add ``delta`` to the aggregate rows of plate ``p`` (a PL/pgSQL function body)."""
-    parts = [
-        "INSERT INTO stat_hour (day, hour, n) VALUES "
-        f"(substr(p.detected_at, 1, 10), CAST(substr(p.detected_at, 12, 2) AS INTEGER), {delta}) "
-        f"ON CONFLICT (day, hour) DO UPDATE SET n = stat_hour.n + {delta};"
-    ]
-    for dim, column in STAT_DIMENSIONS:
-        parts.append(
-            f"INSERT INTO stat_count (dim, key, n) VALUES ('{dim}', p.{column}, {delta}) "
-            f"ON CONFLICT (dim, key) DO UPDATE SET n = stat_count.n + {delta};"
-        )
-    return "\n".join(parts)
+def _deltas(op: str) -> str:
+    """The changed plates of one statement as (row, d): +1 per new row, -1 per old row."""
+    parts = []
+    if op in ("INSERT", "UPDATE"):
+        parts.append("SELECT *, 1 AS d FROM new_rows")
+    if op in ("DELETE", "UPDATE"):
+        parts.append("SELECT *, -1 AS d FROM old_rows")
+    return " UNION ALL ".join(parts)
 
 
+def _stat_function(op: str) -> str:
+    """One statement's changes added to the aggregate rows, one upsert per key."""
+    counts = " UNION ALL ".join(
+        f"SELECT '{dim}' AS dim, {column} AS key, d FROM changed" for dim, column in STAT_DIMENSIONS
+    )
+    return (
+        f"CREATE FUNCTION plate_stat_{op.lower()}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"WITH changed AS ({_deltas(op)}) INSERT INTO stat_hour (day, hour, n) "
+        "SELECT substr(detected_at, 1, 10), CAST(substr(detected_at, 12, 2) AS INTEGER), SUM(d) FROM changed "
+        "GROUP BY 1, 2 HAVING SUM(d) != 0 ON CONFLICT (day, hour) DO UPDATE SET n = stat_hour.n + excluded.n; "
+        f"WITH changed AS ({_deltas(op)}) INSERT INTO stat_count (dim, key, n) "
+        f"SELECT dim, key, SUM(d) FROM ({counts}) c GROUP BY dim, key HAVING SUM(d) != 0 "
+        "ON CONFLICT (dim, key) DO UPDATE SET n = stat_count.n + excluded.n; "
+        "RETURN NULL; END $$"
+    )
+
+
+_TRANSITION = {"INSERT": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_rows",
+               "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}  # fmt: skip
+
+# Statement-level triggers over transition tables: a statement touching many plates (a
+# bulk insert, retention's delete, a list sync) updates each aggregate row once. Row-level
+# upserts of the same few rows in one transaction leave a dead version per update that
+# each next lookup walks: quadratic (a 50,000-plate transaction did not finish in 6 min).
 _STATS: Migration = (
     f"CREATE TABLE stat_hour (day {TEXT} NOT NULL, hour INTEGER NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (day, hour))",
     f"CREATE TABLE stat_count (dim {TEXT} NOT NULL, key {TEXT} NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (dim, key))",
-    "CREATE FUNCTION plate_stat_add(p plate, delta integer) RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
-    f"{_count_sql('delta')} END $$",
-    """CREATE FUNCTION plate_stat() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-        IF TG_OP IN ('DELETE', 'UPDATE') THEN PERFORM plate_stat_add(OLD, -1); END IF;
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN PERFORM plate_stat_add(NEW, 1); END IF;
-        RETURN NULL;
-    END $$""",
-    "CREATE TRIGGER plate_stat_aid AFTER INSERT OR DELETE ON plate FOR EACH ROW EXECUTE FUNCTION plate_stat()",
-    "CREATE TRIGGER plate_stat_au AFTER UPDATE OF detected_at, vehicle_class, plate_type, region_code, plate_status "
-    "ON plate FOR EACH ROW EXECUTE FUNCTION plate_stat()",
+    *(_stat_function(op) for op in _TRANSITION),
+    *(
+        f"CREATE TRIGGER plate_stat_{op.lower()} AFTER {op} ON plate REFERENCING {tables} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION plate_stat_{op.lower()}()"
+        for op, tables in _TRANSITION.items()
+    ),
 )
 
 # Each plate's distinct 1- and 2-character substrings, upper-cased (as SQLite's _grams).

@@ -15,6 +15,8 @@ log = get_logger(__name__)
 def open_storage(config: Config) -> tuple[Repository, ImageStore]:
     """Blocking; call before anything writes (the writer, cameras and API start after it)."""
     repository = open_repository(config)
+    if config.database_file is None and not config.storage.gate:
+        log.warning("storage.unnamed_gate", reason="a shared database: give each gate its own storage.gate")
     store = ImageStore.from_config(config)
     removed = store.recover(repository.is_image_referenced)
     if removed:
