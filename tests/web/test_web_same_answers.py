@@ -98,7 +98,7 @@ READS = [
 WRITES = [
     ("post", "/api/locations/", {"name": "Gate 1", "type": "Entry"}),
     ("post", "/api/locations/", {"name": "Gate 2", "type": "Exit"}),
-    ("post", "/api/locations/", {"name": "Gate 1", "type": "Again"}),  # 400: the name is taken
+    ("post", "/api/locations/", {"name": "Gate 1", "type": "Again"}),  # 409: the name is taken
     ("patch", "/api/plates/5", {"plate_text": "b12 xz"}),
     ("put", "/api/vehicles/3", {"vehicle_class": "bus"}),
     ("put", "/api/sessions/4", {"location": "Gate 2", "notes": "checked"}),
@@ -137,7 +137,7 @@ async def test_sqlite_and_postgresql_answer_alike(aiohttp_client, tmp_path, pg_u
     for one, other in zip(lite, pg):
         assert one == other, one[:2]
     assert all(status < 500 for _, _, status, _ in lite)
-    assert sorted({status for _, _, status, _ in lite}) == [200, 400]  # the taken location name
+    assert sorted({status for _, _, status, _ in lite}) == [200, 409]  # the taken location name
 
 
 async def test_the_status_report_masks_the_password(aiohttp_client, config, repository):
