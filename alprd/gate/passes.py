@@ -28,7 +28,9 @@ Time comes only from the frames, so the builder is deterministic; the helpers ar
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from alprd.domain.messages import Box, EventKind, Frame, PlateEvent, PlateRead
 from alprd.domain.packs import CONFUSABLE_PAIRS
@@ -101,6 +103,18 @@ class Pass:
     reported: bool = False  # sent a preview or a final: the dedupe window applies to it
     views: ViewPicker = field(default_factory=ViewPicker)
 
+    def hold(self, track: Track) -> None:
+        """Keep ``track`` (its latest state); a decided pass keeps it without its frame."""
+        self.tracks[track.track_id] = without_frame(track) if self.closed else track
+
+    def close(self) -> None:
+        """The final is decided: no more pictures are needed. A closed pass lives on for
+        the dedupe window or a parked car's whole stay (hours), holding only texts, boxes
+        and times, not megabytes of frames."""
+        self.closed = True
+        self.views.clear()
+        self.tracks = {tid: without_frame(t) for tid, t in self.tracks.items()}
+
     @property
     def observations(self) -> list[Observation]:
         return sorted((o for t in self.tracks.values() for o in t.observations), key=lambda o: o.t_s)
@@ -116,6 +130,16 @@ class Pass:
     @property
     def last_box(self) -> Box:
         return max(self.tracks.values(), key=lambda t: t.last_seen_s).observations[-1].box
+
+
+NO_IMAGE = np.zeros((0, 0, 3), np.uint8)
+
+
+def without_frame(track: Track) -> Track:
+    """The track with an empty picture (texts, boxes and times kept)."""
+    if track.best_frame.image.size == 0:
+        return track
+    return replace(track, best_frame=replace(track.best_frame, image=NO_IMAGE))
 
 
 class PassBuilder:
@@ -177,7 +201,7 @@ class PassBuilder:
             self._of_track[track.track_id] = p
             if track.best_frame is not frame and not p.closed:
                 p.views.offer(track.best_read, track.best_frame)
-        p.tracks[track.track_id] = track
+        p.hold(track)
         p.live.add(track.track_id)
         if p.closed and len(p.tracks) > MAX_CLOSED_TRACKS:  # a stay of hours: keep the latest tracks
             for tid in sorted(p.tracks, key=lambda k: p.tracks[k].last_seen_s)[: len(p.tracks) - MAX_CLOSED_TRACKS]:
@@ -209,7 +233,7 @@ class PassBuilder:
     def _end_track(self, track: Track) -> None:
         p = self._of_track.pop(track.track_id, None)
         if p is not None:
-            p.tracks[track.track_id] = track
+            p.hold(track)
             p.live.discard(track.track_id)
 
     def _reported(self, text: str, box: Box, t_s: float, exclude: Pass | None) -> Pass | None:
@@ -277,8 +301,7 @@ class PassBuilder:
 
     def _final(self, p: Pass, t_s: float) -> list[PlateEvent]:
         events = self._final_decision(p, t_s)
-        p.closed = True
-        p.views.clear()
+        p.close()
         return events
 
     def _final_decision(self, p: Pass, t_s: float) -> list[PlateEvent]:
@@ -302,14 +325,14 @@ class PassBuilder:
         if earlier is None:
             return False
         for tid, track in p.tracks.items():  # the earlier report now holds these tracks
-            earlier.tracks[tid] = track
+            earlier.hold(track)
             if tid in p.live:
                 earlier.live.add(tid)
                 self._of_track[tid] = earlier
         if not earlier.closed:
             earlier.views.merge(p.views)
-        p.views.clear()
-        p.tracks, p.live, p.closed = {}, set(), True
+        p.close()
+        p.tracks, p.live = {}, set()
         self.suppressed += 1
         return True
 

@@ -282,3 +282,7 @@ def test_a_decided_pass_keeps_no_frames():
     play(builder, parked(0, 120, gaps=((60.0, 65.0),)).until(120))
     (p,) = builder._passes
     assert p.closed and p.views.views == {}
+    # its tracks (the one before the gap, and the live one after it) keep no image either
+    assert len(p.tracks) == 2
+    assert all(t.best_frame.image.size == 0 for t in p.tracks.values())
+    assert all(t.observations for t in p.tracks.values())  # texts, boxes and times stay

@@ -259,10 +259,18 @@ async def test_failures_are_logged_and_counted(relay, runners):
     assert len(broken.requests) == 1 and len(slow.requests) == 1
 
 
+# A command's output file appears whole (written aside, then renamed): the test waits for it.
+WRITE_THEN_RENAME = (
+    "import json, os, sys\n"
+    "open({out!r} + '.tmp', 'w').write(json.dumps({value}))\n"
+    "os.replace({out!r} + '.tmp', {out!r})\n"
+)
+
+
 async def test_a_command_gets_each_value_as_one_argument(tmp_path, runners, capsys):
     script = tmp_path / "relay.py"
     out = tmp_path / "argv.json"
-    script.write_text(f"import json, sys\nopen({str(out)!r}, 'w').write(json.dumps(sys.argv[1:]))\n")
+    script.write_text(WRITE_THEN_RENAME.format(out=str(out), value="sys.argv[1:]"))
     hostile = replace(EVENT, location="x; touch pwned $(touch pwned2)")
     runner, bus = start(runners, [rule(command=[sys.executable, str(script), "{plate_text}", "{location}"])])
     published = time.perf_counter()
@@ -282,7 +290,7 @@ async def test_a_command_never_sees_the_daemons_keys(tmp_path, runners, monkeypa
     monkeypatch.setenv("ALPRD_SITE_NOTE", "kept")
     script = tmp_path / "env.py"
     out = tmp_path / "env.json"
-    script.write_text(f"import json, os\nopen({str(out)!r}, 'w').write(json.dumps(dict(os.environ)))\n")
+    script.write_text(WRITE_THEN_RENAME.format(out=str(out), value="dict(os.environ)"))
     runner, bus = start(runners, [rule(command=[sys.executable, str(script)])])
     bus.publish(EVENT)
     await until(out.exists, "the command ran", steps=4000)
