@@ -4,9 +4,13 @@
 - ``server.idle_timeout_s``: a connection that has not sent complete request headers this
   long after it opened (or after its last response) is closed (slowloris, idle sockets);
 - ``server.body_timeout_s``: enforced where bodies are read (JSON, forms, uploads): 408;
-- ``server.max_connections``: a connection beyond it is answered 503 and closed at once,
-  so a flood of sockets cannot take the file descriptors the cameras and the database need
-  (the unit's ``LimitNOFILE`` leaves room above it).
+- ``server.max_connections``: when that many are open, a new connection takes the place of
+  the idle one the idle timeout would close first (one that has not sent complete request
+  headers yet, or is waiting between keep-alive requests), which is closed; only when every
+  open connection is inside a request is the newcomer answered 503 and closed at once. So
+  idle sockets cannot lock clients out for ``idle_timeout_s``, a flood of requests stays
+  bounded, and a flood of sockets cannot take the file descriptors the cameras and the
+  database need (the unit's ``LimitNOFILE`` leaves room above it).
 
 Requests the HTTP parser refuses (a bad request line, an oversized header) are answered
 as JSON ``{"detail": ...}`` like every other error, and logged as one line, not a traceback.
@@ -61,19 +65,51 @@ class _JsonErrors(RequestHandler):
         return resp
 
 
+def _is_idle(handler: RequestHandler) -> bool:
+    """Waiting for request headers (the first, or the next on a kept-alive connection); the
+    same test aiohttp's own idle timeout makes before it closes a connection."""
+    waiter = handler._waiter
+    return waiter is not None and not waiter.done() and not handler._messages
+
+
+def _idle_deadline(handler: RequestHandler) -> float:
+    """When the idle timeout would close it: the earliest has been idle longest."""
+    return handler._next_keepalive_close_time
+
+
 class _CappedFactory:
-    """The aiohttp protocol factory with a ceiling on open connections."""
+    """The aiohttp protocol factory with a ceiling on open connections: at the ceiling a
+    newcomer replaces the longest-idle connection, or gets 503 when none is idle."""
 
     def __init__(self, server: web.Server, max_connections: int) -> None:
         self._server = server
         self._max = max_connections
         self.refused = 0
+        self.evicted = 0
 
-    def __call__(self) -> asyncio.BaseProtocol:
-        if len(self._server.connections) >= self._max:
+    def open_connections(self) -> list[RequestHandler]:
+        """Connections not closed yet (a closed one waits a loop pass for connection_lost)."""
+        return [h for h in self._server.connections if h.transport is not None]
+
+    def _make_room(self) -> bool:
+        """True when a newcomer may be accepted (closing the longest-idle connection if full)."""
+        open_now = self.open_connections()
+        if len(open_now) < self._max:
+            return True
+        idle = [h for h in open_now if _is_idle(h)]
+        if not idle:
             self.refused += 1
             if self.refused == 1 or self.refused % 1000 == 0:
-                log.warning("api.connections_refused", open=self._max, refused=self.refused)
+                log.warning("api.connections_refused", open=len(open_now), refused=self.refused)
+            return False
+        min(idle, key=_idle_deadline).force_close()
+        self.evicted += 1
+        if self.evicted == 1 or self.evicted % 1000 == 0:
+            log.info("api.idle_connection_closed", reason="connection cap", closed=self.evicted)
+        return True
+
+    def __call__(self) -> asyncio.BaseProtocol:
+        if not self._make_room():
             return _Busy()
         # web.Server() with our handler class: the same arguments aiohttp's own factory passes
         return _JsonErrors(self._server, loop=self._server._loop, **self._server._kwargs)
@@ -98,8 +134,18 @@ class ApiRunner(web.AppRunner):
 
     @property
     def open_connections(self) -> int:
-        inner = super().server
-        return len(inner.connections) if inner is not None else 0
+        capped = self._capped
+        return len(capped.open_connections()) if capped is not None else 0
+
+    @property
+    def refused_connections(self) -> int:
+        """Connections answered 503 because every open one was inside a request."""
+        return self._capped.refused if self._capped is not None else 0
+
+    @property
+    def evicted_connections(self) -> int:
+        """Idle connections closed to make room for a newcomer at the cap."""
+        return self._capped.evicted if self._capped is not None else 0
 
 
 async def start_api(app: web.Application, server: ServerConfig, *, port: int | None = None) -> ApiRunner:

@@ -87,21 +87,111 @@ def test_a_slow_upload_gets_408(api):
     assert status_of(answer) == 408
 
 
-def test_connections_over_the_cap_get_503_and_the_api_recovers(api):
-    idle = [api.connect() for _ in range(FAST["max_connections"])]
+def _wait_open(live: LiveApi, count: int) -> None:
+    """Until the server has accepted ``count`` connections (a deadline, not a measurement)."""
+    end = time.monotonic() + 30
+    while live.runner.open_connections != count:
+        assert time.monotonic() < end, (live.runner.open_connections, count)
+        time.sleep(0.01)
+
+
+def _is_closed(sock: socket.socket) -> bool:
+    """Whether the server has hung up on ``sock``, waiting up to its timeout for it."""
+    return read_all(sock) == b""
+
+
+def _still_open(sock: socket.socket) -> bool:
+    """No hang-up (and no data) waiting on ``sock`` right now."""
+    sock.setblocking(False)
     try:
-        end = time.monotonic() + 30
-        while api.runner.open_connections < FAST["max_connections"]:  # until the server has accepted them
-            assert time.monotonic() < end, api.runner.open_connections
-            time.sleep(0.01)
-        answer = api.request(get("/api/plate-status"))
-        assert status_of(answer) == 503 and b"too many" in answer
+        return sock.recv(1) != b""
+    except BlockingIOError:
+        return True
+    except ConnectionResetError:
+        return False
+    finally:
+        sock.setblocking(True)
+
+
+@pytest.fixture
+def patient_api(tmp_path: Path):
+    """The cap of 8, with an idle timeout (an hour) that never fires during a test: only the
+    cap can close an idle connection here."""
+    cfg = make_config(tmp_path, idle_timeout_s=3600, max_connections=FAST["max_connections"])
+    repo = open_repository(cfg)
+    with LiveApi(create_app(cfg, repository=repo, pipeline=StubPipeline()), cfg.server) as live:
+        yield live
+    repo.db.close()
+
+
+def test_idle_sockets_at_the_cap_give_way_to_a_request(patient_api):
+    """Sockets that never send a request fill the cap: a real request is still served, at
+    once, and the oldest idle socket is the one closed for it."""
+    idle = []
+    try:
+        for n in range(FAST["max_connections"]):
+            idle.append(patient_api.connect())
+            _wait_open(patient_api, n + 1)
+        assert status_of(patient_api.request(get("/api/plate-status"))) == 200
+        assert _is_closed(idle[0])
+        assert all(_still_open(sock) for sock in idle[1:])
+        assert patient_api.runner.evicted_connections == 1
+        assert patient_api.runner.refused_connections == 0
     finally:
         for sock in idle:
             sock.close()
+
+
+def test_the_longest_idle_keep_alive_connection_gives_way_first(patient_api):
+    """Idle counts from the last answer on a kept-alive connection, not from when it opened."""
+    kept = patient_api.connect()
+    idle = [patient_api.connect()]
+    try:
+        _wait_open(patient_api, 2)
+        kept.sendall(b"GET /api/plate-status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # keep-alive
+        assert status_of(kept.recv(65536)) == 200
+        for n in range(2, FAST["max_connections"]):
+            idle.append(patient_api.connect())
+            _wait_open(patient_api, n + 1)
+        assert status_of(patient_api.request(get("/api/plate-status"))) == 200
+        assert _is_closed(idle[0])  # opened after `kept`, but idle since before its answer
+        assert _still_open(kept) and all(_still_open(sock) for sock in idle[1:])
+    finally:
+        for sock in [kept, *idle]:
+            sock.close()
+
+
+def _live_stream(live: LiveApi) -> socket.socket:
+    """A connection inside a request that lasts: the live events stream, answered."""
+    sock = live.connect()
+    sock.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    seen = b""
+    while b"retry:" not in seen:
+        chunk = sock.recv(4096)
+        assert chunk, seen
+        seen += chunk
+    assert status_of(seen) == 200, seen
+    return sock
+
+
+def test_connections_over_the_cap_get_503_when_all_are_in_requests_and_the_api_recovers(patient_api):
+    streams = [_live_stream(patient_api) for _ in range(FAST["max_connections"] - 1)]
+    idle = patient_api.connect()
+    try:
+        _wait_open(patient_api, FAST["max_connections"])
+        assert status_of(patient_api.request(get("/api/plate-status"))) == 200  # the idle one gave way
+        assert _is_closed(idle)
+        streams.append(_live_stream(patient_api))  # now every open connection is in a request
+        answer = patient_api.request(get("/api/plate-status"))
+        assert status_of(answer) == 503 and b"too many" in answer
+        assert all(_still_open(sock) for sock in streams)
+        assert patient_api.runner.refused_connections == 1
+    finally:
+        for sock in [*streams, idle]:
+            sock.close()
     end = time.monotonic() + 30
-    while status_of(api.request(get("/api/plate-status"))) != 200:
-        assert time.monotonic() < end, "the API did not recover after the idle connections closed"
+    while status_of(patient_api.request(get("/api/plate-status"))) != 200:
+        assert time.monotonic() < end, "the API did not recover after the streams closed"
         time.sleep(0.05)
 
 
