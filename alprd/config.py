@@ -64,7 +64,11 @@ class ServerConfig(_Strict):
         15.0, gt=0, le=3600, description="A connection that sends no complete request headers this long is closed."
     )
     max_connections: int = Field(
-        256, ge=8, le=60_000, description="Open API connections above this are answered 503 and closed."
+        256,
+        ge=8,
+        le=60_000,
+        description="Open API connections at most: at the cap a new one replaces the longest-idle one "
+        "(no request yet, or between keep-alive requests), or gets 503 when all are in requests.",
     )
     static_dir: Path = Field(Path("static"), description="Folder served under /static.")
 

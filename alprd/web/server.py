@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from http import HTTPStatus
 
 from aiohttp import web
@@ -48,6 +49,13 @@ class _Busy(asyncio.Protocol):
 
 class _JsonErrors(RequestHandler):
     """aiohttp's connection handler, with its own error answers (parser errors) in JSON."""
+
+    on_lost: Callable[[_JsonErrors], object] | None = None
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        super().connection_lost(exc)
+        if self.on_lost is not None:
+            self.on_lost(self)
 
     def handle_error(
         self, request: BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
@@ -86,10 +94,13 @@ class _CappedFactory:
         self._max = max_connections
         self.refused = 0
         self.evicted = 0
+        # every handler made and not yet lost, in the order made: those of one accept batch
+        # count before their connection_made, so the cap holds within a batch too
+        self._handlers: dict[_JsonErrors, None] = {}
 
-    def open_connections(self) -> list[RequestHandler]:
-        """Connections not closed yet (a closed one waits a loop pass for connection_lost)."""
-        return [h for h in self._server.connections if h.transport is not None]
+    def open_connections(self) -> list[_JsonErrors]:
+        """Connections not being closed (a closed one is lost a loop pass later)."""
+        return [h for h in self._handlers if not h._force_close]
 
     def _make_room(self) -> bool:
         """True when a newcomer may be accepted (closing the longest-idle connection if full)."""
@@ -112,7 +123,13 @@ class _CappedFactory:
         if not self._make_room():
             return _Busy()
         # web.Server() with our handler class: the same arguments aiohttp's own factory passes
-        return _JsonErrors(self._server, loop=self._server._loop, **self._server._kwargs)
+        handler = _JsonErrors(self._server, loop=self._server._loop, **self._server._kwargs)
+        handler.on_lost = self._lost
+        self._handlers[handler] = None
+        return handler
+
+    def _lost(self, handler: _JsonErrors) -> None:
+        self._handlers.pop(handler, None)
 
 
 class ApiRunner(web.AppRunner):

@@ -5,6 +5,8 @@ is there, the API answers only 200 or 503 (over its connection cap) and serves a
 
 Before the connection cap (issue 15, defect 6) the same flood took every descriptor: camera
 events failed with "Too many open files" (``max_connections`` at its ceiling shows it).
+Before idle connections gave way at the cap, the idle sockets held it: nearly every GET and
+upload got 503 for the whole flood (2 answered of 7,615; 0-2 uploads acknowledged).
 """
 
 from __future__ import annotations
@@ -170,7 +172,9 @@ def test_cameras_keep_storing_while_the_api_is_flooded(tmp_path):
     log = (tmp_path / "server.log").read_text()
     print("writer:", stats, "API answers:", dict(flood.statuses), "uploads acknowledged:", len(flood.acknowledged))
     assert stats == {"submitted": EVENTS, "stored": EVENTS, "failed": 0, "without_images": 0}, log[-3000:]
-    assert flood.statuses[503] > 0, "the flood never reached the connection cap"
+    assert '"api.idle_connection_closed"' in log, "the flood never reached the connection cap"
+    # the idle sockets at the cap gave way: the clients were served during the flood
+    assert flood.statuses[200] > flood.statuses[503] and flood.acknowledged, flood.statuses
     assert {s for s in flood.statuses if isinstance(s, int)} <= {200, 503}, flood.statuses
     assert after == 200
     assert "Too many open files" not in log and '"level": "error"' not in log, log[-3000:]
