@@ -25,6 +25,11 @@ class StorageConfig(StrictModel):
         description="SQLite database file, or a PostgreSQL database (fleet): postgresql://user:pass@host:port/db",
     )
     outputs_dir: Path = Field(Path("outputs"), description="Images: originals, crops, annotated.")
+    held_file: Path = Field(
+        Path("data/held-events.db"),
+        description="PostgreSQL only: events held while the server cannot be reached, kept across restarts "
+        "(a SQLite file; their images stay in outputs_dir).",
+    )
     retention_days: int = Field(90, ge=1, le=3650, description="Rows and images older are deleted.")
     outputs_max_mb: int = Field(10_000, ge=10, le=10_000_000, description="Oldest images are deleted above this size.")
     busy_timeout_ms: int = Field(5000, ge=100, le=60_000, description="SQLite busy timeout; PostgreSQL: connect.")

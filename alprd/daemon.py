@@ -31,7 +31,7 @@ from alprd.log import configure_logging, get_logger
 from alprd.sdnotify import Notifier, watchdog_interval_s
 from alprd.storage.repository import Repository
 from alprd.storage.retention import start_retention
-from alprd.storage.startup import open_storage
+from alprd.storage.startup import open_held_file, open_storage
 from alprd.storage.writer import EventWriter
 
 log = get_logger("alprd.daemon")
@@ -126,14 +126,17 @@ class Daemon:
     async def _start(self, stack: AsyncExitStack) -> _Parts:
         config = self.config
         self.notifier.status("opening database")
-        repository, store = await asyncio.to_thread(open_storage, config)
+        held = await asyncio.to_thread(open_held_file, config)  # PostgreSQL: events a restart must not lose
+        if held is not None:
+            stack.callback(held.close)
+        repository, store = await asyncio.to_thread(open_storage, config, held)
         stack.callback(repository.db.close)
         self.notifier.status("compiling models")
         pipeline = await asyncio.to_thread(_build_pipeline, config)
         bus = EventBus()  # live events: the SSE hub, the webhooks, MQTT and the actions subscribe
         mqtt = _start_mqtt(config, bus, stack)  # stops after the writer has drained (LIFO)
         actions = _start_actions(config, bus, stack)  # likewise: the writer's last events still fire
-        writer = EventWriter(repository, store, pipeline.annotate, bus=bus).start()
+        writer = EventWriter(repository, store, pipeline.annotate, bus=bus, held_file=held).start()
         stack.push_async_callback(asyncio.to_thread, writer.close)
         router = EventRouter(writer, config.lists.max_confusions, bus)
         router.set_lists(await asyncio.to_thread(repository.list_statuses))
@@ -211,7 +214,7 @@ class Daemon:
                     )
             self.notifier.status(
                 f"{sum(s.connected for s in states)}/{len(states)} cameras connected, "
-                f"{router.finals} events, {writer.pending} pending, {writer.deferred} held (disk full)"
+                f"{router.finals} events, {writer.pending} pending, {writer.deferred} held"
             )
             await _wait_any(self._stop, self._reload, timeout_s=interval_s)
 

@@ -11,7 +11,9 @@ A database server that cannot be reached (fleet mode: the link is down) holds ev
 the same way, with their images kept on the gate's disk. While events are held, new
 ones queue behind them, so events are stored in the order they came. Each event has a
 key stored with it: a retry of a save whose commit did happen (its answer lost with
-the link) stores nothing twice. Held events live in memory: a restart loses them.
+the link) stores nothing twice. Held events live in memory; given a ``HeldFile`` (fleet
+mode: ``storage.held_file``) they are also kept there, so a restart loses none of them:
+the next writer over the same file stores them first, in order.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from alprd.domain.messages import ImageResult, PlateEvent
 from alprd.errors import StorageFullError, StorageUnavailableError
 from alprd.log import get_logger
 from alprd.storage.files import ImageStore, StoredImages
+from alprd.storage.held import Held, HeldFile
 from alprd.storage.live import detection_event
 from alprd.storage.repository import Repository
 
@@ -46,14 +49,6 @@ class _Flush:
 
 DISK_FULL = "database disk full"
 UNREACHABLE = "database unreachable"
-
-
-@dataclass(frozen=True)
-class _Held:
-    event: PlateEvent  # without its frame's pixels
-    images: StoredImages  # saved, waiting for their rows (none when the disk is full)
-    key: str  # the event's key: stored once however often retried
-    reason: str
 
 
 def without_pixels(event: PlateEvent) -> PlateEvent:
@@ -75,12 +70,14 @@ class EventWriter:
         max_held: int = 10_000,
         retry_interval_s: float = 5.0,
         bus: EventBus | None = None,
+        held_file: HeldFile | None = None,
     ) -> None:
         self._repository = repository
         self._store = store
         self._annotate = annotate
         self._queue: queue.Queue = queue.Queue(maxsize=max_pending)
-        self._held: collections.deque[_Held] = collections.deque()
+        self._held_file = held_file
+        self._held: collections.deque[Held] = collections.deque(held_file.load() if held_file else ())
         self._max_held = max_held
         self._retry_interval_s = retry_interval_s
         self._bus = bus
@@ -129,6 +126,7 @@ class EventWriter:
         self._thread.join(timeout_s)
 
     def _run(self) -> None:
+        self._retry_held()  # events held before a restart go first
         while True:
             try:
                 item = self._queue.get(timeout=self._retry_interval_s if self._held else None)
@@ -201,10 +199,17 @@ class EventWriter:
             images = StoredImages()
         if len(self._held) >= self._max_held:
             dropped = self._held.popleft()
+            self._forget(dropped)
             self._store.discard(dropped.images)
             self.failed += 1
             self._log.error("event.dropped", reason=f"{dropped.reason} too long", plate=dropped.event.text)
-        self._held.append(_Held(without_pixels(event), images, key, reason))
+        held = Held(without_pixels(event), images, key, reason)
+        self._held.append(held)
+        if self._held_file is not None:
+            try:
+                self._held_file.append(held)
+            except Exception as exc:  # boundary: still held in memory, lost only by a restart
+                self._log.exception("event.held_file_failed", plate=event.text, error=str(exc))
         self._log.warning("event.deferred", reason=reason, plate=event.text, held=len(self._held))
 
     def _retry_held(self) -> None:
@@ -217,17 +222,26 @@ class EventWriter:
             except (StorageFullError, StorageUnavailableError):
                 return
             except Exception as exc:  # boundary: a held event that can never be stored
-                self._held.popleft()
+                self._forget(self._held.popleft())
                 self._store.discard(held.images)
                 self.failed += 1
                 self._log.exception("event.store_failed", plate=event.text, camera=event.camera_id, error=str(exc))
                 continue
-            self._held.popleft()
+            self._forget(self._held.popleft())
             self._store.settle(held.images)
             self.stored += 1
             self.stored_without_images += not held.images.all_paths()
             self._log.info("event.stored", session_id=session_id, plate=event.text, camera=event.camera_id, late=True)
             self._announce(session_id)
+
+    def _forget(self, held: Held) -> None:
+        """The event left the queue (stored, or given up): out of the held-events file too."""
+        if self._held_file is None:
+            return
+        try:
+            self._held_file.remove(held.key)
+        except Exception as exc:  # boundary: a stored key left in the file is skipped when replayed
+            self._log.exception("event.held_file_failed", plate=held.event.text, error=str(exc))
 
     def _announce(self, session_id: int) -> None:
         """Publish the stored session as a ``detection`` live event (read back, so every sink
