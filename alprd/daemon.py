@@ -29,6 +29,7 @@ from alprd.errors import AlprdError
 from alprd.gate.lines import GateLines
 from alprd.log import configure_logging, get_logger
 from alprd.sdnotify import Notifier, watchdog_interval_s
+from alprd.storage.held import HeldFile
 from alprd.storage.repository import Repository
 from alprd.storage.retention import start_retention
 from alprd.storage.startup import open_held_file, open_storage
@@ -90,6 +91,7 @@ class _Parts:
     router: EventRouter
     lines: GateLines
     bus: EventBus
+    held: HeldFile | None  # PostgreSQL: held events and the last lists read
 
 
 class Daemon:
@@ -139,7 +141,7 @@ class Daemon:
         writer = EventWriter(repository, store, pipeline.annotate, bus=bus, held_file=held).start()
         stack.push_async_callback(asyncio.to_thread, writer.close)
         router = EventRouter(writer, config.lists.max_confusions, bus)
-        router.set_lists(await asyncio.to_thread(repository.list_statuses))
+        await start_lists(repository, router.set_lists, held)
         fits = pipeline.packs.matches_format if pipeline.packs.packs else None  # no pack: every vote fits
         capture = partial(CameraReader, opener=default_opener(str(config.base_dir)))
         lines = GateLines(pipeline, router, capture, fits)
@@ -152,7 +154,7 @@ class Daemon:
             outputs_max_mb=config.storage.outputs_max_mb,
         )
         stack.callback(retention.shutdown, wait=False)
-        parts = _Parts(repository, writer, router, lines, bus)
+        parts = _Parts(repository, writer, router, lines, bus, held)
         runner = await self._serve(parts, pipeline, mqtt, actions)
         stack.push_async_callback(runner.cleanup)
         return parts
@@ -190,7 +192,7 @@ class Daemon:
         while not self._stop.is_set():
             if time.monotonic() >= next_lists_s:
                 next_lists_s = time.monotonic() + self.config.lists.refresh_s
-                await refresh_lists(parts.repository, router.set_lists)
+                await refresh_lists(parts.repository, router.set_lists, parts.held)
             if self._reload.is_set():
                 self._reload.clear()
                 await self._reload_cameras(lines)
@@ -277,16 +279,37 @@ def _start_actions(config: Config, bus: EventBus, stack: AsyncExitStack):
     return runner
 
 
-async def refresh_lists(repository: Repository, set_lists: Callable[[dict[str, ListName]], None]) -> bool:
+async def refresh_lists(
+    repository: Repository, set_lists: Callable[[dict[str, ListName]], None], held: HeldFile | None = None
+) -> bool:
     """Hand the gate the lists as stored now (fleet mode: another gate or the central server
-    may have changed them); when the database cannot be read the last known lists stay."""
+    may have changed them, and ``held`` keeps them for a start without the server); when
+    the database cannot be read the last known lists stay."""
     try:
         lists = await asyncio.to_thread(repository.list_statuses)
     except Exception as exc:  # boundary: keep the last known lists, try again next time
         log.warning("lists.refresh_failed", error=str(exc))
         return False
     set_lists(lists)
+    if held is not None:
+        try:
+            await asyncio.to_thread(held.save_lists, lists)
+        except Exception as exc:  # boundary: the gate has its lists; only the local copy is stale
+            log.warning("lists.save_failed", error=str(exc))
     return True
+
+
+async def start_lists(
+    repository: Repository, set_lists: Callable[[dict[str, ListName]], None], held: HeldFile | None
+) -> None:
+    """The gate's first lists: the database's; a gate on PostgreSQL whose server cannot be
+    reached starts with the lists it last read (``held``), or none."""
+    if held is None:
+        set_lists(await asyncio.to_thread(repository.list_statuses))
+    elif not await refresh_lists(repository, set_lists, held):
+        last = await asyncio.to_thread(held.last_lists)
+        log.warning("lists.last_known", plates=len(last or {}), saved=last is not None)
+        set_lists(last or {})
 
 
 def _build_pipeline(config: Config):

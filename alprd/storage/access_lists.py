@@ -23,7 +23,8 @@ def read_lists(db: Database) -> dict[str, ListName]:
 
 class AccessLists(RepositoryBase):
     def list_statuses(self) -> dict[str, ListName]:
-        return read_lists(self.db)
+        with self._connected():
+            return read_lists(self.db)
 
     def set_status(self, plate_text: str, status: str) -> str:
         text = normalise_plate_text(plate_text)

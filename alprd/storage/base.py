@@ -18,7 +18,7 @@ from peewee import DatabaseError as PeeweeDatabaseError
 
 from alprd.domain.packs import Pack, Packs, as_packs
 from alprd.errors import NotFoundError, StorageFullError, StorageUnavailableError
-from alprd.storage.db import is_disk_full
+from alprd.storage.db import apply_migrations, is_disk_full
 from alprd.storage.dialect import dialect_of
 
 
@@ -38,6 +38,9 @@ class RepositoryBase:
     # The identity stored with each detection (``storage.site``/``gate``, set by ``open_repository``).
     site: str = ""
     gate: str = ""
+    # Fleet mode: a gate that started while its server could not be reached; the migrations
+    # run at the first read or write that reaches it (``open_repository(wait_for_server=True)``).
+    schema_pending: bool = False
 
     def __init__(self, db: Database, packs: Pack | Packs, *, max_confusions: int = 1) -> None:
         self.db = db
@@ -52,10 +55,23 @@ class RepositoryBase:
         with self._connected(), self.db.atomic(**self.dialect.snapshot):
             yield
 
+    def _ensure_schema(self) -> None:
+        """Migrate a database opened while its server could not be reached, once it answers;
+        until then StorageUnavailableError (the writer holds its events, the API answers 503)."""
+        if not self.schema_pending:
+            return
+        try:
+            apply_migrations(self.db)  # under the advisory lock: two threads migrate once
+        except (OperationalError, InterfaceError) as exc:
+            self._unavailable(exc)
+            raise
+        self.schema_pending = False
+
     @contextmanager
     def _connected(self) -> Iterator[None]:
         """Reads outside a transaction: a lost connection is StorageUnavailableError."""
         try:
+            self._ensure_schema()
             yield
         except (OperationalError, InterfaceError) as exc:
             self._unavailable(exc)
@@ -66,6 +82,7 @@ class RepositoryBase:
         """One write transaction; a full disk, however SQLite and Peewee report it, is
         StorageFullError (HTTP 507), so every write of the API and the writer gets it."""
         try:
+            self._ensure_schema()
             with self.db.atomic():
                 yield
         except (sqlite3.Error, PeeweeDatabaseError, InterfaceError) as exc:

@@ -6,7 +6,8 @@ Each row is one event in arrival order: its key (``detection_session.event_key``
 of an event whose commit did happen stores nothing twice), the reason it waits, the event
 without its frame's pixels (JSON) and the paths of its images, saved in ``outputs_dir``.
 The writer appends a row when it holds an event and deletes it once the server stored the
-event; a crash between the two replays a stored key, which is skipped.
+event; a crash between the two replays a stored key, which is skipped. The file also keeps
+the last access lists the gate read, for a start while the server cannot be reached.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import sqlite3
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
+from alprd.domain.lists import LIST_NAMES, ListName
 from alprd.domain.messages import Box, Detection, Frame, OcrResult, PlateEvent, PlateRead
 from alprd.storage.files import StoredImages
 
@@ -52,6 +54,9 @@ class HeldFile:
             "CREATE TABLE IF NOT EXISTS held (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE,"
             " reason TEXT NOT NULL, event TEXT NOT NULL, images TEXT NOT NULL)"
         )
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS lists (id INTEGER PRIMARY KEY CHECK (id = 1), statuses TEXT NOT NULL)"
+        )
         self._conn.execute(f"PRAGMA user_version={FORMAT}")
 
     def append(self, held: Held) -> None:
@@ -73,6 +78,19 @@ class HeldFile:
     def image_paths(self) -> set[str]:
         """The image files the held events name (kept by ``ImageStore.recover``)."""
         return {p for held in self.load() for p in held.images.all_paths()}
+
+    def save_lists(self, statuses: dict[str, ListName]) -> None:
+        """The access lists as last read from the server (plate text -> list name)."""
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO lists (id, statuses) VALUES (1, ?)", (json.dumps(statuses),))
+
+    def last_lists(self) -> dict[str, ListName] | None:
+        """The lists last saved; None if the gate never read them."""
+        with self._lock:
+            row = self._conn.execute("SELECT statuses FROM lists WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        return {plate: cast(ListName, name) for plate, name in json.loads(row[0]).items() if name in LIST_NAMES}
 
     def __len__(self) -> int:
         with self._lock:

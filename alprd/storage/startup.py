@@ -27,11 +27,16 @@ def open_held_file(config: Config) -> HeldFile | None:
 
 def open_storage(config: Config, held: HeldFile | None = None) -> tuple[Repository, ImageStore]:
     """Blocking; call before anything writes (the writer, cameras and API start after it).
-    The image files ``held`` names are kept: their rows are still to be stored."""
-    repository = open_repository(config)
+    The image files ``held`` names are kept: their rows are still to be stored. With ``held``
+    (a gate on PostgreSQL) a server that cannot be reached is no error: the gate starts, and
+    the files of interrupted saves wait for a start that can ask the server about them."""
+    repository = open_repository(config, wait_for_server=held is not None)
     if config.database_file is None and not config.storage.gate:
         log.warning("storage.unnamed_gate", reason="a shared database: give each gate its own storage.gate")
     store = ImageStore.from_config(config)
+    if repository.schema_pending:
+        log.warning("storage.recover_skipped", reason="the database server cannot be reached")
+        return repository, store
     keep = held.image_paths() if held is not None else set()
     removed = store.recover(lambda path: path in keep or repository.is_image_referenced(path))
     if removed:

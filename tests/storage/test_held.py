@@ -3,6 +3,7 @@ server was down survive a restart of the gate, and are then stored in order, eac
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +12,9 @@ import numpy as np
 import pytest
 
 from alprd.config import Config, StorageConfig
+from alprd.daemon import refresh_lists, start_lists
 from alprd.domain.messages import Box, Detection, OcrResult
+from alprd.errors import StorageUnavailableError
 from alprd.storage.files import StoredImages
 from alprd.storage.held import Held, HeldFile, decode_event, encode_event
 from alprd.storage.repository import Repository
@@ -111,5 +114,62 @@ def test_held_events_survive_a_restart_and_are_stored_once_in_order(tmp_path):
         assert writer.flush() and (writer.stored, len(held)) == (1, 0)  # the key was found, nothing new
         writer.close()
         assert repo.db.execute_sql("SELECT COUNT(*) FROM detection_session").fetchone()[0] == 5
+        held.close()
+        repo.db.close()
+
+
+def test_a_gate_without_its_server_starts_with_the_lists_it_last_read(tmp_path):
+    class Down:
+        def list_statuses(self):
+            raise StorageUnavailableError("link down")
+
+    held = HeldFile(tmp_path / "held.db")
+    seen: list[dict] = []
+    asyncio.run(start_lists(Down(), seen.append, held))  # type: ignore[arg-type]
+    assert seen == [{}]  # never read: no lists
+    held.save_lists({"B1AB": "blacklist", "D2CD": "whitelist"})
+    asyncio.run(start_lists(Down(), seen.append, held))  # type: ignore[arg-type]
+    assert seen[-1] == {"B1AB": "blacklist", "D2CD": "whitelist"}
+    held.close()
+
+
+@pytest.mark.skipif(not wants_postgres(), reason="needs the PostgreSQL pass (ALPRD_TEST_DATABASE)")
+def test_a_gate_starts_while_the_server_is_down_and_migrates_when_it_answers(tmp_path):
+    """A new, empty database on a stopped server: the gate opens, starts with the lists it
+    last read, holds its events; the server starts: the first write migrates, the held
+    events go in, in order, and the lists read from then on are saved for the next start."""
+    from alprd.storage.db import schema_version
+    from alprd.storage.migrations_pg import MIGRATIONS
+    from tests.pg_server import running_server
+
+    with running_server() as server:
+        storage = StorageConfig(database=server.new_database(), busy_timeout_ms=2000, gate="north")
+        config = Config(storage=storage, base_dir=tmp_path)
+        held = open_held_file(config)
+        assert held is not None
+        held.save_lists({"B1AA": "whitelist"})  # read by an earlier run
+        server.stop()
+        repo, store = open_storage(config, held)
+        assert repo.schema_pending
+        seen: list[dict] = []
+        asyncio.run(start_lists(repo, seen.append, held))
+        assert seen == [{"B1AA": "whitelist"}]
+        writer = EventWriter(repo, store, annotate=None, retry_interval_s=3600, held_file=held).start()
+        at = [event(t, datetime(2026, 5, 1, 8, i), seed=i) for i, t in enumerate(["B1AA", "B2BB"])]
+        for e in at:
+            assert writer.submit(e)
+        assert writer.flush() and (writer.stored, writer.deferred, len(held)) == (0, 2, 2)
+        with pytest.raises(StorageUnavailableError):
+            repo.list_detections(limit=10, offset=0)
+
+        server.start()
+        assert writer.flush() and (writer.stored, writer.deferred, writer.failed) == (2, 0, 0)
+        assert not repo.schema_pending and schema_version(repo.db) == len(MIGRATIONS)
+        rows = repo.db.execute_sql("SELECT plate_text, image_path FROM plate ORDER BY id").fetchall()
+        assert [r[0] for r in rows] == ["B1AA", "B2BB"] and all((tmp_path / p).is_file() for _, p in rows)
+        repo.set_status("D2CD", "blacklist")  # as the central API would
+        assert asyncio.run(refresh_lists(repo, seen.append, held))
+        assert seen[-1] == {"D2CD": "blacklist"} and held.last_lists() == {"D2CD": "blacklist"}
+        writer.close()
         held.close()
         repo.db.close()
