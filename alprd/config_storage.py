@@ -16,6 +16,7 @@ from alprd.config_camera import StrictModel
 
 Name = Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9 _.-]*$")]
 PostgresUrl = Annotated[str, StringConstraints(pattern=r"^postgres(ql)?://[^/]+/[^/?#]+")]
+BaseUrl = Annotated[str, StringConstraints(max_length=200, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")]
 
 
 class StorageConfig(StrictModel):
@@ -43,4 +44,9 @@ class StorageConfig(StrictModel):
     site: Name = Field("", description="This gate's site (car park, building), stored with each detection.")
     gate: Name = Field(
         "", description="This gate's name, stored with each detection; the API's gate filter (README: Fleet mode)."
+    )
+    gate_urls: dict[Name, BaseUrl] = Field(
+        {},
+        description="Central daemon: each gate's base URL (north: http://north.lan:8000); an image stored by "
+        "another gate is answered with a redirect to that gate (README: Fleet mode).",
     )

@@ -128,7 +128,8 @@ class Daemon:
     async def _start(self, stack: AsyncExitStack) -> _Parts:
         config = self.config
         self.notifier.status("opening database")
-        held = await asyncio.to_thread(open_held_file, config)  # PostgreSQL: events a restart must not lose
+        # A gate on PostgreSQL: held events survive a restart, and it starts without its server.
+        held = await asyncio.to_thread(open_held_file, config) if config.cameras else None
         if held is not None:
             stack.callback(held.close)
         repository, store = await asyncio.to_thread(open_storage, config, held)

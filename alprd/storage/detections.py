@@ -101,6 +101,17 @@ class Detections(Outbox, RepositoryBase):
         ).fetchone()
         return row is not None
 
+    def gate_of_image(self, path: str) -> str | None:
+        """The gate whose row names this stored image path (central: where the file is)."""
+        with self._connected():
+            row = self.db.execute_sql(
+                "SELECT gate FROM detection_session WHERE ? IN (original_path, annotated_path, vehicle_annotated_path) "
+                "UNION ALL SELECT s.gate FROM vehicle v JOIN detection_session s ON s.id = v.session_id "
+                "WHERE v.image_path = ? UNION ALL SELECT gate FROM plate WHERE image_path = ? LIMIT 1",
+                (path, path, path),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
     def _session_of_key(self, event_key: str) -> int | None:
         row = self.db.execute_sql("SELECT id FROM detection_session WHERE event_key = ?", (event_key,)).fetchone()
         return None if row is None else int(row[0])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 from aiohttp import web
 
 from alprd import __version__
 from alprd.errors import NotFoundError
+from alprd.storage.files import URL_PREFIX
 from alprd.web import keys
 from alprd.web import schemas as s
 from alprd.web.endpoint import Call, Endpoint
@@ -41,7 +43,21 @@ def _serve(call: Call, root: Path) -> web.FileResponse:
 
 async def get_output(call: Call) -> web.FileResponse:
     config = call.app[keys.CONFIG]
-    return _serve(call, config.resolve(config.storage.outputs_dir))
+    root = config.resolve(config.storage.outputs_dir)
+    if config.storage.gate_urls and safe_file(root, call.path.path) is None:
+        await _redirect_to_gate(call)
+    return _serve(call, root)
+
+
+async def _redirect_to_gate(call: Call) -> None:
+    """Central daemon (``storage.gate_urls``): images stay on the gate that took them; one
+    that another gate stored is answered with a redirect (302) to that gate's URL."""
+    config = call.app[keys.CONFIG]
+    relative = call.path.path
+    gate = await call.db(call.app[keys.REPOSITORY].gate_of_image, f"{URL_PREFIX}/{relative}")
+    base = config.storage.gate_urls.get(gate or "")
+    if gate and gate != config.storage.gate and base:
+        raise web.HTTPFound(f"{base.rstrip('/')}/{URL_PREFIX}/{quote(relative)}")
 
 
 async def get_static(call: Call) -> web.FileResponse:
