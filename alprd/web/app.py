@@ -20,7 +20,7 @@ from alprd.web.actions import ActionStats
 from alprd.web.docs import add_doc_routes
 from alprd.web.endpoint import Endpoint, add_endpoints
 from alprd.web.live import LiveHub
-from alprd.web.metrics import Sources, make_registry
+from alprd.web.metrics import ConnectionCounts, Sources, make_registry
 from alprd.web.middleware import api_key_middleware, cors_middleware, cross_site_guard, error_middleware
 from alprd.web.openapi import build_openapi
 from alprd.web.ports import ImagePipeline, LinesProvider
@@ -93,8 +93,10 @@ def create_app(
     hub = LiveHub(bus, queue_size=live_queue_size, keepalive_s=live_keepalive_s)
     app[keys.BUS] = bus
     app[keys.LIVE_HUB] = hub
+    app[keys.CONNECTIONS] = connections = ConnectionCounts()
     app[keys.METRICS] = make_registry(
         Sources(
+            connections=connections,
             cameras=lines.states if lines is not None else list,
             bus=bus,
             hub=hub,

@@ -16,6 +16,7 @@ from alprd.domain.packs import Packs
 from alprd.storage.files import ImageStore
 from alprd.storage.repository import Repository
 from alprd.web.live import LiveHub
+from alprd.web.metrics import ConnectionCounts
 from alprd.web.ports import ImagePipeline, LinesProvider
 
 if TYPE_CHECKING:
@@ -35,5 +36,6 @@ ON_LISTS_CHANGED: web.AppKey[Callable[[dict[str, ListName]], None] | None] = web
 BUS = web.AppKey("bus", EventBus)  # live events: uploads publish here, /api/events streams them
 LIVE_HUB = web.AppKey("live_hub", LiveHub)
 METRICS = web.AppKey("metrics", CollectorRegistry)  # this app's own registry, never the global one
+CONNECTIONS = web.AppKey("connections", ConnectionCounts)  # filled in by start_api, read by /metrics
 # One delivery per configured webhook (empty when none), for GET /api/webhooks.
 WEBHOOKS: web.AppKey[tuple[WebhookSender, ...]] = web.AppKey("webhooks")

@@ -27,6 +27,14 @@ from alprd.web.live import LiveHub
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
+@dataclass
+class ConnectionCounts:
+    """The API server's connections (open, refused, evicted), known once it listens:
+    ``start_api`` fills in ``read``; before that nothing is exported."""
+
+    read: Callable[[], tuple[int, int, int]] | None = None
+
+
 @dataclass(frozen=True)
 class Sources:
     """Where each number comes from (callables: read at every scrape)."""
@@ -41,6 +49,7 @@ class Sources:
     webhooks: tuple[str, ...] = ()  # their outbox backlog and failures
     outbox_backlog: Callable[[tuple[str, ...]], list[WebhookBacklog]] | None = None
     actions: Callable[[], list[ActionStats]] | None = None  # each gate action's counts
+    connections: ConnectionCounts | None = None  # the API server's own connections
     clock: Callable[[], float] = time.monotonic
 
 
@@ -73,9 +82,21 @@ class AlprdCollector(Collector):
             yield GaugeMetricFamily(
                 "alprd_database_size_bytes", "SQLite file size with its WAL", value=_db_bytes(self._src.database)
             )
+        if self._src.connections is not None and self._src.connections.read is not None:
+            yield from _connection_metrics(*self._src.connections.read())
         yield GaugeMetricFamily(
             "alprd_uptime_seconds", "Seconds since the API started", value=self._src.clock() - self._src.started_s
         )
+
+
+def _connection_metrics(open_now: int, refused: int, evicted: int) -> Iterator[Metric]:
+    yield GaugeMetricFamily("alprd_api_connections_open", "Open API connections", value=open_now)
+    yield CounterMetricFamily(
+        "alprd_api_connections_refused", "Connections answered 503: the cap was full of requests", value=refused
+    )
+    yield CounterMetricFamily(
+        "alprd_api_connections_evicted", "Idle connections closed at the cap to let a newcomer in", value=evicted
+    )
 
 
 def _camera_metrics(states: list[CameraState]) -> Iterator[Metric]:

@@ -29,6 +29,7 @@ from aiohttp.web_request import BaseRequest
 
 from alprd.config import ServerConfig
 from alprd.log import get_logger
+from alprd.web import keys
 
 log = get_logger(__name__)
 _BUSY_BODY = json.dumps({"detail": "too many open connections; retry later"}).encode()
@@ -177,4 +178,10 @@ async def start_api(app: web.Application, server: ServerConfig, *, port: int | N
     await runner.setup()
     site = web.TCPSite(runner, server.host, server.port if port is None else port)
     await site.start()
+    if keys.CONNECTIONS in app:  # /metrics reads the connection counts from here on
+        app[keys.CONNECTIONS].read = lambda: (
+            runner.open_connections,
+            runner.refused_connections,
+            runner.evicted_connections,
+        )
     return runner

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import structlog
 from live import LiveApi, get, read_all, status_of
+from prometheus_client.parser import text_string_to_metric_families
 from reliability_helpers import StubPipeline, jpeg, make_config
 
 from alprd.log import configure_logging
@@ -140,6 +141,8 @@ def test_idle_sockets_at_the_cap_give_way_to_a_request(patient_api):
     finally:
         for sock in idle:
             sock.close()
+    counted = _connection_metrics(patient_api)  # in /metrics too
+    assert counted["evicted"] >= 1 and counted["refused"] == 0
 
 
 def test_the_longest_idle_keep_alive_connection_gives_way_first(patient_api):
@@ -193,6 +196,15 @@ def test_connections_over_the_cap_get_503_when_all_are_in_requests_and_the_api_r
     while status_of(patient_api.request(get("/api/plate-status"))) != 200:
         assert time.monotonic() < end, "the API did not recover after the streams closed"
         time.sleep(0.05)
+    assert _connection_metrics(patient_api)["refused"] >= 1  # counted in /metrics too
+
+
+def _connection_metrics(live: LiveApi) -> dict[str, float]:
+    """alprd_api_connections_{refused,evicted} from the live /metrics."""
+    body = live.request(get("/metrics"))
+    text = body.split(b"\r\n\r\n", 1)[1].decode()
+    samples = {s.name: s.value for f in text_string_to_metric_families(text) for s in f.samples}
+    return {k: samples[f"alprd_api_connections_{k}_total"] for k in ("evicted", "refused")}
 
 
 def _rss_mb() -> float:
