@@ -23,7 +23,6 @@ import accuracy  # noqa: E402
 
 from alprd.log import configure_logging  # noqa: E402
 from alprd.ops import evaluate as ev  # noqa: E402
-from alprd.ops.eval_metrics import apply_errata, load_errata, load_folder, select  # noqa: E402
 from alprd.vision import rerank  # noqa: E402
 
 
@@ -39,11 +38,7 @@ def main() -> int:
         if "no pack" in name:
             continue
         eval_args = parser.parse_args(["eval", str(accuracy.DATA / dataset), "--threads", "1", *extra])
-        samples = load_folder(eval_args.dir)
-        if eval_args.groups or eval_args.files is not None:
-            samples = select(samples, eval_args.groups, eval_args.files)
-        if eval_args.errata is not None:
-            samples, _ = apply_errata(samples, load_errata(eval_args.errata))
+        samples, _ = ev.load_samples(eval_args)
         key = tuple(eval_args.pack)
         if key not in pipelines:
             pipelines[key] = ev._pipeline(ev._config(eval_args), eval_args)

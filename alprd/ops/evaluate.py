@@ -300,8 +300,9 @@ def format_text(rep: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(args: argparse.Namespace) -> int:
-    configure_logging("auto", logging.WARNING)  # stdout is for the report
+def load_samples(args: argparse.Namespace) -> tuple[list[Sample], int | None]:
+    """The labelled samples ``args`` name (folder, ``--groups``/``--files``, ``--limit``),
+    with ``--errata`` applied; and how many labels the errata changed (None without)."""
     samples = load_folder(args.dir)
     if args.groups or args.files is not None:
         samples = select(samples, args.groups, args.files)
@@ -312,6 +313,12 @@ def main(args: argparse.Namespace) -> int:
     changed = None
     if args.errata is not None:
         samples, changed = apply_errata(samples, load_errata(args.errata))
+    return samples, changed
+
+
+def main(args: argparse.Namespace) -> int:
+    configure_logging("auto", logging.WARNING)  # stdout is for the report
+    samples, changed = load_samples(args)
     rep = evaluate(_pipeline(_config(args), args), samples, gt_crops=args.gt_crops)
     rep["labels_corrected"] = changed
     print(json.dumps(rep) if args.json else format_text(rep))
