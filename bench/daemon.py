@@ -176,22 +176,7 @@ def run_once(
     config = write_config(
         folder, [server.url(f"cam{i + 1}") for i in range(n)], api_port, detect_fps, ocr_engine, plate, motion
     )
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(str(folder / "notify.sock"))
-    notify.settimeout(1.0)
-    env = dict(os.environ, NOTIFY_SOCKET=str(folder / "notify.sock"))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))  # this checkout
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "alprd", "run", "--config", str(config)],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    logs: list[dict] = []
-    reader = threading.Thread(target=_read_logs, args=(proc.stderr, logs), daemon=True)
-    reader.start()
+    proc, notify, logs = start_daemon(config, folder)
     try:
         _wait_ready(notify, proc)
         time.sleep(warmup_s)
@@ -274,6 +259,27 @@ def _wait_ready(notify: socket.socket, proc: subprocess.Popen, timeout_s: float 
 
 def _round(v):
     return None if v is None else round(v, 1)
+
+
+def start_daemon(config: Path, folder: Path) -> tuple[subprocess.Popen, socket.socket, list[dict]]:
+    """``alprd run --config CONFIG`` of this checkout in ``folder`` with a NOTIFY_SOCKET
+    there: the process, the socket (for ``_wait_ready``) and its JSON log lines as they come."""
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(folder / "notify.sock"))
+    notify.settimeout(1.0)
+    env = dict(os.environ, NOTIFY_SOCKET=str(folder / "notify.sock"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))  # this checkout
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alprd", "run", "--config", str(config)],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    logs: list[dict] = []
+    threading.Thread(target=_read_logs, args=(proc.stderr, logs), daemon=True).start()
+    return proc, notify, logs
 
 
 def _read_logs(stream, out: list) -> None:

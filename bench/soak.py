@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,7 +30,7 @@ import cv2
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from daemon import REPO, RtspServer, _read_logs, _wait_ready, free_port, render_clip, write_config  # noqa: E402
+from daemon import REPO, RtspServer, _wait_ready, free_port, render_clip, start_daemon, write_config  # noqa: E402
 
 READS = ("/detections?limit=50", "/api/detect/lines", "/api/statistics/dashboard", "/api/plate-status")
 
@@ -93,20 +91,7 @@ def soak(cameras: int, minutes: float, sample_s: float, upload_every_s: float, w
     server = RtspServer(free_port(), {f"cam{i + 1}": clip for i in range(cameras)}).start()
     port = free_port()
     config = write_config(folder, [server.url(f"cam{i + 1}") for i in range(cameras)], port, 5.0, "plate")
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(str(folder / "notify.sock"))
-    notify.settimeout(1.0)
-    env = dict(os.environ, NOTIFY_SOCKET=str(folder / "notify.sock"), PYTHONPATH=str(REPO))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "alprd", "run", "--config", str(config)],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    logs: list[dict] = []
-    threading.Thread(target=_read_logs, args=(proc.stderr, logs), daemon=True).start()
+    proc, notify, logs = start_daemon(config, folder)
     stats = {k: 0 for k in ("reads_ok", "reads_4xx", "reads_5xx", "reads_failed")}
     stats |= {"uploads_4xx": 0, "uploads_5xx": 0, "uploads_failed": 0, "upload_ids": []}
     samples: list[tuple[float, float, int]] = []

@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +16,26 @@ from alprd.ops.sample_clip import VehiclePass, render_clip
 
 SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
 DEBIAN_PYTHON = "/usr/bin/python3"  # has python3-gi; the project's Python need not
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def start_daemon(config: Path, cwd: Path, **env: str) -> subprocess.Popen:
+    """``alprd run --config CONFIG`` of this checkout (its folder first on PYTHONPATH,
+    whatever alprd is installed), JSON logs on ``stderr`` as text, ``env`` added to the
+    environment; a systemd watchdog of the test run itself (WATCHDOG_PID) is not passed on."""
+    full = dict(os.environ, **env)
+    full.pop("WATCHDOG_PID", None)
+    full["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return subprocess.Popen(
+        [sys.executable, "-m", "alprd", "run", "--config", str(config)],
+        cwd=cwd,
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def free_port() -> int:

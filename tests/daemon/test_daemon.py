@@ -16,11 +16,9 @@ One scenario, in order (the daemon's model compile is paid once):
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -32,7 +30,7 @@ import cv2
 import numpy as np
 import pytest
 import yaml
-from conftest import free_port, render_h264
+from conftest import free_port, render_h264, start_daemon
 
 from alprd.ops.sample_clip import VehiclePass
 
@@ -200,16 +198,7 @@ def test_gate_daemon_end_to_end(tmp_path, clips, rtsp_server):
     config_path = write_config(tmp_path, server.url("gate").replace("rtsp://", "rtsp://op:pw123@"), api_port)
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(tmp_path / "notify.sock"))
-    env = dict(os.environ, NOTIFY_SOCKET=str(tmp_path / "notify.sock"), WATCHDOG_USEC="2000000")
-    env.pop("WATCHDOG_PID", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "alprd", "run", "--config", str(config_path)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_daemon(config_path, tmp_path, NOTIFY_SOCKET=str(tmp_path / "notify.sock"), WATCHDOG_USEC="2000000")
     alive = lambda: proc.poll() is None  # noqa: E731
     logs = Collector(log_reader(proc.stderr), alive)
     notes = Collector(notify_reader(notify), alive)

@@ -4,10 +4,8 @@ the packs' region table, and stops cleanly on SIGTERM."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import free_port
+from conftest import free_port, start_daemon
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 180.0
@@ -58,15 +56,7 @@ def test_run_with_no_pack_or_several(tmp_path: Path, regions: dict, has: set, la
     }
     path = tmp_path / "alprd.yaml"
     path.write_text(yaml.safe_dump(config))
-    env = dict(os.environ, PYTHONPATH=str(REPO))  # this checkout's alprd, whatever is installed
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "alprd", "run", "--config", str(path)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_daemon(path, tmp_path)
     try:
         _wait_for_api(proc, port)
         codes = {r["code"] for r in _get(port, "/api/plate/regions")["regions"]}

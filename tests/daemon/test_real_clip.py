@@ -10,16 +10,13 @@ the same track), with its image, and nothing else. The daemon runs its default r
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import encode_h264, free_port
+from conftest import encode_h264, free_port, start_daemon
 from test_daemon import Collector, http_json, is_event, log_reader, notify_reader
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,16 +48,8 @@ def test_real_clip_over_rtsp_gives_one_stored_event(tmp_path, rtsp_server):
     port = free_port()
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(tmp_path / "notify.sock"))
-    env = dict(os.environ, NOTIFY_SOCKET=str(tmp_path / "notify.sock"))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))  # this checkout
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "alprd", "run", "--config", str(write_config(tmp_path, server.url("junction"), port))],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    config = write_config(tmp_path, server.url("junction"), port)
+    proc = start_daemon(config, tmp_path, NOTIFY_SOCKET=str(tmp_path / "notify.sock"))
     alive = lambda: proc.poll() is None  # noqa: E731
     logs = Collector(log_reader(proc.stderr), alive)
     notes = Collector(notify_reader(notify), alive)
