@@ -9,8 +9,6 @@ examples per operation and a fixed seed keep it to about a minute.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +21,7 @@ from reliability_helpers import StubPipeline, make_config
 from alprd.storage.files import ImageStore
 from alprd.storage.repository import open_repository
 from alprd.web.app import create_app
+from tests.schemathesis_cli import run_schemathesis
 
 API_KEY = "schemathesis-key-1"
 MAX_EXAMPLES = 80
@@ -48,36 +47,16 @@ def api(tmp_path: Path) -> Iterator[LiveApi]:
 
 
 def test_schemathesis_with_all_checks(api, tmp_path):
-    cmd = [
-        sys.executable,
-        "-m",
-        "schemathesis.cli",
-        "--config-file",
-        str(Path(__file__).with_name("schemathesis.toml")),
-        "run",
-        f"http://127.0.0.1:{api.port}/openapi.json",
-        "--checks",
-        "all",
-        "--header",
-        f"X-API-Key: {API_KEY}",
-        "--max-examples",
-        str(MAX_EXAMPLES),
-        "--seed",
-        "20261202",
-        "--phases",
-        "examples,coverage,fuzzing",
-        "--workers",
-        "2",
-        "--no-shrink",
-        "--request-timeout",
-        "20",
-        "--output-truncate",
-        "true",
-        # an endless stream: no response ever completes (tests/web/test_web_live.py covers it)
-        "--exclude-path",
-        "/api/events",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    proc = run_schemathesis(
+        api.port,
+        checks="all",
+        seed=20261202,
+        max_examples=MAX_EXAMPLES,
+        cwd=tmp_path,
+        timeout_s=300,
+        config_file=Path(__file__).with_name("schemathesis.toml"),
+        headers=(f"X-API-Key: {API_KEY}",),
+    )
     (tmp_path / "schemathesis.txt").write_text(proc.stdout + proc.stderr)
     tail = (proc.stdout + proc.stderr)[-8000:]
     print(proc.stdout[-1500:])

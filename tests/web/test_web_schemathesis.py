@@ -8,8 +8,6 @@ its own process with a bounded number of examples per operation and a fixed seed
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -24,6 +22,7 @@ from alprd.config import Config, ServerConfig, StorageConfig
 from alprd.storage.files import ImageStore
 from alprd.storage.repository import open_repository
 from alprd.web.app import create_app
+from tests.schemathesis_cli import run_schemathesis
 
 MAX_EXAMPLES = 8
 CHECKS = ",".join(
@@ -94,32 +93,9 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(live, tmp_path):
-    cmd = [
-        sys.executable,
-        "-m",
-        "schemathesis.cli",
-        "run",
-        f"http://127.0.0.1:{live.port}/openapi.json",
-        "--checks",
-        CHECKS,
-        "--max-examples",
-        str(MAX_EXAMPLES),
-        "--seed",
-        "20251125",
-        "--phases",
-        "examples,coverage,fuzzing",
-        "--workers",
-        "2",
-        "--no-shrink",
-        "--request-timeout",
-        "20",
-        "--output-truncate",
-        "true",
-        # an endless stream: no response ever completes (tests/web/test_web_live.py covers it)
-        "--exclude-path",
-        "/api/events",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=170, cwd=tmp_path)
+    proc = run_schemathesis(
+        live.port, checks=CHECKS, seed=20251125, max_examples=MAX_EXAMPLES, cwd=tmp_path, timeout_s=170
+    )
     tail = (proc.stdout + proc.stderr)[-6000:]
     assert proc.returncode == 0, tail
     assert "48/48" in proc.stdout or "Tested:" in proc.stdout, tail
