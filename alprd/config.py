@@ -14,15 +14,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    Discriminator,
-    Field,
-    Tag,
-    TypeAdapter,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Discriminator, Field, Tag, TypeAdapter, ValidationError, field_validator, model_validator
 
 from alprd.config_actions import ActionRule
 from alprd.config_camera import CameraConfig, CameraId, StrictModel  # noqa: F401 (CameraConfig: re-exported)
@@ -153,6 +145,9 @@ class _OcrBase(_Strict):
 class PlateOcrConfig(_OcrBase):
     engine: Literal["plate"] = Field("plate", description="alprd's own plate OCR model.")
     model: Path = Field(Path("plate-ocr/plate_ocr.xml"), description="Model file (in models_dir).")
+    views: Literal[1, 3] = Field(
+        3, description="3: also read a tighter and a looser copy of each crop, keep the voted text; 1: the crop alone."
+    )
 
 
 class PpOcrConfig(_OcrBase):
@@ -177,6 +172,11 @@ _OCR_CONFIG: TypeAdapter[PlateOcrConfig | PpOcrConfig] = TypeAdapter(OcrConfig)
 def ocr_config(**fields: Any) -> PlateOcrConfig | PpOcrConfig:
     """An OCR section from field values, e.g. ``ocr_config(engine="ppocr")``; a bad one raises."""
     return _OCR_CONFIG.validate_python(fields)
+
+
+def ocr_config_as(base: PlateOcrConfig | PpOcrConfig, engine: str) -> PlateOcrConfig | PpOcrConfig:
+    """``base``'s common settings under another engine, with that engine's own model and options."""
+    return ocr_config(**base.model_dump(include=set(_OcrBase.model_fields)), engine=engine)
 
 
 class InferenceConfig(_Strict):

@@ -6,7 +6,8 @@ Each row is one ``alprd eval`` run (printed above the table, so every number has
 command): end to end on photos, crop reads on crop sets, always on the part of a set
 whose source the OCR model never trained on (see ``training/data.py``), with three
 readers: the ``plate`` engine alone, ``plate`` with the ``ppocr`` second opinion (the
-default), and ``ppocr`` alone. ms are per image (photo or crop), on whatever load the
+default), the same reading each crop as it is only (``--views 1``, no tighter and looser
+copies voted), and ``ppocr`` alone. ms are per image (photo or crop), on whatever load the
 machine has: compare columns of one run, not runs.
 """
 
@@ -71,6 +72,7 @@ ROWS: list[tuple[str, str, str, list[str]]] = [
 READERS = {
     "plate": ["--ocr", "plate", "--second-opinion", "none"],
     "plate + ppocr 2nd": ["--ocr", "plate", "--second-opinion", "ppocr"],
+    "same, 1 view": ["--ocr", "plate", "--second-opinion", "ppocr", "--views", "1"],
     "ppocr": ["--ocr", "ppocr", "--second-opinion", "none"],
 }
 

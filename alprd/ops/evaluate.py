@@ -23,7 +23,7 @@ from typing import Any
 import cv2
 from tqdm import tqdm
 
-from alprd.config import DEFAULT_CONFIG_PATH, Config, RegionsConfig, load_config, ocr_config
+from alprd.config import DEFAULT_CONFIG_PATH, Config, PlateOcrConfig, RegionsConfig, load_config, ocr_config_as
 from alprd.domain.packs import parse_pack_list
 from alprd.errors import BadInputError, ConfigError
 from alprd.log import configure_logging
@@ -55,6 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gt-crops", action="store_true", help="also read the labelled boxes (OCR alone)")
     p.add_argument("--ocr", choices=("plate", "ppocr"), help="override inference.ocr.engine")
     p.add_argument("--ocr-model", type=Path, help="override inference.ocr.model")
+    p.add_argument("--views", type=int, choices=(1, 3), help="override inference.ocr.views (engine 'plate')")
     p.add_argument("--plate-model", type=Path, help="override inference.plate_detector.model")
     p.add_argument("--plate-size", type=int, help="override inference.plate_detector.input_size")
     p.add_argument(
@@ -105,9 +106,11 @@ def _config(args: argparse.Namespace) -> Config:
     inference = config.inference
     ocr = inference.ocr
     if args.ocr is not None and args.ocr != ocr.engine:  # another engine: its own default model
-        ocr = ocr_config(**ocr.model_dump(exclude={"engine", "model"}), engine=args.ocr)
+        ocr = ocr_config_as(ocr, args.ocr)
     if args.ocr_model is not None:
         ocr = ocr.model_copy(update={"model": args.ocr_model})
+    if args.views is not None and isinstance(ocr, PlateOcrConfig):
+        ocr = ocr.model_copy(update={"views": args.views})
     plate = inference.plate_detector
     if args.plate_model is not None:
         plate = plate.model_copy(update={"model": args.plate_model.resolve()})

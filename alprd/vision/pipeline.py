@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from alprd.config import PlateOcrConfig, ocr_config
+from alprd.config import PlateOcrConfig, ocr_config_as
 from alprd.domain.messages import Box, Detection, ImageResult, OcrResult, PlateRead
 from alprd.domain.packs import Packs, load_packs, plate_facts
 from alprd.errors import ModelError
@@ -27,6 +27,7 @@ from alprd.vision import annotate as annotate_mod
 from alprd.vision.colors import PlateColors, plate_colors
 from alprd.vision.rerank import rerank
 from alprd.vision.second_opinion import CALIBRATION_FILE, SecondOpinion, load_calibrations
+from alprd.vision.views import crop_views, vote
 
 if TYPE_CHECKING:
     import openvino as ov
@@ -122,6 +123,7 @@ class ImagePipeline:
     verify_below: float = 0.0
     min_confidence: float = 0.3
     second_opinion: SecondOpinion | None = None
+    views: bool = False  # read a tighter and a looser copy of each crop too, keep the voted text
 
     @classmethod
     def from_config(cls, config: Config, core: ov.Core) -> ImagePipeline:
@@ -141,6 +143,7 @@ class ImagePipeline:
             verify_below=ocr_cfg.gemini.verify_below,
             min_confidence=ocr_cfg.min_confidence,
             second_opinion=_load_second_opinion(config, core),
+            views=getattr(ocr_cfg, "views", 1) > 1,
         )
         log.info(
             "inference.pipeline_ready",
@@ -149,6 +152,7 @@ class ImagePipeline:
             packs=",".join(config.regions.codes) or "none",
             verifier=pipeline.verifier is not None,
             second_opinion=pipeline.second_opinion.engine.name if pipeline.second_opinion else "none",
+            views=3 if pipeline.views else 1,
         )
         return pipeline
 
@@ -186,8 +190,7 @@ class ImagePipeline:
         plates = [p for p in self.plates.detect(image)[:MAX_PLATES_PER_IMAGE] if p.box.area >= 4]
         timer.lap("plates")
         crops = [crop_box(image, p.box) for p in plates]
-        engine_reads = self.ocr.read_batch(crops) if crops else []
-        results = self.reranked(engine_reads)
+        engine_reads, results = self.read_engine(crops)
         timer.lap("ocr")
         if self.second_opinion:
             results = self.second_opinion.apply(crops, results, self.packs.matches_format, self._rerank_one)
@@ -207,10 +210,29 @@ class ImagePipeline:
 
     def read_crops(self, crops: Sequence[np.ndarray]) -> list[OcrResult]:
         """OCR, re-ranking and second opinion of plate crops (no verification, nothing dropped)."""
-        results = self.reranked(self.ocr.read_batch(crops) if crops else [])
+        results = self.read_engine(crops)[1]
         if self.second_opinion and crops:
             results = self.second_opinion.apply(crops, results, self.packs.matches_format, self._rerank_one)
         return results
+
+    def read_engine(self, crops: Sequence[np.ndarray]) -> tuple[list[OcrResult], list[OcrResult]]:
+        """Per crop, the main engine's read and the same re-ranked by the packs; with
+        ``views``, of the crop's view whose re-ranked text won the vote (``views.py``)."""
+        if not crops:
+            return [], []
+        if not self.views:
+            engine_reads = self.ocr.read_batch(crops)
+            return engine_reads, self.reranked(engine_reads)
+        per_crop = [crop_views(c) for c in crops]
+        flat = self.ocr.read_batch([v for views in per_crop for v in views])
+        ranked = self.reranked(flat)
+        engine_reads, results, start = [], [], 0
+        for views in per_crop:
+            chosen = start + vote(ranked[start : start + len(views)], self.packs.matches_format)
+            engine_reads.append(flat[chosen])
+            results.append(ranked[chosen])
+            start += len(views)
+        return engine_reads, results
 
     def _rerank_one(self, result: OcrResult) -> OcrResult:
         return self.reranked([result])[0]
@@ -238,7 +260,7 @@ def load_ocr(config: Config, core: ov.Core) -> OcrEngine:
         if not isinstance(ocr_cfg, PlateOcrConfig) or "model" in ocr_cfg.model_fields_set:
             raise
         log.warning("inference.ocr_fallback", engine="ppocr", reason=str(exc))
-        fallback = ocr_config(**ocr_cfg.model_dump(exclude={"engine", "model"}), engine="ppocr")
+        fallback = ocr_config_as(ocr_cfg, "ppocr")
         return make_ocr_engine(fallback, core, device, models_dir)
 
 
@@ -259,7 +281,7 @@ def _load_second_opinion(config: Config, core: ov.Core) -> SecondOpinion | None:
     second = ocr_cfg.second_opinion
     if second.engine == "none" or second.engine == ocr_cfg.engine:
         return None
-    engine_cfg = ocr_config(**ocr_cfg.model_dump(exclude={"engine", "model"}), engine=second.engine)
+    engine_cfg = ocr_config_as(ocr_cfg, second.engine)
     try:
         engine = make_ocr_engine(engine_cfg, core, config.inference.device, config.model_path(Path(".")))
         main_model = config.model_path(ocr_cfg.model)
