@@ -25,7 +25,25 @@ sys.path.insert(0, str(REPO))
 
 from alprd.errors import ModelError  # noqa: E402
 from alprd.vision.ocr_plate import PlateOcr  # noqa: E402
+from alprd.vision.views import crop_views, vote  # noqa: E402
 from training import data  # noqa: E402
+
+
+class ThreeViews:
+    """The plate engine as the pipeline runs it by default (``inference.ocr.views: 3``): each
+    crop, a tighter and a looser copy in one batch, the voted read kept (no pack here)."""
+
+    def __init__(self, engine: PlateOcr) -> None:
+        self.engine = engine
+
+    def read_batch(self, crops: list) -> list:
+        views = [crop_views(c) for c in crops]
+        flat = self.engine.read_batch([v for vs in views for v in vs])
+        out, start = [], 0
+        for vs in views:
+            out.append(flat[start + vote(flat[start : start + len(vs)])])
+            start += len(vs)
+        return out
 
 
 def engines(core: ov.Core, device: str, also: list[Path]) -> dict[str, Callable[[], object]]:
@@ -35,6 +53,7 @@ def engines(core: ov.Core, device: str, also: list[Path]) -> dict[str, Callable[
     found: dict[str, Callable[[], object]] = {
         "plate (FP16 IR)": lambda: PlateOcr(plate_dir / "plate_ocr.xml", core, device),
         "plate (INT8 IR)": lambda: PlateOcr(plate_dir / "plate_ocr_int8.xml", core, device),
+        "plate, 3 views voted": lambda: ThreeViews(PlateOcr(plate_dir / "plate_ocr.xml", core, device)),
     }
     for path in also:  # other plate models side by side (e.g. an earlier version)
         found[f"plate ({path.parent.name}/{path.name})"] = lambda p=path: PlateOcr(p, core, device)
