@@ -189,16 +189,23 @@ def report(model: nn.Module, val: dict[str, list[data.Crop]], step: int) -> None
     print(f"val step {step} {rates}", flush=True)
 
 
-def real_pools() -> tuple[list[Pool], list[float]]:
-    """Every real training crop (the held-out sources excluded), and each pool's share of
-    the real part of a batch."""
-    pools = [
-        real_pool(data.us_crops(holdout=False)),
-        real_pool(data.id_crops(val=False)),
-        real_pool(data.grouped_crops("indonesia-plates-extra", held_out=False)),
-        real_pool(data.grouped_crops("vietnam-eu-plate-crops", held_out=False)),
+def real_training_sets() -> list[list[data.Crop]]:
+    """Every real training crop (the held-out sources excluded), one list per set."""
+    return [
+        data.us_crops(holdout=False),
+        data.id_crops(val=False),
+        data.grouped_crops("indonesia-plates-extra", held_out=False),
+        data.grouped_crops("vietnam-eu-plate-crops", held_out=False),
     ]
-    return pools, [0.3, 0.3, 0.25, 0.15]
+
+
+def real_training_crops() -> list[data.Crop]:
+    return [c for crops in real_training_sets() for c in crops]
+
+
+def real_pools() -> tuple[list[Pool], list[float]]:
+    """A pool per real training set, and each pool's share of the real part of a batch."""
+    return [real_pool(crops) for crops in real_training_sets()], [0.3, 0.3, 0.25, 0.15]
 
 
 def validation_sets() -> dict[str, list[data.Crop]]:
@@ -230,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--online-fraction", type=float, default=0.15,
                     help="share of each batch rendered fresh by the generator")
     ap.add_argument("--real-fraction", type=float, default=0.4, help="share of each batch from real crops")
+    ap.add_argument("--boost-letters", default="",
+                    help="letters the model misreads though real crops show them (e.g. Q, read as O): the real "
+                         "training crops whose text has one form a pool of their own ...")
+    ap.add_argument("--boost-fraction", type=float, default=0.0, help="... with this share of each batch")
     ap.add_argument("--online-styles", default=",".join(V2_WEIGHTS),
                     help="styles rendered fresh (comma-separated; default: the v2 mix's)")
     args = ap.parse_args(argv)
@@ -247,9 +258,15 @@ def main(argv: list[str] | None = None) -> int:
 
         calibration = np.stack([preprocess(c.image) for c in data.us_crops(holdout=False)[:256]])
         model = from_onnx(args.init_onnx, torch.from_numpy(calibration[:, None].astype(np.float32)))
-    r, o = cfg.real_fraction, args.online_fraction
+    r, o, b = cfg.real_fraction, args.online_fraction, args.boost_fraction
     pools = [synth, *reals, online_pool(tuple(args.online_styles.split(",")))]
-    train(cfg, pools, [1 - r - o, *(r * s for s in shares), o], model, validation_sets())
+    weights = [1 - r - o - b, *(r * s for s in shares), o]
+    if args.boost_letters and b > 0:
+        boosted = [c for c in real_training_crops() if set(c.text) & set(args.boost_letters)]
+        print(f"boost pool: {len(boosted)} real crops with {args.boost_letters}", flush=True)
+        pools.append(real_pool(boosted))
+        weights.append(b)
+    train(cfg, pools, weights, model, validation_sets())
     return 0
 
 
