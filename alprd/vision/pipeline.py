@@ -228,7 +228,7 @@ class ImagePipeline:
         ranked = self.reranked(flat)
         engine_reads, results, start = [], [], 0
         for views in per_crop:
-            chosen = start + vote(ranked[start : start + len(views)], self.packs.matches_format)
+            chosen = start + vote(ranked[start : start + len(views)])
             engine_reads.append(flat[chosen])
             results.append(ranked[chosen])
             start += len(views)

@@ -13,7 +13,7 @@ state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -37,14 +37,16 @@ def crop_views(crop: np.ndarray) -> list[np.ndarray]:
     return [crop, tight, loose]
 
 
-def vote(reads: Sequence[OcrResult], fits: Callable[[str], bool] = lambda _text: True) -> int:
+def vote(reads: Sequence[OcrResult]) -> int:
     """Index of the chosen read: the first read of the text whose reads' confidences sum
-    highest; only texts that ``fits`` (the country packs' formats) vote when any does,
-    empty ones never; 0 when nothing was read."""
-    fitting = any(r.text and fits(r.text) for r in reads)
+    highest (empty texts never vote); 0 when nothing was read.
+
+    Texts that fit no pack format vote too: a foreign plate read surely in two views must
+    not lose to one view the home pack's re-ranking bent into its format (``217YH`` →
+    ``Z17YH`` on the night clip when only fitting texts voted)."""
     totals: dict[str, float] = {}
     for read in reads:
-        if read.text and (not fitting or fits(read.text)):
+        if read.text:
             totals[read.text] = totals.get(read.text, 0.0) + read.confidence
     if not totals:
         return 0
