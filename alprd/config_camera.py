@@ -34,6 +34,11 @@ class MotionConfig(StrictModel):
     idle_refresh_s: float = Field(
         10.0, gt=0, le=3600, description="The detectors run at least this often when the last run found nothing."
     )
+    regions: bool = Field(
+        True,
+        description="Look for plates only where something moves and around tracked plates; "
+        "the whole frame on each refresh_s and when most of it moves.",
+    )
 
 
 class CameraConfig(StrictModel):

@@ -1,24 +1,26 @@
 """One camera's analysis of one frame: the step a live worker and ``eval-video`` share.
 
-frame -> motion gate (skip the detectors when nothing moves) -> pipeline (plates read)
--> plate checks (whole, in the ROI, outside the mask, plate-shaped, wide enough) ->
-passes (tracker, grouping, event decisions) -> plate events. Time comes from the
-frame's timestamp, so the same frames give the same events.
+frame -> motion gate (skip the detectors when nothing moves; with ``motion.regions``, look
+for plates only in the moving regions and around the plates seen within track_timeout_s,
+the whole frame on refreshes) -> pipeline (plates read) -> plate checks (whole, in the
+ROI, outside the mask, plate-shaped, wide enough) -> passes (tracker, grouping, event
+decisions) -> plate events. Time comes from the frame's timestamp, so the same frames
+give the same events.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from alprd.config import CameraConfig
-from alprd.domain.messages import Frame, ImageResult, PlateEvent
+from alprd.domain.messages import Box, Frame, ImageResult, PlateEvent
 from alprd.gate.events import EventPolicy
-from alprd.gate.motion import MotionDetector, MotionGate, MotionSettings
+from alprd.gate.motion import MotionDetector, MotionGate, MotionSettings, detection_regions
 from alprd.gate.passes import PassBuilder
 from alprd.gate.plate_filter import PlateRules, counting
 from alprd.gate.vote import Vote
@@ -27,6 +29,13 @@ from alprd.meters import LatencyHistogram
 
 class PlateReader(Protocol):
     def read_image(self, image: np.ndarray) -> ImageResult: ...
+
+
+@runtime_checkable
+class RegionReader(Protocol):
+    """A reader that can look for plates in parts of the frame only (the pipeline)."""
+
+    def read_regions(self, image: np.ndarray, regions: Sequence[Box]) -> ImageResult: ...
 
 
 # (vote, first_seen_s, last_seen_s) of a final dropped for lack of support
@@ -38,6 +47,7 @@ class GateStats:
     frames: int  # frames taken
     detected: int  # frames the detectors ran on
     skipped_no_motion: int
+    in_regions: int  # of the detected frames, those looked at in motion regions only
     unsure_dropped: int  # finals dropped for lack of support
     duplicates_merged: int  # passes merged into an earlier report of their plate
 
@@ -77,27 +87,57 @@ class CameraGate:
         settings = motion_settings(camera)
         self._motion = MotionDetector(settings) if camera.motion.enabled else None
         self._gate = MotionGate(settings)
+        self._regions = reader if camera.motion.regions and isinstance(reader, RegionReader) else None
+        self._plates: list[tuple[float, Box]] = []  # (seen at s, box) of the last run's plates
         self._frames = 0
         self._detected = 0
+        self._in_regions = 0
         self._occupied = True  # a vehicle or plate in the last detection (unknown at start)
         self.latency = LatencyHistogram()  # of the frames the detectors ran on
 
     def on_frame(self, frame: Frame) -> list[PlateEvent]:
         """Events decided on this frame; the detectors run only when the motion gate says so."""
         self._frames += 1
+        regions: list[Box] | None = None
         if self._motion is not None:
             share = self._motion.changed_share(frame.image)
-            if not self._gate.due(frame.timestamp_s, share, self.builder.tracking, self._occupied):
+            reason = self._gate.reason(frame.timestamp_s, share, self.builder.tracking, self._occupied)
+            if not reason:
                 return self.builder.on_frame(frame, ())  # time moves on: passes may end
+            if reason != "refresh":
+                regions = self._regions_of(frame)
         self._detected += 1
         started = time.perf_counter()
-        result = self._reader.read_image(frame.image)
+        if regions is not None and self._regions is not None:
+            self._in_regions += 1
+            result = self._regions.read_regions(frame.image, regions)
+        else:
+            result = self._reader.read_image(frame.image)
         self.latency.observe(time.perf_counter() - started)
         self._occupied = bool(result.vehicles or result.reads)
+        self._plates = [(frame.timestamp_s, r.plate.box) for r in result.reads] or [
+            (t, box) for t, box in self._plates if frame.timestamp_s - t <= self.camera.track_timeout_s
+        ]
         return self.builder.on_frame(frame, counting(result.reads, result.width, result.height, self._rules))
+
+    def _regions_of(self, frame: Frame) -> list[Box] | None:
+        """Where to look on a motion or tracking run: None for the whole frame."""
+        motion = self._motion.boxes() if self._motion is not None and self._regions is not None else None
+        if motion is None:
+            return None
+        tracked = [box for t, box in self._plates if frame.timestamp_s - t <= self.camera.track_timeout_s]
+        height, width = frame.image.shape[:2]
+        return detection_regions(motion, tracked, width, height, self._gate.settings)
 
     def flush(self, t_s: float) -> list[PlateEvent]:
         return self.builder.flush(t_s)
 
     def stats(self) -> GateStats:
-        return GateStats(self._frames, self._detected, self._gate.skipped, self.builder.unsure, self.builder.suppressed)
+        return GateStats(
+            self._frames,
+            self._detected,
+            self._gate.skipped,
+            self._in_regions,
+            self.builder.unsure,
+            self.builder.suppressed,
+        )

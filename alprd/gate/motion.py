@@ -14,14 +14,25 @@ once it can be: Frigate's periodic check of stationary objects); and every
 ``idle_refresh_s`` in an empty scene, as a safety net. A camera that sees nothing pays
 for the small motion check and a rare refresh. Both are deterministic: time comes from
 the frames.
+
+Motion regions (Frigate's regions, simplified) say *where* to look: the changed blobs of
+the small mask as boxes in frame pixels (:func:`mask_boxes`), padded, grown to a minimum
+size, clipped and merged (:func:`detection_regions`, pure box maths below), together with
+the recently tracked plates' boxes. The plate detector then runs on those crops only;
+when they cover most of the picture, on a refresh, or when there is no mask yet, on the
+whole frame (``None``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import cv2
 import numpy as np
+
+from alprd.domain.messages import Box
 
 RESET_SHARE = 0.5  # more than this share of the picture changed at once: a new scene
 
@@ -34,6 +45,11 @@ class MotionSettings:
     alpha: float = 0.2  # weight of a new frame in the running average
     refresh_s: float = 2.0  # the detectors run at least this often while a vehicle or plate is in view
     idle_refresh_s: float = 10.0  # ... and this often when the last detection found nothing
+    min_blob_px: int = 4  # changed pixels (of the small mask, after dilation) a blob needs to count
+    region_pad: float = 0.25  # a motion box grows by this share of its size on each side
+    plate_pad: float = 1.0  # a tracked plate's box grows by this share of its size on each side
+    region_min_share: float = 0.25  # a region is at least this share of the frame's longer side, each way
+    region_max_share: float = 0.6  # regions covering more of the frame than this: the whole frame instead
 
 
 class MotionDetector:
@@ -42,10 +58,12 @@ class MotionDetector:
     def __init__(self, settings: MotionSettings = MotionSettings()) -> None:
         self.settings = settings
         self._average: np.ndarray | None = None
+        self._changed: np.ndarray | None = None  # the last frame's changed pixels (small), None: a new scene
+        self._step = 1
 
     def _small(self, image: np.ndarray) -> np.ndarray:
         """Every n-th pixel (about ``width_px`` across; a strided view costs nothing), grey, blurred."""
-        step = max(1, image.shape[1] // self.settings.width_px)
+        step = self._step = max(1, image.shape[1] // self.settings.width_px)
         small = np.ascontiguousarray(image[::step, ::step])
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
         return cv2.GaussianBlur(grey, (5, 5), 0).astype(np.float32)
@@ -54,15 +72,25 @@ class MotionDetector:
         """The share (0..1) of the picture that changed; 1.0 for the first frame."""
         small = self._small(image)
         if self._average is None or self._average.shape != small.shape:
-            self._average = small
+            self._average, self._changed = small, None
             return 1.0
         changed = np.abs(small - self._average) > self.settings.threshold
         share = float(changed.mean())
         if share > RESET_SHARE:
-            self._average = small
+            self._average, self._changed = small, None
         else:
             cv2.accumulateWeighted(small, self._average, self.settings.alpha)
+            self._changed = changed
         return share
+
+    def boxes(self) -> list[Box] | None:
+        """The last frame's changed blobs as boxes in frame pixels; None after a new scene."""
+        if self._changed is None:
+            return None
+        return mask_boxes(self._changed, self._step, self.settings.min_blob_px)
+
+
+Reason = Literal["", "motion", "tracking", "refresh"]
 
 
 @dataclass(slots=True)
@@ -71,21 +99,125 @@ class MotionGate:
 
     settings: MotionSettings = MotionSettings()
     last_run_s: float | None = None
+    last_full_s: float | None = None  # the last run on the whole frame
     skipped: int = 0
 
     def due(self, t_s: float, changed_share: float, tracking: bool, occupied: bool = True) -> bool:
         """``tracking``: a plate is followed now; ``occupied``: the last detection found a
         vehicle or a plate (a car standing there, its plate not read yet)."""
+        return bool(self.reason(t_s, changed_share, tracking, occupied))
+
+    def reason(self, t_s: float, changed_share: float, tracking: bool, occupied: bool = True) -> Reason:
+        """Why the detectors run on this frame ("" when they do not). "refresh": look at the
+        whole frame (also due every ``refresh_s`` while motion or tracking keeps them
+        running, so a vehicle standing beside a moving one is seen); "motion", "tracking":
+        the regions may be enough."""
         refresh_s = self.settings.refresh_s if occupied else self.settings.idle_refresh_s
-        run = (
-            tracking
-            or changed_share >= self.settings.min_share
-            or self.last_run_s is None
-            or t_s - self.last_run_s >= refresh_s
-            or t_s < self.last_run_s  # time went back (a looped file): start again
-        )
-        if run:
+        reason: Reason = ""
+        if _due(t_s, self.last_run_s, refresh_s) or _due(t_s, self.last_full_s, self.settings.refresh_s):
+            reason = "refresh"
+        if changed_share >= self.settings.min_share:
+            reason = reason or "motion"
+        elif tracking:
+            reason = reason or "tracking"
+        elif reason and not _due(t_s, self.last_run_s, refresh_s):
+            reason = ""  # nothing moves, nothing tracked: only the refresh of the occupancy counts
+        if reason:
             self.last_run_s = t_s
-        else:
+        if reason == "refresh":
+            self.last_full_s = t_s
+        if not reason:
             self.skipped += 1
-        return run
+        return reason
+
+
+def _due(t_s: float, last_s: float | None, every_s: float) -> bool:
+    """Never done, ``every_s`` passed, or time went back (a looped file: start again)."""
+    return last_s is None or t_s - last_s >= every_s or t_s < last_s
+
+
+# -- regions: pure box maths in frame pixels ----------------------------------------------
+
+
+def mask_boxes(changed: np.ndarray, step: int, min_blob_px: int = 1) -> list[Box]:
+    """Bounding boxes (frame pixels: small pixels x ``step``) of the blobs of a changed-pixel
+    mask, dilated once so that the broken edges of one moving object join up."""
+    mask = cv2.dilate(changed.astype(np.uint8), np.ones((3, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return [
+        Box(float(x * step), float(y * step), float((x + w) * step), float((y + h) * step))
+        for x, y, w, h, area in stats[1:count].tolist()
+        if area >= min_blob_px
+    ]
+
+
+def pad_box(box: Box, share: float) -> Box:
+    """The box grown by ``share`` of its width and height on each side."""
+    dx, dy = box.width * share, box.height * share
+    return Box(box.x1 - dx, box.y1 - dy, box.x2 + dx, box.y2 + dy)
+
+
+def clip_box(box: Box, width_px: int, height_px: int) -> Box:
+    """The part of the box inside a width x height frame (may be empty)."""
+    return Box(
+        min(max(box.x1, 0.0), width_px),
+        min(max(box.y1, 0.0), height_px),
+        min(max(box.x2, 0.0), width_px),
+        min(max(box.y2, 0.0), height_px),
+    )
+
+
+def grow_to(box: Box, min_px: float, width_px: int, height_px: int) -> Box:
+    """The box at least ``min_px`` wide and high (never more than the frame), around its
+    centre, shifted back inside the frame where it would stick out."""
+
+    def span(lo: float, hi: float, limit: int) -> tuple[float, float]:
+        size = min(max(hi - lo, min_px), limit)
+        start = min(max((lo + hi - size) / 2.0, 0.0), limit - size)
+        return start, start + size
+
+    x1, x2 = span(box.x1, box.x2, width_px)
+    y1, y2 = span(box.y1, box.y2, height_px)
+    return Box(x1, y1, x2, y2)
+
+
+def overlaps(a: Box, b: Box) -> bool:
+    return a.x1 < b.x2 and b.x1 < a.x2 and a.y1 < b.y2 and b.y1 < a.y2
+
+
+def merge_boxes(boxes: Sequence[Box]) -> list[Box]:
+    """Overlapping boxes replaced by their union until none overlap (order: first kept first)."""
+    merged = list(boxes)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(merged)):
+            for j in range(i + 1, len(merged)):
+                a, b = merged[i], merged[j]
+                if overlaps(a, b):
+                    merged[i] = Box(min(a.x1, b.x1), min(a.y1, b.y1), max(a.x2, b.x2), max(a.y2, b.y2))
+                    del merged[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return merged
+
+
+def detection_regions(
+    motion: Sequence[Box],
+    plates: Sequence[Box],
+    width_px: int,
+    height_px: int,
+    settings: MotionSettings = MotionSettings(),
+) -> list[Box] | None:
+    """Where the plate detector looks: motion boxes and tracked plates' boxes, padded, at least
+    the minimum size, clipped, merged; None (the whole frame) when they cover more than
+    ``region_max_share`` of it."""
+    min_px = settings.region_min_share * max(width_px, height_px)
+    grown = [pad_box(b, settings.region_pad) for b in motion] + [pad_box(b, settings.plate_pad) for b in plates]
+    boxes = [grow_to(clip_box(b, width_px, height_px), min_px, width_px, height_px) for b in grown]
+    regions = merge_boxes(boxes)
+    if sum(r.area for r in regions) > settings.region_max_share * width_px * height_px:
+        return None
+    return regions

@@ -152,7 +152,10 @@ class OvModel:
         if image is not None:
             model = add_image_preprocessing(model, image)
         self.input_chw = input_chw
-        self.output_shapes = tuple(tuple(o.get_partial_shape().to_shape()) for o in model.outputs)
+        # -1 for a dimension that depends on the input (a model cut to take any image size)
+        self.output_shapes = tuple(
+            tuple(d.get_length() if d.is_static else -1 for d in o.get_partial_shape()) for o in model.outputs
+        )
         self.output_names = tuple(o.get_any_name() for o in model.outputs)
         config: dict[str, object] = {"PERFORMANCE_HINT": "LATENCY"}
         if num_threads is not None and device == "CPU":

@@ -180,14 +180,20 @@ class ImagePipeline:
         """Every vehicle and read plate of one BGR image, with per-stage timings."""
         return self.run(image).result
 
-    def run(self, image: np.ndarray) -> PipelineOutput:
+    def read_regions(self, image: np.ndarray, regions: Sequence[Box]) -> ImageResult:
+        """``read_image`` with plates looked for only inside ``regions`` (frame pixels: where
+        something moves); the whole frame when the plate detector cannot look at regions."""
+        return self.run(image, regions).result
+
+    def run(self, image: np.ndarray, regions: Sequence[Box] | None = None) -> PipelineOutput:
         """``read_image`` plus what evaluation needs: every plate found, read or not."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an HxWx3 uint8 BGR image, got {image.shape} {image.dtype}")
         timer = _Timer()
         vehicles = tuple(self.vehicles.detect(image)) if self.vehicles else ()
         timer.lap("vehicles")
-        plates = [p for p in self.plates.detect(image)[:MAX_PLATES_PER_IMAGE] if p.box.area >= 4]
+        found = self._detect_plates(image, regions)
+        plates = [p for p in found[:MAX_PLATES_PER_IMAGE] if p.box.area >= 4]
         timer.lap("plates")
         crops = [crop_box(image, p.box) for p in plates]
         engine_reads, results = self.read_engine(crops)
@@ -207,6 +213,14 @@ class ImagePipeline:
         timer.lap("regions")
         height, width = image.shape[:2]
         return PipelineOutput(ImageResult(width, height, vehicles, reads, tuple(timer.stages)), tuple(plates))
+
+    def _detect_plates(self, image: np.ndarray, regions: Sequence[Box] | None) -> list[Detection]:
+        """The plates in the regions (none for no region), or in the whole frame (regions None,
+        or a detector that cannot look at regions: ``PlateDetector.detect_regions``)."""
+        detect_regions = getattr(self.plates, "detect_regions", None)
+        if regions is None or detect_regions is None:
+            return self.plates.detect(image)
+        return list(detect_regions(image, regions)) if regions else []
 
     def read_crops(self, crops: Sequence[np.ndarray]) -> list[OcrResult]:
         """OCR, re-ranking and second opinion of plate crops (no verification, nothing dropped)."""

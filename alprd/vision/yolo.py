@@ -99,3 +99,39 @@ def class_aware_nms(dets: RawDetections, iou_threshold: float, max_detections: i
 def postprocess(output: np.ndarray, num_classes: int, min_score: float, iou_threshold: float) -> RawDetections:
     """Decode + NMS, in model pixels."""
     return class_aware_nms(decode_yolo(output, num_classes, min_score), iou_threshold)
+
+
+STRIDES = (8, 16, 32)  # of a YOLOv8/11 head's three levels
+DFL_BINS = 16  # a box side is a distribution over this many bins (distribution focal loss)
+
+
+def decode_levels(
+    box_maps: list[np.ndarray], class_maps: list[np.ndarray], min_score: float, strides: tuple[int, ...] = STRIDES
+) -> RawDetections:
+    """One image's raw head maps, level by level, -> candidates scoring >= min_score, in
+    model pixels: what the exported head's DFL and anchor steps do, for any input size.
+
+    ``box_maps[i]``: (1 x) 4*16 x h x w logits; ``class_maps[i]``: (1 x) classes x h x w logits.
+    """
+    boxes, scores, ids = [], [], []
+    for box_map, class_map, stride in zip(box_maps, class_maps, strides):
+        logits = np.asarray(class_map, np.float32).reshape(-1, *np.shape(class_map)[-2:])
+        dist = np.asarray(box_map, np.float32).reshape(4, DFL_BINS, -1)
+        classes, w = logits.shape[0], logits.shape[2]
+        flat = 1.0 / (1.0 + np.exp(-logits.reshape(classes, -1)))
+        best = flat.argmax(axis=0)
+        score = flat[best, np.arange(flat.shape[1])]
+        keep = np.flatnonzero(score >= min_score)
+        if keep.size == 0:
+            continue
+        d = dist[:, :, keep]
+        d = np.exp(d - d.max(axis=1, keepdims=True))
+        ltrb = (d * np.arange(DFL_BINS, dtype=np.float32)[None, :, None]).sum(axis=1) / d.sum(axis=1)  # 4 x k
+        cx, cy = keep % w + 0.5, keep // w + 0.5
+        xyxy = np.stack([cx - ltrb[0], cy - ltrb[1], cx + ltrb[2], cy + ltrb[3]], axis=1) * stride
+        boxes.append(xyxy.astype(np.float32))
+        scores.append(score[keep])
+        ids.append(best[keep].astype(np.int64))
+    if not boxes:
+        return RawDetections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
+    return RawDetections(np.concatenate(boxes), np.concatenate(scores), np.concatenate(ids))

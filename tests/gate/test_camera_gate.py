@@ -6,7 +6,7 @@ what the gate does with reads, not about reading.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -119,3 +119,66 @@ def test_a_car_that_stops_at_the_barrier_is_still_read():
     assert events == [("preview", "B1234ABC"), ("final", "B1234ABC")]
     stats = gate.stats()
     assert stats.detected > stats.frames - 3.0 * 5  # every frame from ~3 s on (and the motion before)
+
+
+class RegionScriptedReader(ScriptedReader):
+    """Like ScriptedReader, and can look at regions: then it finds only the plates inside one."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.looked: list[tuple[float, list[Box] | None]] = []  # (t_s, regions; None: the whole frame)
+
+    def read_image(self, image: np.ndarray) -> ImageResult:
+        self.looked.append((self.t_s, None))
+        return super().read_image(image)
+
+    def read_regions(self, image: np.ndarray, regions: Sequence[Box]) -> ImageResult:
+        self.calls += 1
+        self.looked.append((self.t_s, list(regions)))
+        inside = [r for r in self.script(self.t_s) if any(holds(region, r.plate.box) for region in regions)]
+        return ImageResult(W, H, tuple(self.vehicles(self.t_s)), tuple(inside))
+
+
+def holds(outer: Box, inner: Box) -> bool:
+    return outer.x1 <= inner.x1 and outer.y1 <= inner.y1 and inner.x2 <= outer.x2 and inner.y2 <= outer.y2
+
+
+def test_a_moving_car_is_looked_at_in_its_region_and_the_whole_frame_every_refresh():
+    camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0})
+    reader = RegionScriptedReader(lambda t: [])
+    gate = CameraGate("cam", camera, reader, FITS)
+    run(gate, reader, 3.0, car_scene(0.0, 10.0))  # the car moves 120 px a frame all along
+    whole = [t for t, regions in reader.looked if regions is None]
+    assert whole == [0.0, 1.0, 2.0]  # the first frame, then every refresh_s
+    for t, regions in reader.looked:
+        if regions is not None:
+            x = int(40 + 120 * t / 0.2)
+            assert any(holds(r, Box(x, 350, min(x + 300, W), 600)) for r in regions), (t, regions)
+            assert sum(r.area for r in regions) <= W * H * 0.6
+    assert gate.stats().in_regions == len(reader.looked) - len(whole) > 0
+
+
+def test_with_regions_a_car_that_stops_at_the_barrier_is_still_read():
+    # As above: the refresh finds the plate of the stopped car; then the tracked plate's
+    # box is the region, and it keeps being read there (with a whole frame every refresh_s).
+    camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0})
+    plate = Box(700, 500, 820, 530)
+    car = Detection(Box(600, 350, 1000, 600), 0.9, "car")
+    reader = RegionScriptedReader(lambda t: [read(plate, "B1234ABC")] if t >= 3.0 else [], vehicles=lambda t: [car])
+    gate = CameraGate("cam", camera, reader, FITS)
+    events = run(gate, reader, 12, car_scene(0.0, 2.0))
+    assert events == [("preview", "B1234ABC"), ("final", "B1234ABC")]
+    after = [regions for t, regions in reader.looked if t > 3.0]
+    assert len(after) == 44  # every frame from 3.2 to 11.8 s: tracked
+    in_regions = [regions for regions in after if regions is not None]
+    assert len(in_regions) > 0.8 * len(after)
+    assert all(any(holds(r, plate) for r in regions) for regions in in_regions)
+
+
+def test_regions_off_looks_at_the_whole_frame():
+    camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0, "regions": False})
+    reader = RegionScriptedReader(lambda t: [])
+    gate = CameraGate("cam", camera, reader, FITS)
+    run(gate, reader, 2.0, car_scene(0.0, 10.0))
+    assert reader.looked and all(regions is None for _, regions in reader.looked)
+    assert gate.stats().in_regions == 0
