@@ -6,14 +6,16 @@ checkout) reads all of them, and after a warm-up this script samples for --secon
 The clip is the --scene: ``gate`` (a vehicle with a distinct Indonesian plate every 5 s),
 ``busy`` (one every 2.5 s: always a vehicle in view) or ``idle`` (no vehicle; sensor
 noise in every frame, as a real camera has). ``--motion off`` turns the motion gate off
-(every frame due at detect_fps goes through the detectors, as before the gate had it).
-Sampled:
+(every frame due at detect_fps goes through the detectors, as before the gate had it);
+``--regions on off`` runs each camera count with the plate detector on the motion regions
+(``motion.regions``) and on the whole frame, one after the other. Sampled:
 
 * analysed fps per camera (``/api/detect/lines`` fps_analysed, mean over the window),
 * frames dropped per camera in the window (inference behind capture),
 * preview latency p50/p95: frame read time -> ``event.preview`` (the daemon's log),
 * CPU (% of one core, the daemon process) and peak RSS,
-* the share of analysed frames the detectors ran on (the rest: no motion).
+* the share of analysed frames the detectors ran on (the rest: no motion), and of those
+  the share looked at in regions only (whole run, from the daemon's ``inference.stopped``).
 
     nice -n 10 python bench/daemon.py --cameras 1 2 4 8 --seconds 40
     nice -n 10 python bench/daemon.py --scene idle --cameras 1 8 --motion off
@@ -114,6 +116,7 @@ def write_config(
     ocr_engine: str,
     plate: dict | None = None,
     motion: bool = True,
+    regions: bool = True,
 ) -> Path:
     config = {
         "server": {"host": "127.0.0.1", "port": api_port},
@@ -132,7 +135,7 @@ def write_config(
                 "detect_fps": detect_fps,
                 "dedupe_window_s": 60,
                 "track_timeout_s": 1.0,
-                "motion": {"enabled": motion},
+                "motion": {"enabled": motion, "regions": regions},
             }
             for i, url in enumerate(urls)
         },
@@ -169,12 +172,20 @@ def run_once(
     ocr_engine: str,
     plate: dict | None = None,
     motion: bool = True,
+    regions: bool = True,
 ) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"daemon{n}_", dir=work))
     server = RtspServer(free_port(), {f"cam{i + 1}": clip for i in range(n)}).start()
     api_port = free_port()
     config = write_config(
-        folder, [server.url(f"cam{i + 1}") for i in range(n)], api_port, detect_fps, ocr_engine, plate, motion
+        folder,
+        [server.url(f"cam{i + 1}") for i in range(n)],
+        api_port,
+        detect_fps,
+        ocr_engine,
+        plate,
+        motion,
+        regions,
     )
     proc, notify, logs = start_daemon(config, folder)
     try:
@@ -206,6 +217,9 @@ def run_once(
             proc.wait()
         server.kill()
         notify.close()
+    time.sleep(0.5)  # the last log lines (inference.stopped) to be read
+    stopped = [e for e in logs if e.get("event") == "inference.stopped"]
+    detected_all = sum(e.get("detected", 0) for e in stopped)
     latencies = [e["latency_ms"] for e in window if e.get("event") == "event.preview"]
     per_cam_fps = {cid: statistics.mean(v) if v else 0.0 for cid, v in fps.items()}
     dropped = {cid: end_lines[cid]["frames_dropped"] - start_lines[cid]["frames_dropped"] for cid in start_lines}
@@ -216,6 +230,10 @@ def run_once(
     return {
         "cameras": n,
         "motion_gate": motion,
+        "regions": regions,
+        "in_regions_share": round(sum(e.get("in_regions", 0) for e in stopped) / detected_all, 3)
+        if detected_all
+        else None,
         "detected_share": round(detected / (detected + skipped), 3) if detected + skipped else None,
         "cpu_percent_per_camera": round(cpu / n, 1),
         "analysed_fps_per_camera_mean": round(statistics.mean(per_cam_fps.values()), 2),
@@ -301,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plate-size", type=int, help="inference.plate_detector.input_size of the daemon")
     parser.add_argument("--scene", choices=("gate", "busy", "idle"), default="gate", help="the clip (see above)")
     parser.add_argument("--motion", choices=("on", "off"), default="on", help="the cameras' motion gate")
+    parser.add_argument(
+        "--regions", choices=("on", "off"), nargs="+", default=["on"], help="motion.regions; both: side by side"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     plate = {
@@ -313,20 +334,32 @@ def main(argv: list[str] | None = None) -> int:
     clip = render_clip(work, args.width, args.height, args.warmup + args.seconds + 20, args.scene)
     results = []
     for n in args.cameras:
-        result = run_once(
-            n, clip, args.seconds, args.warmup, args.detect_fps, work, args.ocr_engine, plate, args.motion == "on"
-        )
-        result["scene"] = args.scene
-        results.append(result)
-        print(json.dumps(result), flush=True)
+        for regions in args.regions:
+            result = run_once(
+                n,
+                clip,
+                args.seconds,
+                args.warmup,
+                args.detect_fps,
+                work,
+                args.ocr_engine,
+                plate,
+                args.motion == "on",
+                regions == "on",
+            )
+            result["scene"] = args.scene
+            results.append(result)
+            print(json.dumps(result), flush=True)
     print(
-        "\n| scene | motion gate | cameras | analysed fps/cam (mean, min) | detected share | fps in/cam | "
-        "dropped/cam/s | previews | preview p50 / p95 ms | CPU % (1 core = 100) | CPU %/cam | peak RSS MB |"
+        "\n| scene | motion gate | regions (share) | cameras | analysed fps/cam (mean, min) | detected share | "
+        "fps in/cam | dropped/cam/s | previews | preview p50 / p95 ms | CPU % (1 core = 100) | CPU %/cam | "
+        "peak RSS MB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
-            f"| {r['scene']} | {'on' if r['motion_gate'] else 'off'} | {r['cameras']} | "
+            f"| {r['scene']} | {'on' if r['motion_gate'] else 'off'} | "
+            f"{'on' if r['regions'] else 'off'} ({r['in_regions_share']}) | {r['cameras']} | "
             f"{r['analysed_fps_per_camera_mean']}, {r['analysed_fps_per_camera_min']} | {r['detected_share']} | "
             f"{r['fps_in_per_camera_mean']} | {r['dropped_per_camera_per_s']} | {r['previews']} | "
             f"{r['preview_latency_ms_p50']} / {r['preview_latency_ms_p95']} | "

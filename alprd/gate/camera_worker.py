@@ -97,7 +97,8 @@ class CameraWorker:
             if frame is not None:
                 self._analyse(frame)
         self._emit(self._gate.flush(time.time()))
-        self._log.info("inference.stopped")
+        gate = self._gate.stats()
+        self._log.info("inference.stopped", frames=gate.frames, detected=gate.detected, in_regions=gate.in_regions)
 
     def _beat(self) -> None:
         with self._lock:

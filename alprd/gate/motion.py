@@ -45,7 +45,7 @@ class MotionSettings:
     alpha: float = 0.2  # weight of a new frame in the running average
     refresh_s: float = 2.0  # the detectors run at least this often while a vehicle or plate is in view
     idle_refresh_s: float = 10.0  # ... and this often when the last detection found nothing
-    min_blob_px: int = 4  # changed pixels (of the small mask, after dilation) a blob needs to count
+    min_blob_px: int = 16  # changed pixels (of the small mask, after dilation) a blob needs to count
     region_pad: float = 0.25  # a motion box grows by this share of its size on each side
     plate_pad: float = 1.0  # a tracked plate's box grows by this share of its size on each side
     region_min_share: float = 0.25  # a region is at least this share of the frame's longer side, each way

@@ -309,3 +309,20 @@ def test_warm_up_runs_every_model_once() -> None:
 
 def test_warm_up_with_the_real_models(real_pipeline: ImagePipeline) -> None:
     real_pipeline.warm_up()  # compiled models accept the warm-up shapes
+
+
+def test_read_regions_reads_the_plate_in_its_region_only(real_pipeline: ImagePipeline, datasets_dir: Path) -> None:
+    image, box, _ = _truth(datasets_dir, "eu2")
+    whole = [r for r in real_pipeline.read_image(image).reads if r.plate.box.contains_point(*box.center)]
+    region = Box(box.x1 - 120, box.y1 - 80, box.x2 + 120, box.y2 + 80)
+    there = [r for r in real_pipeline.read_regions(image, [region]).reads if r.plate.box.contains_point(*box.center)]
+    assert whole and there and there[0].ocr.text == whole[0].ocr.text
+    assert there[0].plate.box.iou(whole[0].plate.box) >= 0.85
+    nowhere = real_pipeline.read_regions(image, [])
+    assert nowhere.reads == () and nowhere.vehicles  # the vehicle stage still looks at the whole frame
+
+
+def test_read_regions_with_a_detector_that_cannot_looks_at_the_whole_frame() -> None:
+    image, box = scene()
+    pipeline = ImagePipeline(plates=Fixed(Detection(box, 0.9, "plate")), ocr=_Counting())
+    assert [p.box for p in pipeline.run(image, [Box(0, 0, 10, 10)]).plates] == [box]
