@@ -20,7 +20,7 @@ import numpy as np
 from alprd.config import CameraConfig
 from alprd.domain.messages import Box, Frame, ImageResult, PlateEvent
 from alprd.gate.events import EventPolicy
-from alprd.gate.motion import MotionDetector, MotionGate, MotionSettings, detection_regions
+from alprd.gate.motion import MotionDetector, MotionGate, MotionSettings, Reason, detection_regions
 from alprd.gate.passes import PassBuilder
 from alprd.gate.plate_filter import PlateRules, counting
 from alprd.gate.vote import Vote
@@ -50,6 +50,11 @@ class GateStats:
     in_regions: int  # of the detected frames, those looked at in motion regions only
     unsure_dropped: int  # finals dropped for lack of support
     duplicates_merged: int  # passes merged into an earlier report of their plate
+
+
+def whole(frame: Frame) -> Box:
+    height, width = frame.image.shape[:2]
+    return Box(0.0, 0.0, float(width), float(height))
 
 
 def plate_rules(camera: CameraConfig) -> PlateRules:
@@ -104,12 +109,11 @@ class CameraGate:
             reason = self._gate.reason(frame.timestamp_s, share, self.builder.tracking, self._occupied)
             if not reason:
                 return self.builder.on_frame(frame, ())  # time moves on: passes may end
-            if reason != "refresh":
-                regions = self._regions_of(frame)
+            regions = self._regions_of(frame, reason)
         self._detected += 1
         started = time.perf_counter()
         if regions is not None and self._regions is not None:
-            self._in_regions += 1
+            self._in_regions += not (len(regions) == 1 and regions[0] == whole(frame))
             result = self._regions.read_regions(frame.image, regions)
         else:
             result = self._reader.read_image(frame.image)
@@ -120,14 +124,19 @@ class CameraGate:
         ]
         return self.builder.on_frame(frame, counting(result.reads, result.width, result.height, self._rules))
 
-    def _regions_of(self, frame: Frame) -> list[Box] | None:
-        """Where to look on a motion or tracking run: None for the whole frame."""
-        motion = self._motion.boxes() if self._motion is not None and self._regions is not None else None
-        if motion is None:
+    def _regions_of(self, frame: Frame, reason: Reason) -> list[Box] | None:
+        """Where the plate detector looks: None without a region reader (the whole frame, in
+        the model's square); else the motion regions, or the whole frame as one region
+        (a refresh, a new scene, most of it moving: padded to a multiple of 32, not to a square)."""
+        if self._regions is None or self._motion is None:
             return None
+        motion = self._motion.boxes()
+        if reason == "refresh" or motion is None:
+            return [whole(frame)]
         tracked = [box for t, box in self._plates if frame.timestamp_s - t <= self.camera.track_timeout_s]
         height, width = frame.image.shape[:2]
-        return detection_regions(motion, tracked, width, height, self._gate.settings)
+        found = detection_regions(motion, tracked, width, height, self._gate.settings)
+        return [whole(frame)] if found is None else found
 
     def flush(self, t_s: float) -> list[PlateEvent]:
         return self.builder.flush(t_s)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pytest
 
 from alprd.config import CameraConfig
 from alprd.domain.messages import Box, Detection, Frame, ImageResult, OcrResult, PlateRead
@@ -17,6 +18,7 @@ from alprd.gate.camera_gate import CameraGate
 
 FITS = load_pack("id").matches_format
 W, H = 1280, 720
+WHOLE = Box(0, 0, W, H)
 
 
 def read(box: Box, text: str, conf: float = 0.95) -> PlateRead:
@@ -126,7 +128,7 @@ class RegionScriptedReader(ScriptedReader):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.looked: list[tuple[float, list[Box] | None]] = []  # (t_s, regions; None: the whole frame)
+        self.looked: list[tuple[float, list[Box] | None]] = []  # (t_s, regions; None: read_image)
 
     def read_image(self, image: np.ndarray) -> ImageResult:
         self.looked.append((self.t_s, None))
@@ -148,10 +150,11 @@ def test_a_moving_car_is_looked_at_in_its_region_and_the_whole_frame_every_refre
     reader = RegionScriptedReader(lambda t: [])
     gate = CameraGate("cam", camera, reader, FITS)
     run(gate, reader, 3.0, car_scene(0.0, 10.0))  # the car moves 120 px a frame all along
-    whole = [t for t, regions in reader.looked if regions is None]
+    whole = [t for t, regions in reader.looked if regions == [WHOLE]]
     assert whole == [0.0, 1.0, 2.0]  # the first frame, then every refresh_s
+    assert all(regions is not None for _, regions in reader.looked)  # all through the region model
     for t, regions in reader.looked:
-        if regions is not None:
+        if regions != [WHOLE]:
             x = int(40 + 120 * t / 0.2)
             assert any(holds(r, Box(x, 350, min(x + 300, W), 600)) for r in regions), (t, regions)
             assert sum(r.area for r in regions) <= W * H * 0.6
@@ -170,13 +173,14 @@ def test_with_regions_a_car_that_stops_at_the_barrier_is_still_read():
     assert events == [("preview", "B1234ABC"), ("final", "B1234ABC")]
     after = [regions for t, regions in reader.looked if t > 3.0]
     assert len(after) == 44  # every frame from 3.2 to 11.8 s: tracked
-    in_regions = [regions for regions in after if regions is not None]
+    in_regions = [regions for regions in after if regions != [WHOLE]]
     assert len(in_regions) > 0.8 * len(after)
     assert all(any(holds(r, plate) for r in regions) for regions in in_regions)
 
 
-def test_regions_off_looks_at_the_whole_frame():
-    camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0, "regions": False})
+@pytest.mark.parametrize("motion", [{"refresh_s": 1.0, "regions": False}, {"enabled": False}])
+def test_regions_off_or_no_motion_gate_reads_the_whole_frame(motion: dict):
+    camera = CameraConfig(source="usb:0", motion=motion)
     reader = RegionScriptedReader(lambda t: [])
     gate = CameraGate("cam", camera, reader, FITS)
     run(gate, reader, 2.0, car_scene(0.0, 10.0))
