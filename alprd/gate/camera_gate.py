@@ -94,6 +94,7 @@ class CameraGate:
         self._gate = MotionGate(settings)
         self._regions = reader if camera.motion.regions and isinstance(reader, RegionReader) else None
         self._plates: list[tuple[float, Box]] = []  # (seen at s, box) of the last run's plates
+        self._read_vehicles: list[Box] = []  # vehicles whose plate the last run read
         self._frames = 0
         self._detected = 0
         self._in_regions = 0
@@ -122,12 +123,14 @@ class CameraGate:
         self._plates = [(frame.timestamp_s, r.plate.box) for r in result.reads] or [
             (t, box) for t, box in self._plates if frame.timestamp_s - t <= self.camera.track_timeout_s
         ]
+        self._read_vehicles = [r.vehicle.box for r in result.reads if r.vehicle is not None]
         return self.builder.on_frame(frame, counting(result.reads, result.width, result.height, self._rules))
 
     def _regions_of(self, frame: Frame, reason: Reason) -> list[Box] | None:
         """Where the plate detector looks: None without a region reader (the whole frame, in
-        the model's square); else the motion regions, or the whole frame as one region
-        (a refresh, a new scene, most of it moving: padded to a multiple of 32, not to a square)."""
+        the model's square); else the motion regions (a vehicle whose plate the last run read:
+        its plate's region only), or the whole frame as one region (a refresh, a new scene,
+        most of it moving: padded to a multiple of 32, not to a square)."""
         if self._regions is None or self._motion is None:
             return None
         motion = self._motion.boxes()
@@ -135,7 +138,7 @@ class CameraGate:
             return [whole(frame)]
         tracked = [box for t, box in self._plates if frame.timestamp_s - t <= self.camera.track_timeout_s]
         height, width = frame.image.shape[:2]
-        found = detection_regions(motion, tracked, width, height, self._gate.settings)
+        found = detection_regions(motion, tracked, width, height, self._gate.settings, self._read_vehicles)
         return [whole(frame)] if found is None else found
 
     def flush(self, t_s: float) -> list[PlateEvent]:

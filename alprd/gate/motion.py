@@ -58,7 +58,8 @@ class MotionDetector:
     def __init__(self, settings: MotionSettings = MotionSettings()) -> None:
         self.settings = settings
         self._average: np.ndarray | None = None
-        self._changed: np.ndarray | None = None  # the last frame's changed pixels (small), None: a new scene
+        self._previous: np.ndarray | None = None
+        self._changed: np.ndarray | None = None  # the last frame's moving pixels (small), None: a new scene
         self._step = 1
 
     def _small(self, image: np.ndarray) -> np.ndarray:
@@ -71,16 +72,19 @@ class MotionDetector:
     def changed_share(self, image: np.ndarray) -> float:
         """The share (0..1) of the picture that changed; 1.0 for the first frame."""
         small = self._small(image)
-        if self._average is None or self._average.shape != small.shape:
-            self._average, self._changed = small, None
+        previous, self._previous = self._previous, small
+        if self._average is None or self._average.shape != small.shape or previous is None:
+            self._average, self._changed = small.copy(), None
             return 1.0
         changed = np.abs(small - self._average) > self.settings.threshold
         share = float(changed.mean())
         if share > RESET_SHARE:
-            self._average, self._changed = small, None
+            self._average, self._changed = small.copy(), None
         else:
             cv2.accumulateWeighted(small, self._average, self.settings.alpha)
-            self._changed = changed
+            # where it moves now: changed against the average and against the previous frame
+            # (the average alone keeps a fading trail behind a vehicle for a few frames)
+            self._changed = changed & (np.abs(small - previous) > self.settings.threshold)
         return share
 
     def boxes(self) -> list[Box] | None:
@@ -204,16 +208,29 @@ def merge_boxes(boxes: Sequence[Box]) -> list[Box]:
     return merged
 
 
+def mostly_inside(box: Box, outer: Box, share: float = 0.5) -> bool:
+    """At least ``share`` of the box's area lies in ``outer`` (a point box: when inside)."""
+    ix = max(0.0, min(box.x2, outer.x2) - max(box.x1, outer.x1))
+    iy = max(0.0, min(box.y2, outer.y2) - max(box.y1, outer.y1))
+    if box.area == 0:
+        return outer.contains_point(box.x1, box.y1)
+    return ix * iy >= share * box.area
+
+
 def detection_regions(
     motion: Sequence[Box],
     plates: Sequence[Box],
     width_px: int,
     height_px: int,
     settings: MotionSettings = MotionSettings(),
+    explained: Sequence[Box] = (),
 ) -> list[Box] | None:
     """Where the plate detector looks: motion boxes and tracked plates' boxes, padded, at least
     the minimum size, clipped, merged; None (the whole frame) when they cover more than
-    ``region_max_share`` of it."""
+    ``region_max_share`` of it. Motion mostly inside an ``explained`` box (padded: a vehicle
+    whose plate was just read, so its plate's box is among ``plates``) needs no region of its own."""
+    known = [pad_box(b, settings.region_pad) for b in explained]
+    motion = [b for b in motion if not any(mostly_inside(b, k) for k in known)]
     min_px = settings.region_min_share * max(width_px, height_px)
     grown = [pad_box(b, settings.region_pad) for b in motion] + [pad_box(b, settings.plate_pad) for b in plates]
     boxes = [grow_to(clip_box(b, width_px, height_px), min_px, width_px, height_px) for b in grown]

@@ -7,6 +7,7 @@ what the gate does with reads, not about reading.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -145,18 +146,37 @@ def holds(outer: Box, inner: Box) -> bool:
     return outer.x1 <= inner.x1 and outer.y1 <= inner.y1 and inner.x2 <= outer.x2 and inner.y2 <= outer.y2
 
 
-def test_a_moving_car_is_looked_at_in_its_region_and_the_whole_frame_every_refresh():
+def car_x(t: float) -> int:
+    return int(40 + 120 * t / 0.2)
+
+
+def plate_at(t: float) -> Box:
+    """Where the plate of ``plated_car`` is at ``t``."""
+    return Box(car_x(t) + 100, 500, car_x(t) + 220, 530)
+
+
+def plated_car(t: float) -> np.ndarray:
+    """``car_scene`` with a plate on the car: dark characters on white, moving with it."""
+    img = car_scene(0.0, 10.0)(t)
+    b = plate_at(t)
+    x1, x2 = int(b.x1), min(int(b.x2), W)
+    if x1 < W:
+        img[500:530, x1:x2] = 250
+        img[506:524, x1:x2][:, (np.arange(x2 - x1) // 6) % 2 == 0] = 30
+    return img
+
+
+def test_a_moving_car_is_looked_at_around_its_moving_plate_and_the_whole_frame_every_refresh():
     camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0})
     reader = RegionScriptedReader(lambda t: [])
     gate = CameraGate("cam", camera, reader, FITS)
-    run(gate, reader, 3.0, car_scene(0.0, 10.0))  # the car moves 120 px a frame all along
+    run(gate, reader, 3.0, plated_car)  # the car moves 120 px a frame all along
     whole = [t for t, regions in reader.looked if regions == [WHOLE]]
     assert whole == [0.0, 1.0, 2.0]  # the first frame, then every refresh_s
     assert all(regions is not None for _, regions in reader.looked)  # all through the region model
     for t, regions in reader.looked:
-        if regions != [WHOLE]:
-            x = int(40 + 120 * t / 0.2)
-            assert any(holds(r, Box(x, 350, min(x + 300, W), 600)) for r in regions), (t, regions)
+        if regions != [WHOLE] and plate_at(t).x2 <= W:
+            assert any(holds(r, plate_at(t)) for r in regions), (t, regions)
             assert sum(r.area for r in regions) <= W * H * 0.6
     assert gate.stats().in_regions == len(reader.looked) - len(whole) > 0
 
@@ -186,3 +206,16 @@ def test_regions_off_or_no_motion_gate_reads_the_whole_frame(motion: dict):
     run(gate, reader, 2.0, car_scene(0.0, 10.0))
     assert reader.looked and all(regions is None for _, regions in reader.looked)
     assert gate.stats().in_regions == 0
+
+
+def test_a_car_whose_plate_is_read_is_looked_at_around_its_plate_only():
+    camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0})
+    car = lambda t: [Detection(Box(car_x(t), 350, car_x(t) + 300, 600), 0.9, "car")]  # noqa: E731
+    plate = lambda t: [replace(read(plate_at(t), "B1234ABC"), vehicle=car(t)[0])] if t < 1.6 else []  # noqa: E731
+    reader = RegionScriptedReader(plate, vehicles=car)
+    gate = CameraGate("cam", camera, reader, FITS)
+    events = run(gate, reader, 4.0, plated_car)
+    assert events == [("preview", "B1234ABC"), ("final", "B1234ABC")]
+    small = [(t, regions) for t, regions in reader.looked if regions != [WHOLE] and 0.0 < t < 1.6]
+    assert small and all(len(regions) == 1 and holds(regions[0], plate_at(t)) for t, regions in small)
+    assert all(regions[0].width <= 400 for _, regions in small)  # the plate's region, not the car's

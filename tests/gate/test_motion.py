@@ -187,6 +187,25 @@ def test_detection_regions(motion, plates, expected):
     assert detection_regions(motion, plates, 1280, 720, MotionSettings()) == expected
 
 
+@pytest.mark.parametrize(
+    "motion,explained,expected",
+    [
+        # the car whose plate was just read: only its plate's region
+        ([B(400, 300, 800, 500)], [B(420, 280, 820, 560)], [B(490, 305, 810, 625)]),
+        # ... also when it moved a little since (the vehicle box is padded by a quarter)
+        ([B(450, 300, 850, 500)], [B(420, 280, 820, 560)], [B(490, 305, 810, 625)]),
+        # a second car coming in beside it: its own region too
+        ([B(400, 300, 800, 500), B(1000, 300, 1280, 500)], [B(420, 280, 820, 560)],
+         [B(930, 240, 1280, 560), B(490, 305, 810, 625)]),
+        # motion mostly (53 %) outside the vehicle: not explained
+        ([B(0, 300, 600, 500)], [B(420, 280, 820, 560)], [B(0, 240, 810, 625)]),
+    ],
+)  # fmt: skip
+def test_motion_of_a_vehicle_whose_plate_was_read_is_its_plate(motion, explained, expected):
+    plate = B(600, 450, 700, 480)
+    assert detection_regions(motion, [plate], 1280, 720, MotionSettings(), explained) == expected
+
+
 def test_a_moving_car_gives_one_region_around_it():
     det = MotionDetector()
     det.changed_share(street())
