@@ -20,7 +20,14 @@ import numpy as np
 from alprd.config import CameraConfig
 from alprd.domain.messages import Box, Frame, ImageResult, PlateEvent
 from alprd.gate.events import EventPolicy
-from alprd.gate.motion import MotionDetector, MotionGate, MotionSettings, Reason, detection_regions
+from alprd.gate.motion import (
+    MotionDetector,
+    MotionGate,
+    MotionSettings,
+    Reason,
+    detection_regions,
+    vehicle_around,
+)
 from alprd.gate.passes import PassBuilder
 from alprd.gate.plate_filter import PlateRules, counting
 from alprd.gate.vote import Vote
@@ -94,7 +101,7 @@ class CameraGate:
         self._gate = MotionGate(settings)
         self._regions = reader if camera.motion.regions and isinstance(reader, RegionReader) else None
         self._plates: list[tuple[float, Box]] = []  # (seen at s, box) of the last run's plates
-        self._read_vehicles: list[Box] = []  # vehicles whose plate the last run read
+        self._read_vehicles: list[Box] = []  # vehicles (or where they would be) whose plate the last run read
         self._frames = 0
         self._detected = 0
         self._in_regions = 0
@@ -123,7 +130,7 @@ class CameraGate:
         self._plates = [(frame.timestamp_s, r.plate.box) for r in result.reads] or [
             (t, box) for t, box in self._plates if frame.timestamp_s - t <= self.camera.track_timeout_s
         ]
-        self._read_vehicles = [r.vehicle.box for r in result.reads if r.vehicle is not None]
+        self._read_vehicles = [r.vehicle.box if r.vehicle else vehicle_around(r.plate.box) for r in result.reads]
         return self.builder.on_frame(frame, counting(result.reads, result.width, result.height, self._rules))
 
     def _regions_of(self, frame: Frame, reason: Reason) -> list[Box] | None:

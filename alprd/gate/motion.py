@@ -208,6 +208,22 @@ def merge_boxes(boxes: Sequence[Box]) -> list[Box]:
     return merged
 
 
+# Where the vehicle of a plate is, when the vehicle detector did not find it: a car is
+# about 3.5 plate widths wide and 13 plate heights high, the plate low in its middle.
+AROUND_PLATE_WIDTHS = 1.25  # each side
+AROUND_PLATE_HEIGHTS_UP = 10.0
+AROUND_PLATE_HEIGHTS_DOWN = 2.0
+
+
+def vehicle_around(plate: Box) -> Box:
+    """The box a vehicle carrying this plate would fill (generous: it only says whose motion is
+    whose; a vehicle's box from the vehicle detector is used where there is one)."""
+    dx, h = plate.width * AROUND_PLATE_WIDTHS, plate.height
+    return Box(
+        plate.x1 - dx, plate.y1 - h * AROUND_PLATE_HEIGHTS_UP, plate.x2 + dx, plate.y2 + h * AROUND_PLATE_HEIGHTS_DOWN
+    )
+
+
 def mostly_inside(box: Box, outer: Box, share: float = 0.5) -> bool:
     """At least ``share`` of the box's area lies in ``outer`` (a point box: when inside)."""
     ix = max(0.0, min(box.x2, outer.x2) - max(box.x1, outer.x1))

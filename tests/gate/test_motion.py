@@ -14,6 +14,7 @@ from alprd.gate.motion import (
     mask_boxes,
     merge_boxes,
     pad_box,
+    vehicle_around,
 )
 
 
@@ -217,3 +218,14 @@ def test_a_moving_car_gives_one_region_around_it():
     (region,) = regions
     assert region.x1 <= 300 and region.x2 >= 380 + 260 and region.y1 <= 420 and region.y2 >= 560  # the car's trail
     assert region.area < 0.3 * 1280 * 720
+
+
+@pytest.mark.parametrize(
+    "plate,expected",
+    [
+        (B(600, 500, 700, 530), B(475, 200, 825, 590)),  # 100 x 30: 125 px each side, 300 up, 60 down
+        (B(0, 0, 10, 10), B(-12.5, -100, 22.5, 30)),  # not clipped: it only tells whose motion is whose
+    ],
+)
+def test_vehicle_around(plate, expected):
+    assert vehicle_around(plate) == expected
