@@ -47,6 +47,7 @@ _YOLO_NAME = re.compile(r"\bYOLO[A-Za-z0-9.]*")
 # the last convolution of each level's box (cv2) and class (cv3) branch in an ultralytics export
 _HEAD_CONV = re.compile(r"/model\.(\d+)/cv([23])\.(\d)/cv[23]\.\d\.2/Conv$")
 REGION_MULTIPLE_PX = 32  # a region's model input is padded to a multiple of the largest stride
+REGION_STEP_PX = 128  # ... and its sides come in steps of this: few shapes to prepare
 
 
 def detector_name(description: str, path: Path) -> str:
@@ -93,7 +94,8 @@ def head_levels(model: ov.Model, path: Path) -> ov.Model:
 @dataclass(frozen=True, slots=True)
 class RegionCrop:
     """Where a region's model input came from: frame pixels x1..x2, y1..y2, scaled by
-    ``scale_x``/``scale_y`` (model px per frame px), placed at the input's top left."""
+    ``scale_x``/``scale_y`` (model px per frame px), placed at the top left of an
+    ``input_w`` x ``input_h`` input (the rest: grey)."""
 
     x1: int
     y1: int
@@ -101,29 +103,49 @@ class RegionCrop:
     y2: int
     scale_x: float
     scale_y: float
+    input_w: int
+    input_h: int
 
 
-def region_crop(region: Box, scale: float, width_px: int, height_px: int) -> RegionCrop | None:
-    """The whole pixels of a region inside the frame and the size they are scaled to
-    (``scale`` of theirs, at least 1 px); None for a region with no pixels in the frame."""
+def _span(lo: int, hi: int, size: int, limit: int) -> tuple[int, int]:
+    """lo..hi grown to ``size`` (at most ``limit``) around its middle, shifted into 0..limit."""
+    size = min(max(size, hi - lo), limit)
+    start = min(max((lo + hi - size) // 2, 0), limit - size)
+    return start, start + size
+
+
+def region_crop(
+    region: Box, scale: float, width_px: int, height_px: int, step_px: int = REGION_STEP_PX
+) -> RegionCrop | None:
+    """The frame pixels a region's model input holds, None for a region with no pixels in the
+    frame. The input's sides come in steps of ``step_px`` (up to the whole frame's, rounded up
+    to 32): few input shapes, each of which the model prepares once; the crop grows to fill
+    its input (more context rather than padding)."""
     x1, y1 = max(0, int(math.floor(region.x1))), max(0, int(math.floor(region.y1)))
     x2, y2 = min(width_px, int(math.ceil(region.x2))), min(height_px, int(math.ceil(region.y2)))
     if x2 <= x1 or y2 <= y1:
         return None
-    w, h = max(1, round((x2 - x1) * scale)), max(1, round((y2 - y1) * scale))
-    return RegionCrop(x1, y1, x2, y2, w / (x2 - x1), h / (y2 - y1))
+
+    def side(lo: int, hi: int, limit: int) -> tuple[int, int, int, int]:
+        whole = -(-math.ceil(limit * scale) // REGION_MULTIPLE_PX) * REGION_MULTIPLE_PX
+        size = min(-(-math.ceil((hi - lo) * scale) // step_px) * step_px, whole)
+        lo, hi = _span(lo, hi, int(size / scale), limit)
+        return lo, hi, min(size, max(1, round((hi - lo) * scale))), size
+
+    x1, x2, w, input_w = side(x1, x2, width_px)
+    y1, y2, h, input_h = side(y1, y2, height_px)
+    return RegionCrop(x1, y1, x2, y2, w / (x2 - x1), h / (y2 - y1), input_w, input_h)
 
 
-def region_tensor(image: np.ndarray, crop: RegionCrop, multiple_px: int = REGION_MULTIPLE_PX) -> np.ndarray:
-    """1 x H x W x 3 model input: the crop scaled, padded (grey, right and bottom) to multiples."""
+def region_tensor(image: np.ndarray, crop: RegionCrop) -> np.ndarray:
+    """1 x input_h x input_w x 3 model input: the crop scaled, padded (grey, right and bottom)."""
     pixels = image[crop.y1 : crop.y2, crop.x1 : crop.x2]
     w = round((crop.x2 - crop.x1) * crop.scale_x)
     h = round((crop.y2 - crop.y1) * crop.scale_y)
     if (w, h) != (pixels.shape[1], pixels.shape[0]):
         interpolation = cv2.INTER_AREA if crop.scale_x < 1 else cv2.INTER_LINEAR
         pixels = cv2.resize(pixels, (w, h), interpolation=interpolation)
-    out_h, out_w = -(-h // multiple_px) * multiple_px, -(-w // multiple_px) * multiple_px
-    out = np.full((1, out_h, out_w, 3), PAD_VALUE, np.uint8)
+    out = np.full((1, crop.input_h, crop.input_w, 3), PAD_VALUE, np.uint8)
     out[0, :h, :w] = pixels
     return out
 
