@@ -5,11 +5,11 @@ and returns plates as :class:`~alprd.domain.messages.Detection` in original imag
 The model's layout is checked at load: one image input ``1x3xSxS`` (S = input_size)
 and a head output ``1 x (4 + 1 [+ 32 mask coefficients]) x anchors(S)``.
 
-``detect_regions`` looks only inside given boxes of a frame (motion regions): each crop is
-scaled as the whole frame would be for the S square (so a plate has the size the model
-sees on a full-frame run), padded to a multiple of 32 and run through a second compile of
-the model cut before its DFL/anchor steps (the export fixed those to S; the convolutions
-take any size); the boxes are decoded in numpy and mapped back to frame pixels.
+``detect_regions`` looks only inside given boxes of a frame (motion regions): each is a
+window of the whole frame's letterboxed square, on its 32 px grid (so the model sees the
+very pixels, at the scale, of a whole-frame run), run through a second compile of the
+model cut before its DFL/anchor steps (the export fixed those to S; the convolutions take
+any size); the boxes are decoded in numpy and mapped back to frame pixels.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import openvino as ov
 
@@ -46,8 +45,8 @@ PLATE_LABEL = "plate"
 _YOLO_NAME = re.compile(r"\bYOLO[A-Za-z0-9.]*")
 # the last convolution of each level's box (cv2) and class (cv3) branch in an ultralytics export
 _HEAD_CONV = re.compile(r"/model\.(\d+)/cv([23])\.(\d)/cv[23]\.\d\.2/Conv$")
-REGION_MULTIPLE_PX = 32  # a region's model input is padded to a multiple of the largest stride
-REGION_STEP_PX = 128  # ... and its sides come in steps of this: few shapes to prepare
+REGION_MULTIPLE_PX = 32  # a region's window starts and ends on the grid of the largest stride
+REGION_STEP_PX = 128  # ... and its sides come in steps of this: few input shapes to prepare
 
 
 def detector_name(description: str, path: Path) -> str:
@@ -92,69 +91,77 @@ def head_levels(model: ov.Model, path: Path) -> ov.Model:
 
 
 @dataclass(frozen=True, slots=True)
-class RegionCrop:
-    """Where a region's model input came from: frame pixels x1..x2, y1..y2, scaled by
-    ``scale_x``/``scale_y`` (model px per frame px), placed at the top left of an
-    ``input_w`` x ``input_h`` input (the rest: grey)."""
+class Window:
+    """A region's part of the model's letterboxed square: x, y (multiples of 32), w x h px."""
 
-    x1: int
-    y1: int
-    x2: int
-    y2: int
-    scale_x: float
-    scale_y: float
-    input_w: int
-    input_h: int
+    x: int
+    y: int
+    w: int
+    h: int
 
 
-def _span(lo: int, hi: int, size: int, limit: int) -> tuple[int, int]:
-    """lo..hi grown to ``size`` (at most ``limit``) around its middle, shifted into 0..limit."""
-    size = min(max(size, hi - lo), limit)
-    start = min(max((lo + hi - size) // 2, 0), limit - size)
-    return start, start + size
-
-
-def region_crop(
-    region: Box, scale: float, width_px: int, height_px: int, step_px: int = REGION_STEP_PX
-) -> RegionCrop | None:
-    """The frame pixels a region's model input holds, None for a region with no pixels in the
-    frame. The input's sides come in steps of ``step_px`` (up to the whole frame's, rounded up
-    to 32): few input shapes, each of which the model prepares once; the crop grows to fill
-    its input (more context rather than padding)."""
-    x1, y1 = max(0, int(math.floor(region.x1))), max(0, int(math.floor(region.y1)))
-    x2, y2 = min(width_px, int(math.ceil(region.x2))), min(height_px, int(math.ceil(region.y2)))
-    if x2 <= x1 or y2 <= y1:
+def _window_side(lo: float, hi: float, content: tuple[int, int], step_px: int) -> tuple[int, int] | None:
+    """(start, size) along one side: lo..hi (model px) snapped out to the 32 px grid, grown
+    to a multiple of ``step_px``, at most the content's span (itself on the grid)."""
+    grid = REGION_MULTIPLE_PX
+    c1, c2 = content[0] // grid * grid, -(-content[1] // grid) * grid
+    lo, hi = max(lo, content[0]), min(hi, content[1])
+    if hi <= lo:
         return None
-
-    def side(lo: int, hi: int, limit: int) -> tuple[int, int, int, int]:
-        whole = -(-math.ceil(limit * scale) // REGION_MULTIPLE_PX) * REGION_MULTIPLE_PX
-        size = min(-(-math.ceil((hi - lo) * scale) // step_px) * step_px, whole)
-        lo, hi = _span(lo, hi, int(size / scale), limit)
-        return lo, hi, min(size, max(1, round((hi - lo) * scale))), size
-
-    x1, x2, w, input_w = side(x1, x2, width_px)
-    y1, y2, h, input_h = side(y1, y2, height_px)
-    return RegionCrop(x1, y1, x2, y2, w / (x2 - x1), h / (y2 - y1), input_w, input_h)
+    g1, g2 = int(math.floor(lo / grid)) * grid, int(math.ceil(hi / grid)) * grid
+    size = min(-(-(g2 - g1) // step_px) * step_px, c2 - c1)
+    start = (g1 + g2 - size) // (2 * grid) * grid  # centred on the grid
+    start = min(max(start, g2 - size), g1)  # holding lo..hi
+    return min(max(start, c1), c2 - size), size
 
 
-def region_tensor(image: np.ndarray, crop: RegionCrop) -> np.ndarray:
-    """1 x input_h x input_w x 3 model input: the crop scaled, padded (grey, right and bottom)."""
-    pixels = image[crop.y1 : crop.y2, crop.x1 : crop.x2]
-    w = round((crop.x2 - crop.x1) * crop.scale_x)
-    h = round((crop.y2 - crop.y1) * crop.scale_y)
-    if (w, h) != (pixels.shape[1], pixels.shape[0]):
-        interpolation = cv2.INTER_AREA if crop.scale_x < 1 else cv2.INTER_LINEAR
-        pixels = cv2.resize(pixels, (w, h), interpolation=interpolation)
-    out = np.full((1, crop.input_h, crop.input_w, 3), PAD_VALUE, np.uint8)
-    out[0, :h, :w] = pixels
-    return out
+def region_window(region: Box, lb: Letterbox, step_px: int = REGION_STEP_PX) -> Window | None:
+    """The window of the letterboxed square (``lb``) that holds a region of the frame: on the
+    32 px grid of the whole-frame input, so the model sees the very pixels of a whole-frame
+    run there; sides in steps of ``step_px`` (few input shapes, each prepared once by the
+    model), never past the picture's span. None for a region outside the picture."""
+    xs = _window_side(
+        region.x1 * lb.scale + lb.pad_x_px,
+        region.x2 * lb.scale + lb.pad_x_px,
+        (lb.pad_x_px, lb.pad_x_px + lb.resized_w_px),
+        step_px,
+    )
+    ys = _window_side(
+        region.y1 * lb.scale + lb.pad_y_px,
+        region.y2 * lb.scale + lb.pad_y_px,
+        (lb.pad_y_px, lb.pad_y_px + lb.resized_h_px),
+        step_px,
+    )
+    if xs is None or ys is None:
+        return None
+    return Window(xs[0], ys[0], xs[1], ys[1])
 
 
-def region_to_frame(boxes_xyxy: np.ndarray, crop: RegionCrop) -> np.ndarray:
-    """Boxes (N x 4) in a region's model pixels -> frame pixels, clipped to the region."""
+WINDOW_EDGE_PX = 2  # a box this close to a window's inner side is cut by it
+
+
+def cut_by_window(boxes_xyxy: np.ndarray, window: Window, lb: Letterbox) -> np.ndarray:
+    """Which boxes (N x 4, the window's pixels) touch a side of the window that lies inside
+    the picture (not a side of the picture itself): plates the window may have cut."""
+    boxes = np.asarray(boxes_xyxy, np.float32).reshape(-1, 4)
+    e = WINDOW_EDGE_PX
+    left = window.x > lb.pad_x_px
+    top = window.y > lb.pad_y_px
+    right = window.x + window.w < lb.pad_x_px + lb.resized_w_px
+    bottom = window.y + window.h < lb.pad_y_px + lb.resized_h_px
+    return (
+        (left & (boxes[:, 0] <= e))
+        | (top & (boxes[:, 1] <= e))
+        | (right & (boxes[:, 2] >= window.w - e))
+        | (bottom & (boxes[:, 3] >= window.h - e))
+    )
+
+
+def window_to_square(boxes_xyxy: np.ndarray, window: Window) -> np.ndarray:
+    """Boxes (N x 4) in a window's pixels -> the square's pixels, clipped to the window."""
     boxes = np.asarray(boxes_xyxy, np.float32).reshape(-1, 4).copy()
-    boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]] / crop.scale_x + crop.x1, crop.x1, crop.x2)
-    boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]] / crop.scale_y + crop.y1, crop.y1, crop.y2)
+    boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]] + window.x, window.x, window.x + window.w)
+    boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]] + window.y, window.y, window.y + window.h)
     return boxes
 
 
@@ -254,7 +261,10 @@ class PlateDetector:
         return square[None], lb
 
     def _detections(self, outputs: list[np.ndarray], lb: Letterbox, image: np.ndarray) -> list[Detection]:
-        raw = postprocess(outputs[self._head], self._classes, self.confidence, self.iou)
+        return self._in_image(postprocess(outputs[self._head], self._classes, self.confidence, self.iou), lb, image)
+
+    def _in_image(self, raw: RawDetections, lb: Letterbox, image: np.ndarray) -> list[Detection]:
+        """Detections in the square's pixels -> in the image's pixels."""
         height, width = image.shape[:2]
         boxes = unletterbox_boxes(raw.boxes_xyxy, lb, width, height)
         return [
@@ -279,25 +289,33 @@ class PlateDetector:
         """Whether ``detect_regions`` really looks at regions only (else at the whole frame)."""
         return self._regions is not None
 
+    def _in_windows(self, square: np.ndarray, windows: Sequence[Window]) -> list[tuple[RawDetections, Window]]:
+        """Each window's plates (after NMS), in the window's pixels."""
+        assert self._regions is not None
+        tensors = [np.ascontiguousarray(square[:, w.y : w.y + w.h, w.x : w.x + w.w]) for w in windows]
+        outputs = self._regions.infer_many(tensors)
+        return [
+            (class_aware_nms(decode_levels(out[:3], out[3:], self.confidence), self.iou), w)
+            for out, w in zip(outputs, windows)
+        ]
+
     def detect_regions(self, image: np.ndarray, regions: Sequence[Box]) -> list[Detection]:
         """Plates inside the regions (frame pixels) of one BGR frame, best first, boxes in
-        frame pixels; each region at the scale the whole frame gets in the model's square."""
+        frame pixels: each region's window of the letterboxed frame through the region model."""
         if self._regions is None:
             return self.detect(image)
-        self._prepare(image[:1, :1])  # the same checks of the image
-        height, width = image.shape[:2]
-        scale = min(self.input_size / width, self.input_size / height)
-        crops = [c for c in (region_crop(r, scale, width, height) for r in regions) if c is not None]
-        outputs = self._regions.infer_many([region_tensor(image, c) for c in crops])
-        found = [(decode_levels(out[:3], out[3:], self.confidence), c) for out, c in zip(outputs, crops)]
+        square, lb = self._prepare(image)
+        windows = [w for w in (region_window(r, lb) for r in regions) if w is not None]
+        found = self._in_windows(square, windows)
+        if any(cut_by_window(r.boxes_xyxy, w, lb).any() for r, w in found):
+            # a plate cut by a window's inner side (its box and so its read would be wrong):
+            # the whole picture instead, this time
+            whole = region_window(Box(0.0, 0.0, float(image.shape[1]), float(image.shape[0])), lb)
+            found = self._in_windows(square, [whole] if whole is not None else [])
         raw = RawDetections(
-            np.concatenate([region_to_frame(r.boxes_xyxy, c) for r, c in found] or [np.zeros((0, 4), np.float32)]),
+            np.concatenate([window_to_square(r.boxes_xyxy, w) for r, w in found] or [np.zeros((0, 4), np.float32)]),
             np.concatenate([r.scores for r, _ in found] or [np.zeros(0, np.float32)]),
             np.concatenate([r.class_ids for r, _ in found] or [np.zeros(0, np.int64)]),
         )
-        raw = class_aware_nms(raw, self.iou)  # across regions too: overlapping ones see a plate twice
-        return [
-            Detection(Box(*map(float, box)), float(score), PLATE_LABEL)
-            for box, score in zip(raw.boxes_xyxy, raw.scores)
-            if box[2] > box[0] and box[3] > box[1]
-        ]
+        raw = class_aware_nms(raw, self.iou)  # across windows too: overlapping ones see a plate twice
+        return self._in_image(raw, lb, image)

@@ -167,7 +167,7 @@ def plated_car(t: float) -> np.ndarray:
 
 
 def test_a_moving_car_is_looked_at_around_its_moving_plate_and_the_whole_frame_every_refresh():
-    camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0})
+    camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0, "regions": True})
     reader = RegionScriptedReader(lambda t: [])
     gate = CameraGate("cam", camera, reader, FITS)
     run(gate, reader, 3.0, plated_car)  # the car moves 120 px a frame all along
@@ -184,7 +184,7 @@ def test_a_moving_car_is_looked_at_around_its_moving_plate_and_the_whole_frame_e
 def test_with_regions_a_car_that_stops_at_the_barrier_is_still_read():
     # As above: the refresh finds the plate of the stopped car; then the tracked plate's
     # box is the region, and it keeps being read there (with a whole frame every refresh_s).
-    camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0})
+    camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0, "regions": True})
     plate = Box(700, 500, 820, 530)
     car = Detection(Box(600, 350, 1000, 600), 0.9, "car")
     reader = RegionScriptedReader(lambda t: [read(plate, "B1234ABC")] if t >= 3.0 else [], vehicles=lambda t: [car])
@@ -198,8 +198,8 @@ def test_with_regions_a_car_that_stops_at_the_barrier_is_still_read():
     assert all(any(holds(r, plate) for r in regions) for regions in in_regions)
 
 
-@pytest.mark.parametrize("motion", [{"refresh_s": 1.0, "regions": False}, {"enabled": False}])
-def test_regions_off_or_no_motion_gate_reads_the_whole_frame(motion: dict):
+@pytest.mark.parametrize("motion", [{"refresh_s": 1.0}, {"enabled": False, "regions": True}])
+def test_regions_off_the_default_or_no_motion_gate_reads_the_whole_frame(motion: dict):
     camera = CameraConfig(source="usb:0", motion=motion)
     reader = RegionScriptedReader(lambda t: [])
     gate = CameraGate("cam", camera, reader, FITS)
@@ -209,7 +209,7 @@ def test_regions_off_or_no_motion_gate_reads_the_whole_frame(motion: dict):
 
 
 def test_a_car_whose_plate_is_read_is_looked_at_around_its_plate_only():
-    camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0})
+    camera = CameraConfig(source="usb:0", motion={"refresh_s": 1.0, "regions": True})
     car = lambda t: [Detection(Box(car_x(t), 350, car_x(t) + 300, 600), 0.9, "car")]  # noqa: E731
     plate = lambda t: [replace(read(plate_at(t), "B1234ABC"), vehicle=car(t)[0])] if t < 1.6 else []  # noqa: E731
     reader = RegionScriptedReader(plate, vehicles=car)
