@@ -35,10 +35,9 @@ class MotionConfig(StrictModel):
         10.0, gt=0, le=3600, description="The detectors run at least this often when the last run found nothing."
     )
     regions: bool = Field(
-        False,
+        True,
         description="Look for plates only where something moves and around plates just read; "
-        "the whole frame on each refresh_s and when most of it moves (cheaper on busy scenes; "
-        "boxes may differ by a pixel from a whole-frame run).",
+        "the whole frame on each refresh_s and when most of it moves (cheaper on busy scenes).",
     )
 
 

@@ -198,8 +198,8 @@ def test_with_regions_a_car_that_stops_at_the_barrier_is_still_read():
     assert all(any(holds(r, plate) for r in regions) for regions in in_regions)
 
 
-@pytest.mark.parametrize("motion", [{"refresh_s": 1.0}, {"enabled": False, "regions": True}])
-def test_regions_off_the_default_or_no_motion_gate_reads_the_whole_frame(motion: dict):
+@pytest.mark.parametrize("motion", [{"refresh_s": 1.0, "regions": False}, {"enabled": False}])
+def test_regions_off_or_no_motion_gate_reads_the_whole_frame(motion: dict):
     camera = CameraConfig(source="usb:0", motion=motion)
     reader = RegionScriptedReader(lambda t: [])
     gate = CameraGate("cam", camera, reader, FITS)
