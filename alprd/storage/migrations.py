@@ -162,6 +162,27 @@ _GATES: Migration = (
     "ALTER TABLE webhook_outbox ADD COLUMN gate VARCHAR(255) NOT NULL DEFAULT ''",
 )
 
+# Fleet mode: gates sharing a database keep their own webhook counts (``webhook_stat``
+# was keyed by the webhook's name alone: two gates' 'crm' added into one row). Earlier
+# rows keep gate '' (a gate's own before it had a name, as its outbox rows). SQLite cannot
+# change a primary key: the table is made again and its rows copied.
+_WEBHOOK_STAT_BY_GATE: Migration = (
+    """CREATE TABLE webhook_stat_by_gate (
+        gate TEXT NOT NULL,
+        webhook TEXT NOT NULL,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT NOT NULL DEFAULT '',
+        last_error_at DATETIME,
+        last_delivered_at DATETIME,
+        PRIMARY KEY (gate, webhook)) WITHOUT ROWID""",
+    "INSERT INTO webhook_stat_by_gate (gate, webhook, delivered, failed, last_error, last_error_at, "
+    "last_delivered_at) SELECT '', webhook, delivered, failed, last_error, last_error_at, last_delivered_at "
+    "FROM webhook_stat",
+    "DROP TABLE webhook_stat",
+    "ALTER TABLE webhook_stat_by_gate RENAME TO webhook_stat",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     _TABLES,
     _SEARCH,
@@ -171,4 +192,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     _SHORT_SEARCH,
     _WEBHOOKS,
     _GATES,
+    _WEBHOOK_STAT_BY_GATE,
 )

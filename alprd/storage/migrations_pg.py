@@ -20,6 +20,7 @@ from alprd.storage.migrations import (
     _DEEP_PAGES,
     _GATES,
     _TABLES,
+    _WEBHOOK_STAT_BY_GATE,
     _WEBHOOKS,
     STAT_DIMENSIONS,
     Migration,
@@ -129,4 +130,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     _SHORT_SEARCH,
     pg_ddl(_WEBHOOKS),
     pg_ddl(_GATES),
+    pg_ddl(_WEBHOOK_STAT_BY_GATE),
 )

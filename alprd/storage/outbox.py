@@ -5,12 +5,18 @@ transaction, so a detection and its outbox rows commit (or vanish) together, wha
 crashes after. A row leaves the outbox only when its receiver answered 2xx
 (:meth:`Outbox.outbox_delivered`); the sender (``alprd.web.webhooks``) reads the oldest
 row of each camera (:meth:`Outbox.outbox_heads`), so each camera's events go in order.
+
+Fleet mode (gates sharing a PostgreSQL database): each gate delivers its own rows and
+keeps its own counts (``webhook_stat`` is keyed (gate, webhook)). What
+:meth:`Outbox.outbox_backlog` shows follows who asks: a named gate its own rows and counts
+(and those of before it had a name, gate ''); a daemon without a gate name (the central, or
+a lone gate) every gate's, added up per webhook name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +29,7 @@ from alprd.storage.live import detection_event
 MAX_ERROR_CHARS = 500
 # This gate's rows (fleet mode: gates share the table), and rows written before it had a name.
 _MINE = "gate IN (?, '')"
+_STAT_COLUMNS = "webhook, delivered, failed, last_error, last_error_at, last_delivered_at"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +93,10 @@ class Outbox(RepositoryBase):
         with self._writing():
             self.db.execute_sql("DELETE FROM webhook_outbox WHERE id = ?", (row_id,))
             self.db.execute_sql(
-                "INSERT INTO webhook_stat (webhook, delivered, last_delivered_at) VALUES (?, 1, ?) "
-                "ON CONFLICT (webhook) DO UPDATE SET delivered = webhook_stat.delivered + 1, "
+                "INSERT INTO webhook_stat (gate, webhook, delivered, last_delivered_at) VALUES (?, ?, 1, ?) "
+                "ON CONFLICT (gate, webhook) DO UPDATE SET delivered = webhook_stat.delivered + 1, "
                 "last_delivered_at = excluded.last_delivered_at",
-                (webhook, db_time(at)),
+                (self.gate, webhook, db_time(at)),
             )
 
     def outbox_failed(self, row_id: int, webhook: str, error: str, at: datetime) -> None:
@@ -99,10 +106,10 @@ class Outbox(RepositoryBase):
                 "UPDATE webhook_outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?", (error, row_id)
             )
             self.db.execute_sql(
-                "INSERT INTO webhook_stat (webhook, failed, last_error, last_error_at) VALUES (?, 1, ?, ?) "
-                "ON CONFLICT (webhook) DO UPDATE SET failed = webhook_stat.failed + 1, "
+                "INSERT INTO webhook_stat (gate, webhook, failed, last_error, last_error_at) VALUES (?, ?, 1, ?, ?) "
+                "ON CONFLICT (gate, webhook) DO UPDATE SET failed = webhook_stat.failed + 1, "
                 "last_error = excluded.last_error, last_error_at = excluded.last_error_at",
-                (webhook, error, db_time(at)),
+                (self.gate, webhook, error, db_time(at)),
             )
 
     def outbox_drop_others(self, keep: tuple[str, ...]) -> int:
@@ -115,38 +122,40 @@ class Outbox(RepositoryBase):
             return int(cursor.rowcount or 0)
 
     def outbox_backlog(self, webhooks: tuple[str, ...]) -> list[WebhookBacklog]:
-        """Each of ``webhooks`` with its waiting rows and delivery counts, in that order."""
+        """Each of ``webhooks`` with its waiting rows and delivery counts, in that order
+        (this gate's, or every gate's for a daemon without a gate name: module docstring)."""
+        scope, args = (f"WHERE {_MINE}", (self.gate,)) if self.gate else ("", ())
         with self._reading():
             waiting = {
                 r[0]: (int(r[1]), r[2])
                 for r in self.db.execute_sql(
-                    f"SELECT webhook, COUNT(*), MIN(created_at) FROM webhook_outbox WHERE {_MINE} GROUP BY webhook",
-                    (self.gate,),
+                    f"SELECT webhook, COUNT(*), MIN(created_at) FROM webhook_outbox {scope} GROUP BY webhook", args
                 ).fetchall()
             }
-            stats = {
-                r[0]: r[1:]
-                for r in self.db.execute_sql(
-                    "SELECT webhook, delivered, failed, last_error, last_error_at, last_delivered_at FROM webhook_stat"
-                ).fetchall()
-            }
-        out = []
-        for key in webhooks:
-            count, oldest = waiting.get(key, (0, None))
-            delivered, failed, error, error_at, delivered_at = stats.get(key, (0, 0, "", None, None))
-            out.append(
-                WebhookBacklog(
-                    webhook=key,
-                    backlog=count,
-                    oldest_at=_dt(oldest),
-                    delivered=int(delivered),
-                    failed=int(failed),
-                    last_error=str(error),
-                    last_error_at=_dt(error_at),
-                    last_delivered_at=_dt(delivered_at),
-                )
-            )
-        return out
+            stats = self.db.execute_sql(f"SELECT {_STAT_COLUMNS} FROM webhook_stat {scope}", args).fetchall()
+        out = {key: WebhookBacklog(webhook=key) for key in webhooks}
+        for key, (count, oldest) in waiting.items():
+            if key in out:
+                out[key] = replace(out[key], backlog=count, oldest_at=_dt(oldest))
+        for row in stats:
+            if row[0] in out:
+                out[row[0]] = _add_stat(out[row[0]], row)
+        return [out[key] for key in webhooks]
+
+
+def _add_stat(seen: WebhookBacklog, row: tuple) -> WebhookBacklog:
+    """``seen`` with one gate's ``webhook_stat`` row added: counts summed, the latest error kept."""
+    _, delivered, failed, error, error_at, delivered_at = row
+    error_at, delivered_at = _dt(error_at), _dt(delivered_at)
+    newer_error = error_at is not None and (seen.last_error_at is None or error_at > seen.last_error_at)
+    return replace(
+        seen,
+        delivered=seen.delivered + int(delivered),
+        failed=seen.failed + int(failed),
+        last_error=str(error) if newer_error else seen.last_error,
+        last_error_at=error_at if newer_error else seen.last_error_at,
+        last_delivered_at=max((t for t in (seen.last_delivered_at, delivered_at) if t is not None), default=None),
+    )
 
 
 def _dt(value: Any) -> datetime | None:

@@ -78,3 +78,49 @@ def test_each_gate_expires_and_delivers_its_own_rows(database_target):
     assert len(south.outbox_heads("barrier")) == 1
     assert {(b.webhook, b.backlog) for b in south.outbox_backlog(("crm", "barrier"))} == {("crm", 2), ("barrier", 2)}
     db.close()
+
+
+def test_each_gate_keeps_its_own_webhook_counts_and_a_gate_without_a_name_sees_them_all(database_target):
+    """Two gates deliver to a webhook of the same name: each counts its own (one row was
+    shared before); a daemon without a gate name (the central) shows the sum and the
+    latest error of any gate."""
+    db = open_database(database_target)
+    north, south, central = _gate(db, "north"), _gate(db, "south"), _gate(db, "")
+    at = datetime(2026, 5, 1, 8, 0)
+    for _ in range(3):
+        north.outbox_delivered(0, "crm", at)
+    south.outbox_delivered(0, "crm", at.replace(minute=5))
+    north.outbox_failed(0, "crm", "north: 503", at.replace(minute=7))
+    south.outbox_failed(0, "crm", "south: timeout", at.replace(minute=9))
+    south.outbox_failed(0, "crm", "south: refused", at.replace(minute=2))  # south's last, older than north's
+    seen = {r.gate: r.outbox_backlog(("crm", "barrier")) for r in (north, south, central)}
+    assert [(b.delivered, b.failed, b.last_error) for b in seen["north"]] == [(3, 1, "north: 503"), (0, 0, "")]
+    assert [(b.delivered, b.failed, b.last_error) for b in seen["south"]] == [(1, 2, "south: refused"), (0, 0, "")]
+    crm = seen[""][0]
+    assert (crm.delivered, crm.failed, crm.last_error) == (4, 3, "north: 503")
+    assert (crm.last_error_at, crm.last_delivered_at) == (at.replace(minute=7), at.replace(minute=5))
+    db.close()
+
+
+def test_webhook_counts_of_before_the_gates_had_names_survive_the_upgrade(database_target, monkeypatch):
+    """A database at migration 8 (one webhook_stat row per name): its counts stay, as gate
+    '' (a gate's own from before it had a name), and a named gate adds its own to them."""
+    import alprd.storage.db as storage_db
+
+    every = storage_db.migrations_of
+    monkeypatch.setattr(storage_db, "migrations_of", lambda db: every(db)[:8])
+    db = open_database(database_target)
+    db.execute_sql(
+        "INSERT INTO webhook_stat (webhook, delivered, failed, last_error, last_error_at, last_delivered_at) "
+        "VALUES ('crm', 7, 2, 'HTTP 500', '2026-04-01 10:00:00', '2026-04-02 11:00:00')"
+    )
+    monkeypatch.setattr(storage_db, "migrations_of", every)
+    storage_db.apply_migrations(db)
+    north = _gate(db, "north")
+    north.outbox_delivered(0, "crm", datetime(2026, 5, 1, 8, 0))
+    [crm] = north.outbox_backlog(("crm",))
+    assert (crm.delivered, crm.failed, crm.last_error) == (8, 2, "HTTP 500")
+    assert crm.last_delivered_at == datetime(2026, 5, 1, 8, 0)
+    rows = db.execute_sql("SELECT gate, delivered FROM webhook_stat ORDER BY gate").fetchall()
+    assert [tuple(r) for r in rows] == [("", 7), ("north", 1)]
+    db.close()
