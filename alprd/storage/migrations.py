@@ -183,6 +183,10 @@ _WEBHOOK_STAT_BY_GATE: Migration = (
     "ALTER TABLE webhook_stat_by_gate RENAME TO webhook_stat",
 )
 
+# PostgreSQL's 3-character grams (``migrations_pg``); SQLite's FTS5 trigram table already
+# answers a 3-character search from its index.
+_THREE_CHARACTER_SEARCH: Migration = ()
+
 MIGRATIONS: tuple[Migration, ...] = (
     _TABLES,
     _SEARCH,
@@ -193,4 +197,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     _WEBHOOKS,
     _GATES,
     _WEBHOOK_STAT_BY_GATE,
+    _THREE_CHARACTER_SEARCH,
 )

@@ -37,16 +37,17 @@ _SESSION_FROM = "detection_session s LEFT JOIN location l ON l.name = s.location
 # offset in the wide plate table first: ~2,000 random page reads for a 3-digit search at 1 M
 # plates, 100+ ms when those pages are not in the OS cache (docs/journal/benchmarks-rest-api.md).
 # 1-2 characters are too short for trigrams: plate_gram holds each plate's 1- and
-# 2-character substrings, keyed (gram, plate_id), so the page is one key range read
-# backwards and the count an index-only count of that range.
+# 2-character substrings (on PostgreSQL 3-character ones too: ``Dialect.gram_max``), keyed
+# (gram, plate_id), so the page is one key range read backwards and the count an
+# index-only count of that range.
 _GRAM_PAGE_IDS = "SELECT plate_id AS id FROM plate_gram WHERE gram = ? ORDER BY plate_id DESC LIMIT ? OFFSET ?"
 
 
 def _search_where(dialect: Dialect, search: str, filtered: bool) -> tuple[str, str]:
     """The WHERE term and its argument for a substring search of a normalised text."""
-    if len(search) >= 3:  # trigram index
+    if len(search) > dialect.gram_max:  # trigram index
         return dialect.search_where, dialect.search_term(search)
-    if len(search) == 2 or not filtered:
+    if len(search) > 1 or not filtered:
         return "p.id IN (SELECT plate_id FROM plate_gram WHERE gram = ?)", search
     # One character beside a filter: a third of all plates hold any given digit, so
     # listing them first is no faster than checking the filter's rows (docs/journal/benchmarks-rest-api.md).
@@ -82,7 +83,7 @@ def list_detections(
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     page_ids = f"SELECT p.id FROM plate p {clause} ORDER BY p.id DESC LIMIT ? OFFSET ?"
     if search and len(where) == 1:
-        page_ids = dialect.search_page_ids if len(search) >= 3 else _GRAM_PAGE_IDS
+        page_ids = dialect.search_page_ids if len(search) > dialect.gram_max else _GRAM_PAGE_IDS
     # The page's ids first (index only), then the joins for those 100 rows alone: skipped
     # rows of a deep offset never pay for the joins.
     rows = db.execute_sql(
@@ -115,7 +116,9 @@ def _count(
     if plate_type and not vehicle_type and not search:
         return stat(db, "plate_type", plate_type)
     if search and len(where) == 1:
-        sql = dialect_of(db).search_count if len(search) >= 3 else "SELECT COUNT(*) FROM plate_gram WHERE gram = ?"
+        dialect = dialect_of(db)
+        by_gram = len(search) <= dialect.gram_max
+        sql = "SELECT COUNT(*) FROM plate_gram WHERE gram = ?" if by_gram else dialect.search_count
         return int(db.execute_sql(sql, args).fetchone()[0])
     return int(db.execute_sql(f"SELECT COUNT(*) FROM plate p WHERE {' AND '.join(where)}", args).fetchone()[0])
 

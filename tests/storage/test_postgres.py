@@ -52,7 +52,7 @@ def test_gates_starting_together_migrate_once(pg_url):
     assert rows == list(range(1, len(MIGRATIONS) + 1))
 
 
-def test_a_search_can_use_the_trigram_index(database_target):
+def test_a_long_search_can_use_the_trigram_index_and_3_characters_read_plate_gram(database_target):
     db = open_database(database_target)
     repo = Repository(db, load_pack("id"))
     v = Detection(Box(0, 0, 9, 9), 0.9, "car")
@@ -67,10 +67,15 @@ def test_a_search_can_use_the_trigram_index(database_target):
         )
     with db.atomic():
         db.execute_sql("SET LOCAL enable_seqscan = off")  # 50 rows: the planner would scan them
-        plan = " ".join(r[0] for r in db.execute_sql(f"EXPLAIN {repo.dialect.search_page_ids}", ("%12X%", 10, 0)))
+        plan = " ".join(r[0] for r in db.execute_sql(f"EXPLAIN {repo.dialect.search_page_ids}", ("%12XZ%", 10, 0)))
     assert "plate_text_trgm" in plan
-    rows, count = repo.list_detections(limit=10, offset=0, search="12x")
+    rows, count = repo.list_detections(limit=10, offset=0, search="12xz")
     assert [r.plate_text for r in rows] == ["B12XZ"] and count == 1
+    # 3 characters: plate_gram holds them (its key range is the page), the answer a LIKE scan's
+    truth = [r[0] for r in db.execute_sql("SELECT id FROM plate WHERE plate_text LIKE '%2XZ%' ORDER BY id DESC")]
+    assert db.execute_sql("SELECT COUNT(*) FROM plate_gram WHERE gram = '2XZ'").fetchone()[0] == len(truth) == 5
+    rows, count = repo.list_detections(limit=3, offset=1, search="2xz")
+    assert [r.plate_id for r in rows] == truth[1:4] and count == 5
     db.close()
 
 

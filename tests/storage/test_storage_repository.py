@@ -15,6 +15,7 @@ from alprd.domain.messages import Box, Detection, Frame, ImageResult, OcrResult,
 from alprd.domain.packs import load_pack
 from alprd.errors import NotFoundError
 from alprd.storage.db import apply_migrations, open_database, schema_version
+from alprd.storage.dialect import dialect_of
 from alprd.storage.files import ImageStore, StoredImages, crop
 from alprd.storage.migrations import MIGRATIONS
 from alprd.storage.repository import Repository
@@ -333,9 +334,11 @@ def test_a_search_page_reads_the_trigram_index_alone(repo):
 
 
 def _grams_by_plate(db) -> dict[int, set[str]]:
-    """Each plate's distinct 1- and 2-character substrings, computed here from plate_text."""
+    """Each plate's distinct 1- and 2-character substrings (PostgreSQL: 3-character too),
+    computed here from plate_text."""
+    lengths = range(1, dialect_of(db).gram_max + 1)
     return {
-        pid: {text[i : i + k].upper() for k in (1, 2) for i in range(len(text) - k + 1)}
+        pid: {text[i : i + k].upper() for k in lengths for i in range(len(text) - k + 1)}
         for pid, text in db.execute_sql("SELECT id, plate_text FROM plate")
     }
 
@@ -348,7 +351,8 @@ def _gram_table(db) -> dict[int, set[str]]:
 
 
 def test_short_searches_match_a_like_scan_after_writes(repo):
-    """1- and 2-character searches (too short for trigrams) read plate_gram, kept by triggers.
+    """1- and 2-character searches (too short for trigrams) read plate_gram, kept by triggers;
+    so do 3-character ones on PostgreSQL (``Dialect.gram_max``), SQLite's FTS5 here.
 
     Rows, order and count equal a ``LIKE`` scan after inserts, deletes (also by cascade),
     text updates and other updates, alone and beside the list filters.
@@ -373,7 +377,7 @@ def test_short_searches_match_a_like_scan_after_writes(repo):
     repo.delete_older_than(start + timedelta(hours=20))
     assert _gram_table(repo.db) == {pid: g for pid, g in _grams_by_plate(repo.db).items() if g}
 
-    for term in ("B1", "1B", "11", "XZ", "ZZ", "Q2", "QQ", "B", "1", "Z", "Q", "0"):
+    for term in ("B1", "1B", "11", "XZ", "ZZ", "Q2", "QQ", "B", "1", "Z", "Q", "0", "B11", "1XZ", "B1B", "9F9", "QQQ"):
         for vehicle_type, plate_type in ((None, None), ("car", None), (None, "Public"), ("truck", "Regular")):
             filters = "".join(
                 f" AND {c} = '{v}'" for c, v in (("vehicle_class", vehicle_type), ("plate_type", plate_type)) if v
@@ -418,12 +422,14 @@ def test_a_short_search_page_and_count_read_the_gram_key_alone(repo):
         assert plan == ["SEARCH plate_gram USING PRIMARY KEY (gram=?)"]
 
 
-def test_the_gram_migration_backfills_an_existing_database(database_target, monkeypatch):
-    """An existing database (plates stored before plate_gram: migration 6) gets every plate's grams."""
+@pytest.mark.parametrize("version", [5, 9])
+def test_the_gram_migration_backfills_an_existing_database(database_target, monkeypatch, version):
+    """An existing database (plates stored before plate_gram: migration 6, or before its
+    3-character grams on PostgreSQL: migration 10) gets every plate's grams."""
     import alprd.storage.db as storage_db
 
     every = storage_db.migrations_of
-    monkeypatch.setattr(storage_db, "migrations_of", lambda db: every(db)[:5])
+    monkeypatch.setattr(storage_db, "migrations_of", lambda db: every(db)[:version])
     db = open_database(database_target)
     repo = Repository(db, load_pack("id"))
     # Rows as that schema's release wrote them (this code's models have later columns).
@@ -437,9 +443,10 @@ def test_the_gram_migration_backfills_an_existing_database(database_target, monk
                 (i + 1, text, at),
             )
     db.execute_sql("DELETE FROM plate WHERE plate_text = 'AA'")
-    assert schema_version(db) == 5
+    assert schema_version(db) == version
     monkeypatch.setattr(storage_db, "migrations_of", every)
     assert apply_migrations(db) == len(MIGRATIONS)
     assert _gram_table(db) == _grams_by_plate(db)
-    assert sorted(r.plate_text for r in repo.list_detections(limit=10, offset=0, search="F1")[0]) == ["F1F1F1"]
+    for term, found in (("F1", ["F1F1F1"]), ("1F1", ["F1F1F1"]), ("34X", ["B1234XZ"]), ("D7", ["D7"])):
+        assert sorted(r.plate_text for r in repo.list_detections(limit=10, offset=0, search=term)[0]) == found
     db.close()
