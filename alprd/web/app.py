@@ -88,6 +88,7 @@ def create_app(
         version=__version__,
         api_key_required=bool(config.api_key),
         read_key_required=bool(config.read_key),
+        redirecting=bool(config.storage.gate_urls),
     )
     bus = bus or EventBus()
     hub = LiveHub(bus, queue_size=live_queue_size, keepalive_s=live_keepalive_s)

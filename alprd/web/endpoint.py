@@ -87,6 +87,9 @@ class Endpoint:
     response_media: str = JSON  # or e.g. "application/octet-stream" for files
     status: int = 200
     errors: tuple[int, ...] = ()  # extra documented error statuses (404, 400, ...)
+    # Redirects it may answer (302 with a Location), documented where the daemon gives them
+    # (build_openapi's ``redirecting``: a central with storage.gate_urls).
+    redirects: tuple[int, ...] = ()
     route_patterns: dict[str, str] = field(default_factory=dict)  # OpenAPI path -> aiohttp pattern
 
     @property

@@ -15,6 +15,7 @@ from alprd.web.endpoint import Endpoint
 REF = "#/components/schemas/{model}"
 _DESCRIPTIONS = {
     200: "Successful Response",
+    302: "Found: the file is on the gate that stored it (storage.gate_urls); Location is its URL there",
     400: "Bad Request",
     401: "Missing or invalid API key",
     403: "Cross-site request refused",
@@ -39,8 +40,15 @@ def _param_models(ep: Endpoint) -> list[tuple[str, type[BaseModel]]]:
 
 
 def build_openapi(
-    endpoints: Sequence[Endpoint], *, title: str, version: str, api_key_required: bool, read_key_required: bool = False
+    endpoints: Sequence[Endpoint],
+    *,
+    title: str,
+    version: str,
+    api_key_required: bool,
+    read_key_required: bool = False,
+    redirecting: bool = False,
 ) -> dict[str, Any]:
+    """The document of ``endpoints``; ``redirecting``: the daemon answers their redirects."""
     inputs = {m for ep in endpoints for m in (ep.body, ep.path_params, ep.query) if m is not None}
     outputs = {ep.response for ep in endpoints if ep.response is not None}
     outputs |= {s.HTTPError, s.HTTPValidationError}
@@ -59,6 +67,8 @@ def build_openapi(
     for ep in endpoints:
         for path in ep.paths:
             op = _operation(ep, path, refs, defs, api_key_required, read_key_required)
+            if redirecting:
+                op["responses"].update(_redirects(ep))
             base, n = op["operationId"], 2
             while op["operationId"] in used_ids:  # '/detect/image' and '/detect_image' slug alike
                 op["operationId"] = f"{base}_{n}"
@@ -124,6 +134,14 @@ def _operation(ep: Endpoint, path: str, refs, defs, api_key_required: bool, read
         }
     op["responses"] = responses
     return op
+
+
+def _redirects(ep: Endpoint) -> dict[str, Any]:
+    location = {"description": "Where the resource is", "required": True, "schema": {"type": "string"}}
+    return {
+        str(code): {"description": _DESCRIPTIONS.get(code, "Redirect"), "headers": {"Location": location}}
+        for code in ep.redirects
+    }
 
 
 def _document_no_nul(schema: Any, defs: dict[str, Any], seen: set[str]) -> None:

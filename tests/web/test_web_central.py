@@ -65,9 +65,16 @@ async def test_the_central_lists_every_gate_and_sends_images_to_their_gate(
     assert (await central.get("/outputs/plates/crops/nobody_p1.jpg", allow_redirects=False)).status == 404
     assert (await central.get("/outputs/../data/alprd.db", allow_redirects=False)).status == 404
 
+    documented = (await (await central.get("/openapi.json")).json())["paths"]
+    assert sorted(documented["/outputs/{path}"]["get"]["responses"]) == ["200", "302", "404", "422"]
+    assert documented["/outputs/{path}"]["get"]["responses"]["302"]["headers"]["Location"]["required"] is True
+    assert "302" not in documented["/static/{path}"]["get"]["responses"]  # served by every daemon itself
+
 
 async def test_without_gate_urls_another_gates_image_is_not_found(client, repository, tmp_path):
     _store_at_gate(repository, tmp_path / "north", "north", "B1AA", datetime.now())
     page = await (await client.get("/detections")).json()
     urls = _image_urls(page["detections"][0])
     assert urls and [(await client.get(u, allow_redirects=False)).status for u in urls] == [404] * len(urls)
+    documented = (await (await client.get("/openapi.json")).json())["paths"]["/outputs/{path}"]["get"]
+    assert "302" not in documented["responses"]  # a daemon that never redirects does not say it might

@@ -247,14 +247,15 @@ async def test_errors_stay_json_after_logging_was_configured_on_a_closed_stream(
         structlog.reset_defaults()
 
 
-@pytest.mark.parametrize("api_key", [None, "s3cret-key-1"])
-def test_openapi_document_is_valid(config, repository, monkeypatch, api_key):
+@pytest.mark.parametrize(("api_key", "gate_urls"), [(None, {}), ("s3cret-key-1", {"north": "http://north.lan:8000"})])
+def test_openapi_document_is_valid(config, repository, monkeypatch, api_key, gate_urls):
     from openapi_spec_validator import validate
 
     from alprd.web import keys
 
     monkeypatch.delenv("ALPRD_API_KEY", raising=False)
-    cfg = config.model_copy(update={"server": ServerConfig(api_key=api_key)})
+    storage = config.storage.model_copy(update={"gate_urls": gate_urls})
+    cfg = config.model_copy(update={"server": ServerConfig(api_key=api_key), "storage": storage})
     doc = create_app(cfg, repository=repository)[keys.OPENAPI]
     validate(doc)
     ids = [op["operationId"] for ops in doc["paths"].values() for op in ops.values()]

@@ -76,7 +76,9 @@ class LiveServer:
 def live(tmp_path: Path) -> Iterator[LiveServer]:
     (tmp_path / "static").mkdir()
     (tmp_path / "static" / "hello.txt").write_text("hello")
-    config = Config(server=ServerConfig(static_dir=Path("static")), storage=StorageConfig(), base_dir=tmp_path)
+    # A central's settings (storage.gate_urls): its document also lists /outputs' 302.
+    storage = StorageConfig(gate_urls={"north": "http://north.lan:8000"})
+    config = Config(server=ServerConfig(static_dir=Path("static")), storage=storage, base_dir=tmp_path)
     repository = open_repository(config)
     store = ImageStore(config.resolve(config.storage.outputs_dir))
     for texts in (("B1234ABC", "D55XY"), ("F1A",)):

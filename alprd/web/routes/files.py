@@ -89,6 +89,7 @@ ENDPOINTS = (
         path_params=s.FilePath,
         response_media=_FILE,
         errors=(404,),
+        redirects=(302,),  # a central: an image another gate stored (_redirect_to_gate)
         route_patterns={"/outputs/{path}": "/outputs/{path:.+}"},
     ),
     Endpoint(
