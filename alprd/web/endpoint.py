@@ -209,19 +209,25 @@ def check_json(data: Any) -> None:
             stack.extend((v, depth + 1) for v in value)
 
 
-def _refuse_nul(value: Any, loc: tuple[Any, ...] = ()) -> None:
-    """Text fields holding NUL (422): checked on the validated body, every field it keeps."""
+def _nul_errors(value: Any, loc: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """A 422 error for each text field holding NUL (no stored text has one, and PostgreSQL
+    refuses it in a query: a 500 there, where SQLite found nothing)."""
     if isinstance(value, str):
-        if "\x00" in value:
-            raise RequestValidationError(
-                [{"loc": ["body", *loc], "msg": "String should not contain NUL characters", "type": "string_nul"}]
-            )
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _refuse_nul(v, (*loc, k))
-    elif isinstance(value, list | tuple):
-        for i, v in enumerate(value):
-            _refuse_nul(v, (*loc, i))
+        if "\x00" not in value:
+            return []
+        return [{"loc": list(loc), "msg": "String should not contain NUL characters", "type": "string_nul"}]
+    if isinstance(value, dict):
+        return [e for k, v in value.items() for e in _nul_errors(v, (*loc, k))]
+    if isinstance(value, list | tuple):
+        return [e for i, v in enumerate(value) for e in _nul_errors(v, (*loc, i))]
+    return []
+
+
+def _refuse_nul(value: Any) -> None:
+    """Text fields holding NUL (422): checked on the validated body, every field it keeps."""
+    errors = _nul_errors(value, ("body",))
+    if errors:
+        raise RequestValidationError(errors[:1])
 
 
 def _validate(model: type[BaseModel], data: Any) -> BaseModel:
@@ -245,6 +251,7 @@ def make_view(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRespo
         if ep.query is not None:
             try:
                 query = ep.query.model_validate(_first_values(request.query))
+                errors += _nul_errors(query.model_dump(), ("query",))
             except ValidationError as exc:
                 errors += validation_errors(exc, "query")
         if ep.body is not None and ep.body_media != (MULTIPART,) and not errors:  # multipart: streamed by the handler

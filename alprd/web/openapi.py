@@ -94,6 +94,8 @@ def _parameters(ep: Endpoint, defs: dict[str, Any]) -> list[dict[str, Any]]:
         schema = defs[model.__name__]
         required = set(schema.get("required", ()))
         for name, prop in schema.get("properties", {}).items():
+            if where == "query":  # a NUL in a query's text is refused (422), as in a body
+                _document_no_nul(prop, defs, set())
             params.append({"name": name, "in": where, "required": where == "path" or name in required, "schema": prop})
     return params
 

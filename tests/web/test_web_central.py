@@ -64,6 +64,7 @@ async def test_the_central_lists_every_gate_and_sends_images_to_their_gate(
 
     assert (await central.get("/outputs/plates/crops/nobody_p1.jpg", allow_redirects=False)).status == 404
     assert (await central.get("/outputs/../data/alprd.db", allow_redirects=False)).status == 404
+    assert (await central.get("/outputs/a%00b.jpg", allow_redirects=False)).status == 404  # PostgreSQL: was 500
 
     documented = (await (await central.get("/openapi.json")).json())["paths"]
     assert sorted(documented["/outputs/{path}"]["get"]["responses"]) == ["200", "302", "404", "422"]

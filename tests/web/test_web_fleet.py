@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from web_factories import make_result
 
 from alprd.storage.repository import open_repository
@@ -78,3 +79,24 @@ def test_open_repository_takes_the_identity_from_config(config):
         assert (repo.site, repo.gate) == ("depot 1", "north-2")
     finally:
         repo.db.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/detections?gate=n%00",
+        "/detections?vehicleType=car%00",
+        "/detections?plateType=Regular%00",
+        "/detections?search=B1%00",
+        "/api/statistics/dashboard?gate=n%00",
+        "/api/statistics/hourly-activity?gate=n%00",
+        "/api/plates/regions/summary?gate=n%00",
+    ],
+)
+async def test_a_nul_in_a_query_text_is_refused_on_both_servers(client, url):
+    """No stored text holds NUL (bodies refuse it); PostgreSQL refuses it in a query, which
+    was a 500 there (SQLite: an empty answer). Both now answer 422, as for a body."""
+    resp = await client.get(url)
+    assert resp.status == 422
+    [error] = (await resp.json())["detail"]
+    assert error["type"] == "string_nul" and error["loc"] == ["query", url.split("?")[1].split("=")[0]]

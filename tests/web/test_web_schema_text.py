@@ -33,3 +33,11 @@ def test_body_text_fields_document_that_nul_is_refused():
     location = schemas["Body_detect_image_detect_image_post"]["properties"]["location"]["anyOf"][0]
     assert location["not"] == {"pattern": r"\x00"}
     assert "not" not in schemas["Body_detect_image_detect_image_post"]["properties"]["file"]  # binary
+
+
+def test_query_text_parameters_document_that_nul_is_refused():
+    doc = build_openapi(ENDPOINTS, title="t", version="1", api_key_required=False)
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/detections"]["get"]["parameters"]}
+    for name in ("vehicleType", "plateType", "search", "gate"):
+        assert [s.get("not") for s in params[name]["anyOf"] if s.get("type") == "string"] == [{"pattern": r"\x00"}]
+    assert "not" not in params["limit"]

@@ -15,14 +15,19 @@ from alprd.web import schemas as s
 from alprd.web.endpoint import Call, Endpoint
 
 
+def _plain(relative: str) -> bool:
+    """A relative path of names only: no NUL, backslash, leading ``/``, ``.`` or ``..``."""
+    if not relative or "\x00" in relative or "\\" in relative or relative.startswith("/"):
+        return False
+    return not any(p in ("..", ".") for p in PurePosixPath(relative).parts)
+
+
 def safe_file(root: Path, relative: str) -> Path | None:
     """The regular file ``relative`` names inside ``root``, or None when it is missing or
     would leave ``root`` (``..``, absolute paths, NUL, backslashes, symlinks pointing out)."""
-    if not relative or "\x00" in relative or "\\" in relative or relative.startswith("/"):
+    if not _plain(relative):
         return None
     parts = PurePosixPath(relative).parts
-    if any(p in ("..", ".") for p in parts):
-        return None
     try:
         base = root.resolve(strict=True)
         target = base.joinpath(*parts).resolve(strict=True)
@@ -54,6 +59,8 @@ async def _redirect_to_gate(call: Call) -> None:
     that another gate stored is answered with a redirect (302) to that gate's URL."""
     config = call.app[keys.CONFIG]
     relative = call.path.path
+    if not _plain(relative):  # no row names it (and PostgreSQL refuses a NUL in a query: 500)
+        return
     gate = await call.db(call.app[keys.REPOSITORY].gate_of_image, f"{URL_PREFIX}/{relative}")
     base = config.storage.gate_urls.get(gate or "")
     if gate and gate != config.storage.gate and base:
