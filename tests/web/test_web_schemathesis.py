@@ -1,6 +1,7 @@
 """schemathesis against the real server on 127.0.0.1: no 5xx, nothing outside /openapi.json.
 
-The server runs in a thread of this process (real socket, real SQLite file, a fixed
+The server runs in a thread of this process (real socket, real SQLite file or, in the
+PostgreSQL pass, PostgreSQL database (a NUL in a query was a 500 only there), a fixed
 stand-in plate reader so that /detect/image stores real files); schemathesis runs as
 its own process with a bounded number of examples per operation and a fixed seed.
 """
@@ -73,11 +74,11 @@ class LiveServer:
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveServer]:
+def live(tmp_path: Path, database_target: Path | str) -> Iterator[LiveServer]:
     (tmp_path / "static").mkdir()
     (tmp_path / "static" / "hello.txt").write_text("hello")
     # A central's settings (storage.gate_urls): its document also lists /outputs' 302.
-    storage = StorageConfig(gate_urls={"north": "http://north.lan:8000"})
+    storage = StorageConfig(database=database_target, gate_urls={"north": "http://north.lan:8000"})
     config = Config(server=ServerConfig(static_dir=Path("static")), storage=storage, base_dir=tmp_path)
     repository = open_repository(config)
     store = ImageStore(config.resolve(config.storage.outputs_dir))
