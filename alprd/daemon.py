@@ -219,7 +219,7 @@ class Daemon:
                 f"{sum(s.connected for s in states)}/{len(states)} cameras connected, "
                 f"{router.finals} events, {writer.pending} pending, {writer.deferred} held"
             )
-            await _wait_any(self._stop, self._reload, timeout_s=interval_s)
+            await _wait_any(self._stop, self._reload, timeout_s=next_wait_s(time.monotonic(), interval_s, next_lists_s))
 
     async def _reload_cameras(self, lines: GateLines) -> None:
         if self.config_path is None:
@@ -240,6 +240,12 @@ class Daemon:
                 unchanged=report.unchanged,
             )
         self.notifier.notify("READY=1")
+
+
+def next_wait_s(now_s: float, interval_s: float, next_lists_s: float) -> float:
+    """How long the health loop sleeps: its interval, cut short by the next lists refresh
+    (``lists.refresh_s`` may be shorter than the watchdog interval)."""
+    return max(0.0, min(interval_s, next_lists_s - now_s))
 
 
 async def _wait_any(*events: asyncio.Event, timeout_s: float) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+import pytest
 from test_retention import event
 
-from alprd.daemon import refresh_lists
+from alprd.daemon import next_wait_s, refresh_lists
 from alprd.domain.packs import load_pack
 from alprd.storage.db import open_database
 from alprd.storage.files import StoredImages
@@ -47,6 +48,18 @@ def test_lists_edited_elsewhere_reach_the_gate_and_stay_when_the_database_fails(
     assert len(seen) == 2  # the router keeps the last lists it was given
     gate.db.close()
     central.db.close()
+
+
+@pytest.mark.parametrize(
+    ("now_s", "interval_s", "next_lists_s", "wait_s"),
+    [
+        (100.0, 5.0, 130.0, 5.0),  # lists far off: the watchdog interval
+        (100.0, 5.0, 101.0, 1.0),  # lists.refresh_s (1 s) under the interval: woken for them
+        (100.0, 5.0, 99.5, 0.0),  # a refresh overdue: no sleep
+    ],
+)
+def test_the_health_loop_wakes_for_each_lists_refresh(now_s, interval_s, next_lists_s, wait_s):
+    assert next_wait_s(now_s, interval_s, next_lists_s) == wait_s
 
 
 def _gate(db, name: str, webhooks: tuple[str, ...] = ()) -> Repository:
