@@ -249,7 +249,7 @@ class ListsConfig(_Strict):
         1, ge=0, le=3, description="OCR confusions (O/0, B/8, ...) tolerated when matching lists."
     )
     refresh_s: float = Field(
-        30.0, ge=5, le=3600, description="The gate re-reads the lists this often (fleet mode: edited elsewhere)."
+        30.0, ge=1, le=3600, description="The gate re-reads the lists this often (fleet mode: edited elsewhere)."
     )
 
 
