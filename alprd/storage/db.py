@@ -82,9 +82,21 @@ def open_database(path: Path | str, *, busy_timeout_ms: int = 5000, migrate: boo
 
 
 def open_postgres(url: str, *, connect_timeout_s: int = 5, migrate: bool = True) -> PostgresDatabase:
+    """A link that goes silent (a cable pulled, a VPN down: no reset ever arrives) fails a
+    query within about 10 s instead of the kernel's ~15 min of retransmissions: unanswered
+    data times out (libpq's ``tcp_user_timeout``) and an idle connection is probed
+    (``keepalives``); the writer then holds its events, as when the server refuses."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
-    db = PostgresDatabase(url, connect_timeout=connect_timeout_s)
+    db = PostgresDatabase(
+        url,
+        connect_timeout=connect_timeout_s,
+        tcp_user_timeout=10_000,  # ms
+        keepalives=1,
+        keepalives_idle=5,  # s
+        keepalives_interval=2,
+        keepalives_count=3,
+    )
     database_proxy.initialize(db)
     if migrate:
         apply_migrations(db)
