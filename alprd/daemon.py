@@ -9,13 +9,15 @@ events), writer drained, database closed; exit 0. SIGHUP reloads the camera conf
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -190,10 +192,11 @@ class Daemon:
         interval_s = watchdog_interval_s(default_s=5.0)
         next_stats_s = time.monotonic() + STATS_LOG_S
         next_lists_s = time.monotonic() + self.config.lists.refresh_s
+        lists = Background()  # the loop never waits on the database (a slow link): only the watchdog
         while not self._stop.is_set():
-            if time.monotonic() >= next_lists_s:
+            if time.monotonic() >= next_lists_s and lists.idle:
                 next_lists_s = time.monotonic() + self.config.lists.refresh_s
-                await refresh_lists(parts.repository, router.set_lists, parts.held)
+                lists.run(refresh_lists(parts.repository, router.set_lists, parts.held))
             if self._reload.is_set():
                 self._reload.clear()
                 await self._reload_cameras(lines)
@@ -220,6 +223,7 @@ class Daemon:
                 f"{router.finals} events, {writer.pending} pending, {writer.deferred} held"
             )
             await _wait_any(self._stop, self._reload, timeout_s=next_wait_s(time.monotonic(), interval_s, next_lists_s))
+        await lists.cancel()
 
     async def _reload_cameras(self, lines: GateLines) -> None:
         if self.config_path is None:
@@ -240,6 +244,26 @@ class Daemon:
                 unchanged=report.unchanged,
             )
         self.notifier.notify("READY=1")
+
+
+class Background:
+    """At most one coroutine at a time, run beside the loop that starts it."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task | None = None
+
+    @property
+    def idle(self) -> bool:
+        return self._task is None or self._task.done()
+
+    def run(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self._task = asyncio.create_task(coro)
+
+    async def cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 def next_wait_s(now_s: float, interval_s: float, next_lists_s: float) -> float:

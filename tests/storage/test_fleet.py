@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from test_retention import event
 
-from alprd.daemon import next_wait_s, refresh_lists
+from alprd.daemon import Background, next_wait_s, refresh_lists
 from alprd.domain.packs import load_pack
 from alprd.storage.db import open_database
 from alprd.storage.files import StoredImages
@@ -60,6 +60,36 @@ def test_lists_edited_elsewhere_reach_the_gate_and_stay_when_the_database_fails(
 )
 def test_the_health_loop_wakes_for_each_lists_refresh(now_s, interval_s, next_lists_s, wait_s):
     assert next_wait_s(now_s, interval_s, next_lists_s) == wait_s
+
+
+def test_a_lists_refresh_stuck_on_the_database_holds_up_nothing_and_is_not_doubled():
+    """The health loop (watchdog pings) starts each refresh beside itself: while one waits on
+    a slow link, the loop goes on and starts no second one; at stop it is cancelled."""
+
+    async def scenario() -> list[str]:
+        seen: list[str] = []
+        release = asyncio.Event()
+
+        async def refresh(name: str) -> None:
+            seen.append(name)
+            await release.wait()
+
+        lists = Background()
+        assert lists.idle
+        lists.run(refresh("first"))
+        await asyncio.sleep(0)  # the loop's next turn: the refresh is waiting
+        assert not lists.idle and seen == ["first"]
+        release.set()
+        await asyncio.sleep(0)
+        assert lists.idle
+        release.clear()
+        lists.run(refresh("second"))
+        await asyncio.sleep(0)
+        await lists.cancel()  # the daemon stops while it waits
+        assert lists.idle
+        return seen
+
+    assert asyncio.run(scenario()) == ["first", "second"]
 
 
 def _gate(db, name: str, webhooks: tuple[str, ...] = ()) -> Repository:
