@@ -78,6 +78,16 @@ class RepositoryBase:
             raise
 
     @contextmanager
+    def server_errors(self) -> Iterator[None]:
+        """Around a call from outside storage (the API's database executor): a lost or
+        refused PostgreSQL connection, wherever it surfaced, is StorageUnavailableError (503)."""
+        try:
+            yield
+        except (OperationalError, InterfaceError) as exc:
+            self._unavailable(exc)
+            raise
+
+    @contextmanager
     def _writing(self) -> Iterator[None]:
         """One write transaction; a full disk, however SQLite and Peewee report it, is
         StorageFullError (HTTP 507), so every write of the API and the writer gets it."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import Database, PostgresqlDatabase
+from peewee import Database, InterfaceError, OperationalError, PostgresqlDatabase
 
 # Several gates starting at once migrate one after the other (pg_advisory_lock's key).
 MIGRATION_LOCK_KEY = 0x616C_7072  # 'alpr'
@@ -46,7 +46,29 @@ class PostgresDatabase(PostgresqlDatabase):
     def execute_sql(self, sql: str, params: Any = None) -> Any:
         if "%s" not in sql:
             sql = qmark_to_pyformat(sql)
-        return super().execute_sql(sql, params)
+        try:
+            return super().execute_sql(sql, params)
+        except (OperationalError, InterfaceError):
+            if self.in_transaction() or not self._dropped() or sql.lstrip()[:6].upper() != "SELECT":
+                raise
+            self.close()  # a read on its own: once more on a new connection
+            return super().execute_sql(sql, params)
+
+    def begin(self, *args: Any, **kwargs: Any) -> Any:
+        """BEGIN. A connection the server dropped while it lay idle in this thread's slot (the
+        server restarted, the link came back) shows itself only at its next use: then once
+        more on a new connection (only BEGIN was sent, so nothing is done twice)."""
+        try:
+            return super().begin(*args, **kwargs)
+        except (OperationalError, InterfaceError):
+            if not self._dropped():
+                raise
+            self.close()
+            return super().begin(*args, **kwargs)
+
+    def _dropped(self) -> bool:
+        conn = self._state.conn  # type: ignore[attr-defined]  # peewee: per-thread state
+        return conn is not None and bool(conn.closed)
 
     def executemany(self, sql: str, rows: list[tuple]) -> None:
         cursor = self.cursor()

@@ -20,6 +20,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 
 from alprd.errors import BadInputError, PayloadTooLargeError, RequestTimeoutError, UnsupportedMediaError
+from alprd.storage.repository import Repository
 from alprd.web import keys
 
 T = TypeVar("T")
@@ -62,9 +63,16 @@ class Call:
         return self.request.app
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking repository call in the database executor."""
+        """Run a blocking repository call in the database executor (a database server that
+        cannot be reached is a 503 whichever query met it)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.app[keys.DB_EXECUTOR], partial(fn, *args, **kwargs))
+        run = partial(_guarded, self.app[keys.REPOSITORY], partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self.app[keys.DB_EXECUTOR], run)
+
+
+def _guarded(repository: Repository, fn: Callable[[], T]) -> T:
+    with repository.server_errors():
+        return fn()
 
 
 # A handler returns its response model, JSON it encoded itself (bytes, which must be what
