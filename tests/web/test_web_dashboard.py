@@ -72,11 +72,14 @@ class Cameras:
 
 
 def _wait(driver, condition, timeout_s: float = UI_WAIT_S):
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
+    # An element the page replaced between finding and reading it (a preview's card taken by
+    # its stored detection) is "not yet": the next poll finds the new one.
+    ignored = (StaleElementReferenceException,)
     try:
-        return WebDriverWait(driver, timeout_s, poll_frequency=0.05).until(condition)
+        return WebDriverWait(driver, timeout_s, poll_frequency=0.05, ignored_exceptions=ignored).until(condition)
     except TimeoutException:
         raise AssertionError(f"not within {timeout_s} s; browser console: {driver.get_log('browser')}") from None
 
