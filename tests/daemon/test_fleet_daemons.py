@@ -19,11 +19,13 @@ Timing enters only as generous deadlines of waits (the clip's passes come every 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -145,6 +147,66 @@ def start(name: str, config: Path, port: int) -> Running:
     )
 
 
+class Link:
+    """One gate's network link to the server: a TCP relay on 127.0.0.1. ``cut`` resets every
+    connection through it and refuses new ones (the server itself stays up for the
+    others); ``restore`` lets them through again."""
+
+    def __init__(self, server_port: int) -> None:
+        self._server_port = server_port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._open: list[socket.socket] = []
+        self.up = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            try:
+                if not self.up:
+                    raise ConnectionRefusedError
+                upstream = socket.create_connection(("127.0.0.1", self._server_port), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        self.up = False
+        with self._lock:
+            for s in self._open:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            self._open.clear()
+
+    def restore(self) -> None:
+        self.up = True
+
+    def close(self) -> None:
+        self.cut()
+        self._listener.close()
+
+
 @pytest.fixture
 def pg():
     from tests.pg_server import running_server
@@ -155,26 +217,30 @@ def pg():
 
 def test_two_gates_and_a_central_on_one_postgresql_across_a_link_cut(tmp_path, pg):
     database = pg.new_database()
+    link = Link(pg.port)  # north's way to the server; south and the central connect directly
     ports = {name: free_port() for name in ("north", "south", "central")}
     gate_urls = {g: f"http://127.0.0.1:{ports[g]}" for g in OWN}
     daemons: dict[str, Running] = {}
     try:
         for gate, own in OWN.items():
             clip = render_clip(tmp_path / f"{gate}.avi", [VehiclePass(SHARED, 1.0), VehiclePass(own, 7.0)])
-            config = write_config(tmp_path / gate, ports[gate], database, gate, clip, {})
+            url = database.replace(f":{pg.port}/", f":{link.port}/") if gate == "north" else database
+            config = write_config(tmp_path / gate, ports[gate], url, gate, clip, {})
             daemons[gate] = start(gate, config, ports[gate])
         config = write_config(tmp_path / "central", ports["central"], database, "", None, gate_urls)
         daemons["central"] = start("central", config, ports["central"])
-        run_scenario(pg, daemons, database)
+        run_scenario(pg, link, daemons, database)
     finally:
+        link.close()
         for d in daemons.values():
             d.close()
             print(f"--- {d.name}\n" + "\n".join(json.dumps(e) for e in d.logs.items[-40:]))  # shown on failure
 
 
-def run_scenario(pg, daemons: dict[str, Running], database: str) -> None:
-    central = daemons["central"]
-    gates = [daemons[g] for g in OWN]
+def run_scenario(pg, link: Link, daemons: dict[str, Running], database: str) -> None:
+    central, north, south = daemons["central"], daemons["north"], daemons["south"]
+    gates = [north, south]
+    central_alive = lambda: central.proc.poll() is None  # noqa: E731
     started = time.monotonic()
     for d in daemons.values():
         d.notes.wait(lambda m: "READY=1" in m.split("\n"), START_TIMEOUT_S, f"{d.name} READY=1")
@@ -185,36 +251,43 @@ def run_scenario(pg, daemons: dict[str, Running], database: str) -> None:
     for g in gates:
         g.logs.wait(is_event("event.stored", plate=SHARED, list_status="whitelist"), WAIT_S, f"{g.name}: whitelisted")
 
-    # 2. the link goes down: the gates keep reading and hold their events
-    pg.stop()
-    marks = {g.name: g.logs.mark() for g in gates}
-    wait_status(central.port, "/detections", 503, "the central's 503", lambda: central.proc.poll() is None)
-    for g in gates:
-        held = g.logs.wait(is_event("event.deferred", plate=SHARED), WAIT_S, f"{g.name}: held", since=marks[g.name])
-        assert held["reason"] == "database unreachable"
-        wait_until(lambda g=g: len(g.events("event.deferred", marks[g.name])) >= 2, f"{g.name}: two held")
-        assert request(g.port, "/detections")[0] == 503
-        status, lines = request(g.port, "/api/detect/lines")
-        assert status == 200 and lines[0]["connected"]
-    for g in gates:  # decided while the link was down, with the last lists it read
-        during = g.events("event.final", marks[g.name], plate=SHARED)
-        assert during and {e["list_status"] for e in during} == {"whitelist"}
-    assert central.proc.poll() is None
+    # 2. north's link is cut: north reads on and holds its events (with the last lists it
+    # read); south stores on, and the central shows it
+    link.cut()
+    cut = {g.name: g.logs.mark() for g in gates}
+    held = north.logs.wait(is_event("event.deferred", plate=SHARED), WAIT_S, "north: held", since=cut["north"])
+    assert held["reason"] == "database unreachable"
+    assert {e["list_status"] for e in north.events("event.final", cut["north"], plate=SHARED)} == {"whitelist"}
+    assert request(north.port, "/detections")[0] == 503
+    stored = south.logs.wait(is_event("event.stored"), WAIT_S, "south: stored during north's cut", since=cut["south"])
+    status, page = request(central.port, "/detections?gate=south&limit=100")
+    assert status == 200 and stored["session_id"] in [d["session_id"] for d in page["detections"]]
 
-    # 3. the server is back: held events stored, the central answers, a new list change reaches both
+    # 3. the server stops (every link down): the central answers 503, south holds too
+    pg.stop()
+    down = south.logs.mark()
+    wait_status(central.port, "/detections", 503, "the central's 503", central_alive)
+    south.logs.wait(is_event("event.deferred"), WAIT_S, "south: held", since=down)
+    for g in gates:
+        status, lines = request(g.port, "/api/detect/lines")
+        assert status == 200 and lines[0]["connected"]  # reading on
+
+    # 4. the server and north's link are back: held events stored, the central answers,
+    # a new list change reaches both gates
     pg.start()
+    link.restore()
     for g in gates:
         wait_until(
             lambda g=g: len(g.events("event.stored", late=True)) >= len(g.events("event.deferred")),
             f"{g.name}: its held events stored",
         )
-    wait_status(central.port, "/detections", 200, "the central's answers", lambda: central.proc.poll() is None)
-    check_image_through_central(central.port, gates[0])
+    wait_status(central.port, "/detections", 200, "the central's answers", central_alive)
+    check_image_through_central(central.port, north)
     assert request(central.port, "/api/plate-status", {"plate_text": SHARED, "status_type": "blacklist"})[0] == 200
     for g in gates:
         g.logs.wait(is_event("event.final", plate=SHARED, list_status="blacklist"), WAIT_S, f"{g.name}: blacklisted")
 
-    # 4. each gate's own account is its rows, in order, once
+    # 5. each gate's own account is its rows, in order, once
     accounts = {g.name: g.stop() for g in gates}
     check_rows(database, central, gates, accounts)
     assert central.stop()["failed"] == 0
