@@ -175,6 +175,7 @@ class Daemon:
             on_lists_changed=parts.router.set_lists,
             bus=parts.bus,
             writer_pending=lambda: parts.writer.pending,
+            writer_held=lambda: parts.writer.deferred,
             mqtt_connected=(lambda: mqtt.connected) if mqtt is not None else None,
             action_stats=actions.stats if actions is not None else None,
         )

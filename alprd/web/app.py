@@ -54,6 +54,7 @@ def create_app(
     on_lists_changed: Callable[[dict[str, ListName]], None] | None = None,
     bus: EventBus | None = None,
     writer_pending: Callable[[], int] | None = None,
+    writer_held: Callable[[], int] | None = None,
     mqtt_connected: Callable[[], bool] | None = None,
     action_stats: Callable[[], list[ActionStats]] | None = None,
     live_keepalive_s: float = 15.0,
@@ -62,7 +63,8 @@ def create_app(
     """The REST app. ``on_lists_changed(lists)`` is called (on the event loop) after a
     POST/DELETE of /api/plate-status, so the gate can match new reads against the new lists.
     ``bus`` carries the live events (/api/events; a new one when not given);
-    ``writer_pending()`` is the event writer's queue depth, ``mqtt_connected()`` the
+    ``writer_pending()`` is the event writer's queue depth, ``writer_held()`` the events it
+    holds (database unreachable or full), ``mqtt_connected()`` the
     MQTT sink's state and ``action_stats()`` the gate actions' counts, for /metrics."""
     origins = config.server.cors_origins
     middlewares = [cors_middleware(origins), error_middleware, cross_site_guard(origins)]
@@ -102,6 +104,7 @@ def create_app(
             bus=bus,
             hub=hub,
             writer_pending=writer_pending,
+            writer_held=writer_held,
             mqtt_connected=mqtt_connected,
             actions=action_stats,
             webhooks=tuple(w.key for w in config.webhooks),

@@ -3,7 +3,8 @@
 One ``CollectorRegistry`` per app (never prometheus-client's global one), with a collector
 that asks the live parts for their numbers when scraped: the cameras (fps in and analysed,
 frames dropped, reconnects, inference latency), the event bus (events by kind), the SSE
-hub, the writer queue, the webhook outbox, the gate actions, the MQTT connection, the database file and the uptime.
+hub, the writer queue and its held events, the webhook outbox, the gate actions, the MQTT
+connection, the database file and the uptime.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Sources:
     writer_pending: Callable[[], int] | None
     database: Path | None  # the SQLite file; None on PostgreSQL (the server's size is its own)
     started_s: float
+    writer_held: Callable[[], int] | None = None  # events held: the database unreachable or full
     mqtt_connected: Callable[[], bool] | None = None
     webhooks: tuple[str, ...] = ()  # their outbox backlog and failures
     outbox_backlog: Callable[[tuple[str, ...]], list[WebhookBacklog]] | None = None
@@ -70,6 +72,12 @@ class AlprdCollector(Collector):
         if self._src.writer_pending is not None:
             yield GaugeMetricFamily(
                 "alprd_writer_queue_depth", "Final events waiting for the writer", value=self._src.writer_pending()
+            )
+        if self._src.writer_held is not None:
+            yield GaugeMetricFamily(
+                "alprd_writer_held",
+                "Final events held: the database cannot be reached or its disk is full (stored when it can)",
+                value=self._src.writer_held(),
             )
         yield from _webhook_metrics(self._src)
         if self._src.actions is not None:

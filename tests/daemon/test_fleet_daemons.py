@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import free_port, start_daemon
-from test_daemon import Collector, is_event, log_reader, notify_reader
+from test_daemon import Collector, is_event, log_reader, metric_samples, notify_reader
 
 from alprd.ops.sample_clip import VehiclePass, render_clip
 
@@ -259,6 +259,7 @@ def run_scenario(pg, link: Link, daemons: dict[str, Running], database: str) -> 
     assert held["reason"] == "database unreachable"
     assert {e["list_status"] for e in north.events("event.final", cut["north"], plate=SHARED)} == {"whitelist"}
     assert request(north.port, "/detections")[0] == 503
+    assert metric_samples(north.port)["alprd_writer_held", ()] >= 1  # what an operator's alert reads
     stored = south.logs.wait(is_event("event.stored"), WAIT_S, "south: stored during north's cut", since=cut["south"])
     status, page = request(central.port, "/detections?gate=south&limit=100")
     assert status == 200 and stored["session_id"] in [d["session_id"] for d in page["detections"]]
@@ -282,6 +283,7 @@ def run_scenario(pg, link: Link, daemons: dict[str, Running], database: str) -> 
             f"{g.name}: its held events stored",
         )
     wait_status(central.port, "/detections", 200, "the central's answers", central_alive)
+    assert [metric_samples(g.port)["alprd_writer_held", ()] for g in gates] == [0, 0]
     check_image_through_central(central.port, north)
     assert request(central.port, "/api/plate-status", {"plate_text": SHARED, "status_type": "blacklist"})[0] == 200
     for g in gates:

@@ -46,7 +46,12 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 async def test_metrics_parse_and_carry_the_daemon_state(aiohttp_client, config, repository):
     app = create_app(
-        config, repository=repository, pipeline=FixedPipeline(), lines=FakeLines(), writer_pending=lambda: 3
+        config,
+        repository=repository,
+        pipeline=FixedPipeline(),
+        lines=FakeLines(),
+        writer_pending=lambda: 3,
+        writer_held=lambda: 2,
     )
     client = await aiohttp_client(app)
     assert (await client.post("/detect/image", data=form(jpeg()))).status == 200
@@ -65,6 +70,7 @@ async def test_metrics_parse_and_carry_the_daemon_state(aiohttp_client, config, 
         "alprd_live_clients": "gauge",
         "alprd_live_dropped": "counter",
         "alprd_writer_queue_depth": "gauge",
+        "alprd_writer_held": "gauge",
         "alprd_uptime_seconds": "gauge",
     } | ({"alprd_database_size_bytes": "gauge"} if config.database_file else {})  # SQLite's file
     got = samples(text)
@@ -78,7 +84,7 @@ async def test_metrics_parse_and_carry_the_daemon_state(aiohttp_client, config, 
     assert got["alprd_inference_latency_seconds_sum", cam1] == pytest.approx(0.36)
     assert got["alprd_events_total", (("kind", "detection"),)] == 1  # the upload above
     assert got["alprd_events_total", (("kind", "preview"),)] == 0
-    assert got["alprd_writer_queue_depth", ()] == 3
+    assert got["alprd_writer_queue_depth", ()] == 3 and got["alprd_writer_held", ()] == 2
     db = config.database_file
     if db is None:  # PostgreSQL: the server's size is not the gate's
         assert ("alprd_database_size_bytes", ()) not in got
