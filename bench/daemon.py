@@ -26,7 +26,6 @@ Needs the Debian GStreamer packages tools/test.sh installs and the models in pla
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import signal
@@ -114,17 +113,18 @@ def write_config(
     api_port: int,
     detect_fps: float,
     ocr_engine: str,
-    plate: dict | None = None,
+    inference: dict | None = None,
     motion: bool = True,
     regions: bool = True,
 ) -> Path:
+    """The daemon's YAML; ``inference``: sections to set (``plate_detector``, ``vehicle_detector``)."""
     config = {
         "server": {"host": "127.0.0.1", "port": api_port},
         "storage": {"database": str(folder / "data" / "alprd.db"), "outputs_dir": str(folder / "outputs")},
         "inference": {
             "models_dir": str(REPO / "models"),
             "ocr": {"engine": ocr_engine},
-            **({"plate_detector": plate} if plate else {}),
+            **(inference or {}),
         },
         "log_format": "json",
         "cameras_dir": None,
@@ -170,7 +170,7 @@ def run_once(
     detect_fps: float,
     work: Path,
     ocr_engine: str,
-    plate: dict | None = None,
+    inference: dict | None = None,
     motion: bool = True,
     regions: bool = True,
 ) -> dict:
@@ -183,13 +183,13 @@ def run_once(
         api_port,
         detect_fps,
         ocr_engine,
-        plate,
+        inference,
         motion,
         regions,
     )
     proc, notify, logs = start_daemon(config, folder)
     try:
-        _wait_ready(notify, proc)
+        _wait_ready(notify, proc, logs)
         time.sleep(warmup_s)
         daemon = psutil.Process(proc.pid)
         daemon.cpu_percent(None)
@@ -262,11 +262,13 @@ def _retry(call, attempts: int = 5):
                 raise
 
 
-def _wait_ready(notify: socket.socket, proc: subprocess.Popen, timeout_s: float = 300) -> None:
+def _wait_ready(notify: socket.socket, proc: subprocess.Popen, logs: list[dict], timeout_s: float = 300) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the daemon exited with {proc.returncode} before READY=1")
+            time.sleep(0.5)  # the log reader takes the last lines
+            last = "\n".join(json.dumps(line) for line in logs[-5:])
+            raise RuntimeError(f"the daemon exited with {proc.returncode} before READY=1; its last log lines:\n{last}")
         try:
             if b"READY=1" in notify.recv(4096):
                 return
@@ -302,8 +304,10 @@ def start_daemon(config: Path, folder: Path) -> tuple[subprocess.Popen, socket.s
 
 def _read_logs(stream, out: list) -> None:
     for line in stream:
-        with contextlib.suppress(json.JSONDecodeError):
+        try:
             out.append(json.loads(line))
+        except json.JSONDecodeError:
+            out.append({"text": line.rstrip()})  # a traceback, or a message before logging is set up
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ocr-engine", default="ppocr", help="inference.ocr.engine of the daemon")
     parser.add_argument("--plate-model", type=Path, help="inference.plate_detector.model of the daemon")
     parser.add_argument("--plate-size", type=int, help="inference.plate_detector.input_size of the daemon")
+    parser.add_argument(
+        "--vehicle-head", type=Path, help="inference.vehicle_detector.classifier (the head trained for --plate-model)"
+    )
     parser.add_argument("--scene", choices=("gate", "busy", "idle"), default="gate", help="the clip (see above)")
     parser.add_argument("--motion", choices=("on", "off"), default="on", help="the cameras' motion gate")
     parser.add_argument(
@@ -329,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in (("model", args.plate_model and str(args.plate_model.resolve())), ("input_size", args.plate_size))
         if v is not None
     }
+    inference: dict = {"plate_detector": plate} if plate else {}
+    if args.vehicle_head is not None:
+        inference["vehicle_detector"] = {"classifier": str(args.vehicle_head.resolve())}
     work = REPO / "bench" / "_work"
     work.mkdir(parents=True, exist_ok=True)
     clip = render_clip(work, args.width, args.height, args.warmup + args.seconds + 20, args.scene)
@@ -343,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.detect_fps,
                 work,
                 args.ocr_engine,
-                plate,
+                inference,
                 args.motion == "on",
                 regions == "on",
             )

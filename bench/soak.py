@@ -97,7 +97,7 @@ def soak(cameras: int, minutes: float, sample_s: float, upload_every_s: float, w
     samples: list[tuple[float, float, int]] = []
     stop = threading.Event()
     try:
-        _wait_ready(notify, proc)
+        _wait_ready(notify, proc, logs)
         daemon = psutil.Process(proc.pid)
         workers = [
             threading.Thread(target=api_reader, args=(port, stop, stats), daemon=True),
