@@ -45,6 +45,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "daemon"))
 from conftest import RtspServer, encode_h264, free_port, render_h264  # noqa: E402
+from conftest import start_daemon as launch_daemon  # noqa: E402
 
 from alprd.ops.sample_clip import VehiclePass  # noqa: E402
 
@@ -287,16 +288,7 @@ def start_daemon(config: Path, folder: Path) -> tuple[subprocess.Popen, socket.s
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(folder / "notify.sock"))
     notify.settimeout(1.0)
-    env = dict(os.environ, NOTIFY_SOCKET=str(folder / "notify.sock"))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))  # this checkout
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "alprd", "run", "--config", str(config)],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = launch_daemon(config, folder, NOTIFY_SOCKET=str(folder / "notify.sock"))  # the tests' launcher
     logs: list[dict] = []
     threading.Thread(target=_read_logs, args=(proc.stderr, logs), daemon=True).start()
     return proc, notify, logs
