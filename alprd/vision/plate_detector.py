@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -186,40 +187,30 @@ class PlateDetector:
         self.input_size = input_size
         self.confidence = confidence
         self.iou = iou
-        self._model = OvModel(
+        # Both compiles of the model (the square input, and the cut one for regions) load alike.
+        self._load = partial(
+            OvModel,
             Path(model_path),
             core,
             device,
-            input_chw=(3, input_size, input_size),
             image=ImageInput(model_color="RGB", scale=255.0),
             requests=requests,
             num_threads=num_threads,
             precision_hint=precision_hint,
         )
+        self._model = self._load(input_chw=(3, input_size, input_size))
         self._head, self._classes = head_layout(self._model.output_shapes, input_size, self._model.path)
         if self._classes != 1:
             raise ModelError(f"{model_path}: a plate detector has one class, this model has {self._classes}")
         self._regions: OvModel | None = None
         if regions:
-            self._regions = self._region_model(core, device, requests, num_threads, precision_hint)
+            self._regions = self._region_model()
 
-    def _region_model(
-        self, core: ov.Core, device: str, requests: int, num_threads: int | None, precision_hint: str | None
-    ) -> OvModel | None:
+    def _region_model(self) -> OvModel | None:
         """The model cut for regions, warmed up once here (before threads share it); None,
         logged, when it cannot be cut (``detect_regions`` then looks at the whole frame)."""
         try:
-            model = OvModel(
-                self._model.path,
-                core,
-                device,
-                input_chw=(3, None, None),
-                image=ImageInput(model_color="RGB", scale=255.0),
-                requests=requests,
-                num_threads=num_threads,
-                precision_hint=precision_hint,
-                transform=lambda m: head_levels(m, self._model.path),
-            )
+            model = self._load(input_chw=(3, None, None), transform=lambda m: head_levels(m, self._model.path))
         except ModelError as exc:
             log.warning("inference.regions_unavailable", error=str(exc))
             return None
