@@ -90,6 +90,12 @@ def _css(driver, selector: str):
     return driver.find_elements(By.CSS_SELECTOR, selector)
 
 
+def _text(driver, selector: str) -> str:
+    """The text of the first element ``selector`` finds, read again where the page replaced
+    the element while it was read (the cameras view redraws its lines every few seconds)."""
+    return str(_wait(driver, lambda d: _css(d, selector)[0].text))
+
+
 def _show(driver, view: str) -> None:
     _css(driver, f'nav a[data-tab="{view}"]')[0].click()
     _wait(driver, lambda d: _css(d, f"#view-{view}")[0].is_displayed())
@@ -228,9 +234,8 @@ def test_dashboard_live_lists_history_cameras_stats(config, repository, pipeline
             # Cameras: the streaming one with its frame and fps, the failing one with its error.
             _show(driver, "cameras")
             _wait(driver, lambda d: _image_at(d, '[data-line="gate1"] img.frame'))
-            entry = _css(driver, '[data-line="gate1"]')[0].text
-            assert "12.5 / 5.0" in entry
-            assert "connection refused" in _css(driver, '[data-line="gate2"]')[0].text
+            assert "12.5 / 5.0" in _text(driver, '[data-line="gate1"]')
+            assert "connection refused" in _text(driver, '[data-line="gate2"]')
             _screens(driver, "cameras", shots)
 
             # Statistics: a month of earlier detections (stored as the API stores them), then the
