@@ -264,28 +264,34 @@ class Detections(Outbox, RepositoryBase):
         return self.get_plate(plate_id)
 
     def delete_vehicle(self, vehicle_id: int) -> DeleteOutcome:
-        """Delete a vehicle and its plates; its session too when nothing is left in it."""
+        """Delete a vehicle and its plates; its session too when nothing is left in it.
+
+        Each delete checks its row count: on PostgreSQL another request may delete the same
+        rows between the read and the write; the one that loses is NotFoundError (404)."""
         with self._writing():
             vehicle = self._require(Vehicle, vehicle_id, "Vehicle")
             plates = list(Plate.select(Plate.id, Plate.image_path).where(Plate.vehicle == vehicle_id))
             paths = [vehicle.image_path, *(p.image_path for p in plates)]
             Plate.delete().where(Plate.vehicle == vehicle_id).execute()
-            Vehicle.delete().where(Vehicle.id == vehicle_id).execute()
+            if not Vehicle.delete().where(Vehicle.id == vehicle_id).execute():
+                raise NotFoundError(f"Vehicle with ID {vehicle_id} not found")
             session_paths = self._delete_session_if_empty(vehicle.session_id)
         return DeleteOutcome(len(plates), True, session_paths is not None, _paths(paths, session_paths))
 
     def delete_plate(self, plate_id: int) -> DeleteOutcome:
-        """Delete a plate; its vehicle when it has no other plate; the session when empty."""
+        """Delete a plate; its vehicle when it has no other plate; the session when empty
+        (row counts checked as in ``delete_vehicle``)."""
         with self._writing():
             plate = self._require(Plate, plate_id, "Plate")
+            if not Plate.delete().where(Plate.id == plate_id).execute():
+                raise NotFoundError(f"Plate with ID {plate_id} not found")
             paths = [plate.image_path]
-            Plate.delete().where(Plate.id == plate_id).execute()
             vehicle_deleted = False
             if plate.vehicle_id is not None and not Plate.select().where(Plate.vehicle == plate.vehicle_id).exists():
-                vehicle = Vehicle.get_by_id(plate.vehicle_id)
-                paths.append(vehicle.image_path)
-                vehicle.delete_instance()
-                vehicle_deleted = True
+                vehicle = Vehicle.get_or_none(Vehicle.id == plate.vehicle_id)
+                if vehicle is not None and Vehicle.delete().where(Vehicle.id == vehicle.id).execute():
+                    paths.append(vehicle.image_path)
+                    vehicle_deleted = True
             session_paths = self._delete_session_if_empty(plate.session_id)
         return DeleteOutcome(1, vehicle_deleted, session_paths is not None, _paths(paths, session_paths))
 
@@ -294,8 +300,9 @@ class Detections(Outbox, RepositoryBase):
             return None
         if Plate.select().where(Plate.session == session_id).exists():
             return None
-        s = DetectionSession.get_by_id(session_id)
-        s.delete_instance()
+        s = DetectionSession.get_or_none(DetectionSession.id == session_id)
+        if s is None or not DetectionSession.delete().where(DetectionSession.id == session_id).execute():
+            return None  # another request deleted it
         return [s.original_path, s.annotated_path, s.vehicle_annotated_path]
 
 

@@ -6,6 +6,7 @@ import random
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -450,3 +451,51 @@ def test_the_gram_migration_backfills_an_existing_database(database_target, monk
     for term, found in (("F1", ["F1F1F1"]), ("1F1", ["F1F1F1"]), ("34X", ["B1234XZ"]), ("D7", ["D7"])):
         assert sorted(r.plate_text for r in repo.list_detections(limit=10, offset=0, search=term)[0]) == found
     db.close()
+
+
+def _wait_until_another_waits(db, worker: threading.Thread) -> None:
+    """PostgreSQL: until the worker's transaction waits for this one's row locks (SQLite's
+    BEGIN IMMEDIATE queues it before it reads anything: nothing to wait for)."""
+    if dialect_of(db).name != "postgresql":
+        return
+    for _ in range(3000):
+        db.execute_sql("SELECT pg_stat_clear_snapshot()")  # the view is read once per transaction
+        waiting = db.execute_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).fetchone()[0]
+        if waiting or not worker.is_alive():
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError("the second delete never waited for the first")
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [("delete_vehicle", "delete_plate"), ("delete_plate", "delete_vehicle"), ("delete_plate", "delete_plate")],
+)
+def test_two_deletes_of_the_same_rows_at_once_the_later_is_not_found(repo, db, first, second):
+    """Two DELETE requests for one plate's rows at once (the fuzzer's two workers met this on
+    PostgreSQL, whose second delete read the rows before the first committed): the later one
+    is NotFoundError (404), never a server error; every row is gone."""
+    save(repo, result("B1A"), datetime(2025, 5, 1))
+    pid, vid = db.execute_sql("SELECT id, vehicle_id FROM plate").fetchone()
+    target = {"delete_plate": pid, "delete_vehicle": vid}
+    outcome: list[object] = []
+
+    def later() -> None:
+        try:
+            outcome.append(getattr(repo, second)(target[second]))
+        except Exception as exc:  # noqa: BLE001 - the test looks at what was raised
+            outcome.append(exc)
+        finally:
+            db.close()
+
+    worker = threading.Thread(target=later)
+    with db.atomic():
+        getattr(repo, first)(target[first])
+        worker.start()
+        _wait_until_another_waits(db, worker)
+    worker.join(timeout=60)
+    assert len(outcome) == 1 and isinstance(outcome[0], NotFoundError), outcome
+    for table in ("plate", "vehicle", "detection_session"):
+        assert db.execute_sql(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
