@@ -183,14 +183,18 @@ class InferenceConfig(_Strict):
     device: Literal["AUTO", "CPU", "GPU"] = Field("AUTO", description="OpenVINO device.")
     models_dir: Path = Field(
         Path("../models"),
-        description="Folder of model files ('alprd models fetch' fills it); "
-        "relative model paths below are inside it. Default: the repository's models/ "
-        "seen from config/.",
+        description="Folder of model files ('alprd models fetch' fills it); relative model paths "
+        "below are inside it. Default: the repository's models/ seen from config/.",
     )
     plate_detector: PlateDetectorConfig = PlateDetectorConfig()
     vehicle_detector: VehicleDetectorConfig = SsdVehicleDetectorConfig()
     ocr: OcrConfig = PlateOcrConfig()
     workers: int = Field(2, ge=1, le=16, description="Parallel inference requests.")
+    performance: Literal["auto", "latency", "throughput"] = Field(
+        "auto",
+        description="OpenVINO's hint: 'latency' (each inference on every core), 'throughput' (one per "
+        "core, several at once: more fps from several cameras); 'auto': throughput for 2+ cameras.",
+    )
 
 
 PackCode = Annotated[str, Field(pattern=r"^[a-z]{2,8}$")]

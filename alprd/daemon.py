@@ -345,12 +345,13 @@ async def start_lists(
 
 
 def _build_pipeline(config: Config):
-    from alprd.vision.ov_model import make_core
+    from alprd.vision.ov_model import make_core, performance_hint
     from alprd.vision.pipeline import ImagePipeline
 
     # Beside the SQLite file; with PostgreSQL in data/ beside the config.
     cache_dir = (config.database_file or config.resolve(Path("data/alprd.db"))).parent / "ov-cache"
-    pipeline = ImagePipeline.from_config(config, make_core(cache_dir))
+    hint = performance_hint(config.inference.performance, len(config.cameras))
+    pipeline = ImagePipeline.from_config(config, make_core(cache_dir, hint))
     pipeline.warm_up()  # alone, before any two threads infer at once (an OpenVINO start-up deadlock)
     return pipeline
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from alprd.config import CameraConfig
-from alprd.domain.messages import Box, Frame, ImageResult, PlateEvent
+from alprd.domain.messages import Box, Frame, ImageResult, PlateEvent, PlateRead
 from alprd.gate.events import EventPolicy
 from alprd.gate.motion import (
     MotionDetector,
@@ -43,6 +43,16 @@ class RegionReader(Protocol):
     """A reader that can look for plates in parts of the frame only (the pipeline)."""
 
     def read_regions(self, image: np.ndarray, regions: Sequence[Box]) -> ImageResult: ...
+
+
+@runtime_checkable
+class LateColorReader(Protocol):
+    """A reader whose per-frame reads can leave the plate colours out, to be named once
+    per event from its stored view (the pipeline: the colours cost more than the OCR)."""
+
+    def read_without_colors(self, image: np.ndarray, regions: Sequence[Box] | None) -> ImageResult: ...
+
+    def with_colors(self, read: PlateRead, image: np.ndarray) -> PlateRead: ...
 
 
 # (vote, first_seen_s, last_seen_s) of a final dropped for lack of support
@@ -100,6 +110,7 @@ class CameraGate:
         self._motion = MotionDetector(settings) if camera.motion.enabled else None
         self._gate = MotionGate(settings)
         self._regions = reader if camera.motion.regions and isinstance(reader, RegionReader) else None
+        self._late_colors = reader if isinstance(reader, LateColorReader) else None
         self._plates: list[tuple[float, Box]] = []  # (seen at s, box) of the last run's plates
         self._read_vehicles: list[Box] = []  # vehicles (or where they would be) whose plate the last run read
         self._frames = 0
@@ -116,22 +127,35 @@ class CameraGate:
             share = self._motion.changed_share(frame.image)
             reason = self._gate.reason(frame.timestamp_s, share, self.builder.tracking, self._occupied)
             if not reason:
-                return self.builder.on_frame(frame, ())  # time moves on: passes may end
+                return self._colored(self.builder.on_frame(frame, ()))  # time moves on: passes may end
             regions = self._regions_of(frame, reason)
         self._detected += 1
         started = time.perf_counter()
-        if regions is not None and self._regions is not None:
+        if regions is not None:  # (only with a region reader)
             self._in_regions += not (len(regions) == 1 and regions[0] == whole(frame))
-            result = self._regions.read_regions(frame.image, regions)
-        else:
-            result = self._reader.read_image(frame.image)
+        result = self._read(frame.image, regions)
         self.latency.observe(time.perf_counter() - started)
         self._occupied = bool(result.vehicles or result.reads)
         self._plates = [(frame.timestamp_s, r.plate.box) for r in result.reads] or [
             (t, box) for t, box in self._plates if frame.timestamp_s - t <= self.camera.track_timeout_s
         ]
         self._read_vehicles = [r.vehicle.box if r.vehicle else vehicle_around(r.plate.box) for r in result.reads]
-        return self.builder.on_frame(frame, counting(result.reads, result.width, result.height, self._rules))
+        return self._colored(
+            self.builder.on_frame(frame, counting(result.reads, result.width, result.height, self._rules))
+        )
+
+    def _read(self, image: np.ndarray, regions: Sequence[Box] | None) -> ImageResult:
+        if self._late_colors is not None:
+            return self._late_colors.read_without_colors(image, regions)
+        if regions is not None and self._regions is not None:
+            return self._regions.read_regions(image, regions)
+        return self._reader.read_image(image)
+
+    def _colored(self, events: list[PlateEvent]) -> list[PlateEvent]:
+        """Each event's read with the colours of its plate in the event's own view."""
+        if self._late_colors is None:
+            return events
+        return [replace(e, read=self._late_colors.with_colors(e.read, e.frame.image)) for e in events]
 
     def _regions_of(self, frame: Frame, reason: Reason) -> list[Box] | None:
         """Where the plate detector looks: None without a region reader (the whole frame, in
@@ -149,7 +173,7 @@ class CameraGate:
         return [whole(frame)] if found is None else found
 
     def flush(self, t_s: float) -> list[PlateEvent]:
-        return self.builder.flush(t_s)
+        return self._colored(self.builder.flush(t_s))
 
     def stats(self) -> GateStats:
         return GateStats(

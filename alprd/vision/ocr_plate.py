@@ -162,7 +162,7 @@ class PlateOcr:
         if model.input(0).get_partial_shape()[0].is_static:
             model.reshape({model.input(0).get_any_name(): ov.PartialShape([-1, 1, *INPUT_HW])})
         try:
-            compiled = core.compile_model(model, device, {"PERFORMANCE_HINT": "LATENCY"})
+            compiled = core.compile_model(model, device)  # the core's performance hint (make_core)
         except RuntimeError as exc:
             raise ModelError(f"{self.path}: cannot compile for {device}: {str(exc).splitlines()[0]}") from exc
         self._idle: queue.SimpleQueue[ov.InferRequest] = queue.SimpleQueue()

@@ -215,7 +215,7 @@ class PpOcr:
         if n_classes != len(self._charset):
             raise ModelError(f"{model_path}: {n_classes} classes but {keys_path.name} gives {len(self._charset)}")
         self._fold = plate_class_matrix(self._charset)
-        self._compiled = core.compile_model(model, device, {"PERFORMANCE_HINT": "LATENCY"})
+        self._compiled = core.compile_model(model, device)  # the core's performance hint
         self._requests: queue.Queue[ov.InferRequest] = queue.Queue()
         for _ in range(max(1, requests)):
             self._requests.put(self._compiled.create_infer_request())

@@ -39,12 +39,33 @@ def file_digest(path: Path, algorithm: str = "sha256") -> str:
     return digest.hexdigest()
 
 
-def make_core(cache_dir: Path | None = None) -> ov.Core:
-    """The process's one OpenVINO Core; ``cache_dir`` keeps compiled blobs between runs."""
+HINTS = ("LATENCY", "THROUGHPUT")
+
+
+def performance_hint(setting: str, cameras: int) -> str:
+    """OpenVINO's hint for ``inference.performance`` with ``cameras`` cameras ('auto':
+    THROUGHPUT from two cameras on: 8 busy cameras analysed 3.05 -> 4.17 fps each,
+    docs/benchmarks.md)."""
+    if setting == "auto":
+        return "THROUGHPUT" if cameras >= 2 else "LATENCY"
+    return setting.upper()
+
+
+def make_core(cache_dir: Path | None = None, hint: str = "LATENCY") -> ov.Core:
+    """The process's one OpenVINO Core; ``cache_dir`` keeps compiled blobs between runs.
+
+    ``hint`` is the performance hint of every model compiled on it: LATENCY runs each
+    inference on all cores (one camera, one image at a time); THROUGHPUT runs one
+    inference per core, several at once (several cameras: more frames per second).
+    """
+    if hint not in HINTS:
+        raise ModelError(f"performance hint must be one of {', '.join(HINTS)}, got {hint!r}")
     core = ov.Core()
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         core.set_property({"CACHE_DIR": str(cache_dir)})
+    for device in ("CPU", "AUTO", *(d for d in core.available_devices if d.startswith("GPU"))):
+        core.set_property(device, {"PERFORMANCE_HINT": hint})
     return core
 
 
@@ -157,7 +178,7 @@ class OvModel:
             tuple(d.get_length() if d.is_static else -1 for d in o.get_partial_shape()) for o in model.outputs
         )
         self.output_names = tuple(o.get_any_name() for o in model.outputs)
-        config: dict[str, object] = {"PERFORMANCE_HINT": "LATENCY"}
+        config: dict[str, object] = {}  # the performance hint is the core's (make_core)
         if num_threads is not None and device == "CPU":
             config["INFERENCE_NUM_THREADS"] = num_threads
         if precision_hint is not None:  # "f32" forces FP32 maths (CPUs with AMX default to bf16)
@@ -170,12 +191,14 @@ class OvModel:
         for _ in range(max(1, requests)):
             self._idle.put(self._compiled.create_infer_request())
         self.execution_precision = self._property("INFERENCE_PRECISION_HINT")
+        self.performance_hint = self._property("PERFORMANCE_HINT").rpartition(".")[2]
         log.info(
             "inference.model_loaded",
             path=str(self.path),
             device=device,
             requests=requests,
             precision=self.execution_precision,
+            hint=self.performance_hint,
             outputs=[list(s) for s in self.output_shapes],
         )
 

@@ -104,6 +104,7 @@ class _Timer:
 
 
 WARM_UP_PX = 320
+NO_COLORS = PlateColors("", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +186,18 @@ class ImagePipeline:
         something moves); the whole frame when the plate detector cannot look at regions."""
         return self.run(image, regions).result
 
-    def run(self, image: np.ndarray, regions: Sequence[Box] | None = None) -> PipelineOutput:
+    def read_without_colors(self, image: np.ndarray, regions: Sequence[Box] | None) -> ImageResult:
+        """``read_regions`` (``read_image`` for regions None) with the plate colours left
+        empty: a camera's gate names them once per event (``with_colors``), not on every frame
+        (they cost more than the OCR)."""
+        return self.run(image, regions, colors=False).result
+
+    def with_colors(self, read: PlateRead, image: np.ndarray) -> PlateRead:
+        """``read`` with its plate's colours (and the plate type they give) from ``image``."""
+        crop = crop_box(image, read.plate.box)
+        return plate_read(read.plate, read.ocr, read.vehicle, self.packs, plate_colors(crop))
+
+    def run(self, image: np.ndarray, regions: Sequence[Box] | None = None, colors: bool = True) -> PipelineOutput:
         """``read_image`` plus what evaluation needs: every plate found, read or not."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an HxWx3 uint8 BGR image, got {image.shape} {image.dtype}")
@@ -205,7 +217,7 @@ class ImagePipeline:
             results = [self.verifier(c, r) if r.confidence < self.verify_below else r for c, r in zip(crops, results)]
             timer.lap("verify")
         reads = tuple(
-            plate_read(p, r, vehicle_for(p.box, vehicles), self.packs, plate_colors(c))
+            plate_read(p, r, vehicle_for(p.box, vehicles), self.packs, plate_colors(c) if colors else NO_COLORS)
             for p, r, c, engine_read in zip(plates, results, crops, engine_reads)
             # the certainty of the engine whose read is kept decides (before the pack's corrections)
             if r.text and keep_read(engine_read if r.engine == engine_read.engine else r, self.min_confidence)

@@ -69,7 +69,9 @@ def camera(**kw):
     return CameraConfig(**(base | kw))
 
 
-def run_reader(cam, opener, seconds, consume=None, clock=time.monotonic):
+def run_reader(cam, opener, seconds, consume=None, clock=time.monotonic, until=None):
+    """Run the reader for ``seconds``; with ``until(frames got)``, until that holds
+    (``seconds`` then only bounds the wait: a loaded machine just takes longer)."""
     q = LatestQueue(maxsize=1)
     reader = CameraReader("gate1", cam, q, opener=opener, monotonic=clock)
     got = []
@@ -86,7 +88,9 @@ def run_reader(cam, opener, seconds, consume=None, clock=time.monotonic):
     worker = threading.Thread(target=consumer)
     reader.start()
     worker.start()
-    time.sleep(seconds)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not (until is not None and until(got)):
+        time.sleep(0.01 if until is not None else max(0.0, deadline - time.monotonic()))
     stats = reader.stats()
     reader.stop()
     stop.set()
@@ -125,7 +129,7 @@ def test_failure_reconnects_with_backoff():
         return FakeUsbCamera(fps=100, fail_after=10)
 
     with capture_logs() as logs:
-        got, stats = run_reader(camera(), opener, 1.0)
+        got, stats = run_reader(camera(), opener, 30.0, until=lambda got: len(opened) >= 5 and len(got) >= 4)
     names = [e["event"] for e in logs]
     assert names.count("capture.disconnected") >= 3
     assert names.count("capture.reconnecting") >= 3 and "capture.connected" in names

@@ -219,3 +219,44 @@ def test_a_car_whose_plate_is_read_is_looked_at_around_its_plate_only():
     small = [(t, regions) for t, regions in reader.looked if regions != [WHOLE] and 0.0 < t < 1.6]
     assert small and all(len(regions) == 1 and holds(regions[0], plate_at(t)) for t, regions in small)
     assert all(regions[0].width <= 400 for _, regions in small)  # the plate's region, not the car's
+
+
+class LateColorReader(ScriptedReader):
+    """Reads frames without plate colours and names them when asked, as the pipeline does."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.named: list[tuple[str, np.ndarray]] = []  # (text, image) of each with_colors call
+
+    def read_image(self, image: np.ndarray) -> ImageResult:
+        raise AssertionError("the gate reads frames without colours")
+
+    def read_without_colors(self, image: np.ndarray, regions: Sequence[Box] | None) -> ImageResult:
+        return super().read_image(image)
+
+    def with_colors(self, read: PlateRead, image: np.ndarray) -> PlateRead:
+        self.named.append((read.ocr.text, image))
+        return replace(read, background_color="Yellow", text_color="Black", plate_type="Public")
+
+
+def test_plate_colours_are_named_once_per_event_from_its_stored_view():
+    """Naming colours costs more than reading the plate: the gate leaves them out of the
+    per-frame reads and names them once per event, from the frame stored with it."""
+    camera = CameraConfig(source="usb:0", motion={"enabled": False})
+    plate = lambda t: [read(Box(300 + 40 * t, 400, 420 + 40 * t, 440), "B1234ABC")] if 1 <= t < 3 else []  # noqa: E731
+    reader = LateColorReader(plate)
+    gate = CameraGate("cam", camera, reader, FITS)
+    events = []
+    for i in range(round(6 / 0.2)):
+        reader.t_s = round(i * 0.2, 3)
+        events += gate.on_frame(Frame("cam", i, reader.t_s, still(reader.t_s)))
+    events += gate.flush(6.0)
+    assert [(e.kind, e.text) for e in events] == [("preview", "B1234ABC"), ("final", "B1234ABC")]
+    assert reader.calls == 30 and len(reader.named) == 2
+    for event, (text, image) in zip(events, reader.named):
+        assert text == event.text and image is event.frame.image
+        assert (event.read.background_color, event.read.text_color, event.read.plate_type) == (
+            "Yellow",
+            "Black",
+            "Public",
+        )

@@ -326,3 +326,23 @@ def test_read_regions_with_a_detector_that_cannot_looks_at_the_whole_frame() -> 
     image, box = scene()
     pipeline = ImagePipeline(plates=Fixed(Detection(box, 0.9, "plate")), ocr=_Counting())
     assert [p.box for p in pipeline.run(image, [Box(0, 0, 10, 10)]).plates] == [box]
+
+
+@pytest.mark.parametrize("codes", [(), ("id",)])
+def test_colors_named_later_equal_those_named_at_once(
+    real_pipeline: ImagePipeline, datasets_dir: Path, codes: tuple[str, ...]
+) -> None:
+    """A camera's gate reads frames without the plate colours and names them once per event
+    (``with_colors``): the read it gets then is the one ``read_image`` gives, colours and the
+    plate type they decide included."""
+    pipeline = replace(real_pipeline, packs=load_packs(codes))
+    checked = 0
+    for name in ("eu1", "eu2", "eu7", "test_002"):
+        image, _, _ = _truth(datasets_dir, name)
+        at_once = pipeline.read_image(image)
+        plain = pipeline.read_without_colors(image, None)
+        assert [(r.plate, r.ocr) for r in plain.reads] == [(r.plate, r.ocr) for r in at_once.reads]
+        assert all(r.background_color == r.text_color == "" for r in plain.reads)
+        assert [pipeline.with_colors(r, image) for r in plain.reads] == list(at_once.reads)
+        checked += sum(bool(r.background_color and r.text_color) for r in at_once.reads)
+    assert checked >= 4

@@ -191,3 +191,40 @@ def test_detector_name(description: str, name: str) -> None:
 def test_algorithm_is_read_from_the_loaded_model(model: Path, size: int) -> None:
     detector = PlateDetector(model, ov.Core(), "CPU", input_size=size)
     assert detector.algorithm == "YOLOv8n (OpenVINO)"
+
+
+@pytest.mark.parametrize("device", ["CPU", "AUTO"])
+def test_the_cores_performance_hint_reaches_the_models(device: str, detector: PlateDetector, photos: list) -> None:
+    """make_core's hint is every model's (THROUGHPUT: one inference per core, several at
+    once, for several cameras); the boxes are the same under either hint."""
+    from alprd.vision.ov_model import make_core
+
+    fast = PlateDetector(MODEL, make_core(hint="THROUGHPUT"), device, input_size=640, confidence=0.25, iou=0.45)
+    assert fast._model.performance_hint == "THROUGHPUT"
+    assert detector._model.performance_hint == "LATENCY"  # make_core's default (the session core)
+    for image, _ in photos[:3]:
+        assert [d.box for d in fast.detect(image)] == pytest.approx([d.box for d in detector.detect(image)], abs=1.0)
+
+
+def test_an_unknown_performance_hint_is_a_clear_model_error() -> None:
+    from alprd.vision.ov_model import make_core
+
+    with pytest.raises(ModelError, match="LATENCY, THROUGHPUT"):
+        make_core(hint="FAST")
+
+
+@pytest.mark.parametrize(
+    "setting, cameras, hint",
+    [
+        ("auto", 0, "LATENCY"),
+        ("auto", 1, "LATENCY"),
+        ("auto", 2, "THROUGHPUT"),
+        ("auto", 8, "THROUGHPUT"),
+        ("latency", 8, "LATENCY"),
+        ("throughput", 1, "THROUGHPUT"),
+    ],
+)
+def test_the_daemons_performance_hint(setting: str, cameras: int, hint: str) -> None:
+    from alprd.vision.ov_model import performance_hint
+
+    assert performance_hint(InferenceConfig(performance=setting).performance, cameras) == hint
