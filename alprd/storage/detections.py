@@ -93,23 +93,13 @@ class Detections(Outbox, RepositoryBase):
 
     def is_image_referenced(self, path: str) -> bool:
         """Does any row name this stored image path (start-up recovery of interrupted saves)?"""
-        row = self.db.execute_sql(
-            "SELECT 1 FROM detection_session WHERE ? IN (original_path, annotated_path, vehicle_annotated_path) "
-            "UNION ALL SELECT 1 FROM vehicle WHERE image_path = ? "
-            "UNION ALL SELECT 1 FROM plate WHERE image_path = ? LIMIT 1",
-            (path, path, path),
-        ).fetchone()
-        return row is not None
+        return self.gate_of_image(path) is not None
 
     def gate_of_image(self, path: str) -> str | None:
-        """The gate whose row names this stored image path (central: where the file is)."""
+        """The gate whose row names this stored image path (central: where the file is);
+        None when no row names it."""
         with self._connected():
-            row = self.db.execute_sql(
-                "SELECT gate FROM detection_session WHERE ? IN (original_path, annotated_path, vehicle_annotated_path) "
-                "UNION ALL SELECT s.gate FROM vehicle v JOIN detection_session s ON s.id = v.session_id "
-                "WHERE v.image_path = ? UNION ALL SELECT gate FROM plate WHERE image_path = ? LIMIT 1",
-                (path, path, path),
-            ).fetchone()
+            row = self.db.execute_sql(IMAGE_GATE_SQL, (path, path, path)).fetchone()
         return None if row is None else str(row[0])
 
     def _session_of_key(self, event_key: str) -> int | None:
@@ -304,6 +294,15 @@ class Detections(Outbox, RepositoryBase):
         if s is None or not DetectionSession.delete().where(DetectionSession.id == session_id).execute():
             return None  # another request deleted it
         return [s.original_path, s.annotated_path, s.vehicle_annotated_path]
+
+
+# The gate of the first row naming an image path (PostgreSQL: each part from an index,
+# migration 11).
+IMAGE_GATE_SQL = (
+    "SELECT gate FROM detection_session WHERE ? IN (original_path, annotated_path, vehicle_annotated_path) "
+    "UNION ALL SELECT s.gate FROM vehicle v JOIN detection_session s ON s.id = v.session_id "
+    "WHERE v.image_path = ? UNION ALL SELECT gate FROM plate WHERE image_path = ? LIMIT 1"
+)
 
 
 def _box(box: Box) -> dict[str, float]:

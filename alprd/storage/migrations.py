@@ -187,6 +187,11 @@ _WEBHOOK_STAT_BY_GATE: Migration = (
 # answers a 3-character search from its index.
 _THREE_CHARACTER_SEARCH: Migration = ()
 
+# PostgreSQL's indexes for finding an image's row by its path (``migrations_pg``: a central
+# daemon redirects each image another gate took to that gate). A SQLite gate looks a path
+# up only for the few files of interrupted saves, at start-up: no index to keep.
+_IMAGE_PATHS: Migration = ()
+
 MIGRATIONS: tuple[Migration, ...] = (
     _TABLES,
     _SEARCH,
@@ -198,4 +203,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     _GATES,
     _WEBHOOK_STAT_BY_GATE,
     _THREE_CHARACTER_SEARCH,
+    _IMAGE_PATHS,
 )

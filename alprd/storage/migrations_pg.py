@@ -136,6 +136,19 @@ _THREE_CHARACTER_SEARCH: Migration = (
     "ANALYZE plate_gram",
 )
 
+# A central daemon asks which gate stored an image (``gate_of_image``) for every image of
+# another gate the dashboard shows: without these each ask read the three tables whole.
+IMAGE_PATH_COLUMNS = (
+    ("detection_session", "original_path"),
+    ("detection_session", "annotated_path"),
+    ("detection_session", "vehicle_annotated_path"),
+    ("vehicle", "image_path"),
+    ("plate", "image_path"),
+)
+_IMAGE_PATHS: Migration = tuple(
+    f"CREATE INDEX IF NOT EXISTS idx_{table}_{column} ON {table} ({column})" for table, column in IMAGE_PATH_COLUMNS
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     pg_ddl(_TABLES),
     _SEARCH,
@@ -147,4 +160,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     pg_ddl(_GATES),
     pg_ddl(_WEBHOOK_STAT_BY_GATE),
     _THREE_CHARACTER_SEARCH,
+    _IMAGE_PATHS,
 )

@@ -11,8 +11,10 @@ import pytest
 from alprd.domain.messages import Box, Detection, ImageResult, OcrResult, PlateRead
 from alprd.domain.packs import load_pack
 from alprd.storage.db import open_database, schema_version
+from alprd.storage.detections import IMAGE_GATE_SQL
 from alprd.storage.files import StoredImages
 from alprd.storage.migrations import MIGRATIONS
+from alprd.storage.migrations_pg import IMAGE_PATH_COLUMNS
 from alprd.storage.migrations_pg import MIGRATIONS as PG_MIGRATIONS
 from alprd.storage.repository import Repository
 from tests.pg_server import PASSWORD, wants_postgres
@@ -76,6 +78,30 @@ def test_a_long_search_can_use_the_trigram_index_and_3_characters_read_plate_gra
     assert db.execute_sql("SELECT COUNT(*) FROM plate_gram WHERE gram = '2XZ'").fetchone()[0] == len(truth) == 5
     rows, count = repo.list_detections(limit=3, offset=1, search="2xz")
     assert [r.plate_id for r in rows] == truth[1:4] and count == 5
+    db.close()
+
+
+def test_an_images_gate_is_found_through_indexes(pg_url):
+    """A central daemon asks which gate stored each image of another gate it serves: the
+    query reads the five image-path indexes (migration 11), never a whole table."""
+    db = open_database(pg_url)
+    repo = Repository(db, load_pack("id"))
+    repo.gate = "north"
+    v = Detection(Box(0, 0, 9, 9), 0.9, "car")
+    read = PlateRead(Detection(Box(1, 5, 5, 8), 0.8, "plate"), OcrResult("B1XZ", 0.9), vehicle=v)
+    images = StoredImages("outputs/a.jpg", "outputs/b.jpg", "outputs/c.jpg", ("outputs/v.jpg",), ("outputs/p.jpg",))
+    repo.save_image_result(
+        ImageResult(100, 50, (v,), (read,)), images, location="", detected_at=datetime(2026, 1, 1), processing_time_s=0
+    )
+    for path in ("outputs/a.jpg", "outputs/b.jpg", "outputs/c.jpg", "outputs/v.jpg", "outputs/p.jpg"):
+        assert repo.gate_of_image(path) == "north" and repo.is_image_referenced(path), path
+    assert repo.gate_of_image("outputs/other.jpg") is None
+    with db.atomic():
+        db.execute_sql("SET LOCAL enable_seqscan = off")  # one row: the planner would scan it
+        plan = " ".join(r[0] for r in db.execute_sql(f"EXPLAIN {IMAGE_GATE_SQL}", ("outputs/x.jpg",) * 3))
+    assert "Seq Scan" not in plan, plan
+    for table, column in IMAGE_PATH_COLUMNS:
+        assert f"idx_{table}_{column}" in plan, (table, column, plan)
     db.close()
 
 
