@@ -44,8 +44,7 @@ HINTS = ("LATENCY", "THROUGHPUT")
 
 def performance_hint(setting: str, cameras: int) -> str:
     """OpenVINO's hint for ``inference.performance`` with ``cameras`` cameras ('auto':
-    THROUGHPUT from two cameras on: 8 busy cameras analysed 3.05 -> 4.17 fps each,
-    docs/benchmarks.md)."""
+    THROUGHPUT from two cameras on, which analyse more frames each: docs/benchmarks.md)."""
     if setting == "auto":
         return "THROUGHPUT" if cameras >= 2 else "LATENCY"
     return setting.upper()

@@ -357,3 +357,24 @@ def check_live_events_and_metrics(port: int, live: Collector) -> None:
     assert got["alprd_events_total", (("kind", "preview"),)] == 2
     assert got["alprd_live_clients", ()] == 1 and got["alprd_writer_queue_depth", ()] == 0
     assert got["alprd_database_size_bytes", ()] > 0
+
+
+@pytest.mark.parametrize(("cameras", "hint"), [(1, "LATENCY"), (2, "THROUGHPUT")])
+def test_the_daemons_models_get_the_hint_for_its_cameras(tmp_path, cameras, hint):
+    """The composition root gives every model OpenVINO's hint for the cameras configured
+    at start ('auto'): THROUGHPUT from two on."""
+    from alprd.config import Config
+    from alprd.daemon import _build_pipeline
+
+    config = Config.model_validate(
+        {
+            "base_dir": tmp_path,
+            "storage": {"database": str(tmp_path / "alprd.db")},
+            "inference": {"models_dir": str(REPO / "models"), "device": "CPU"},
+            "cameras_dir": None,
+            "cameras": {f"gate{i}": {"source": f"rtsp://127.0.0.1:9/{i}"} for i in range(cameras)},
+        }
+    )
+    pipeline = _build_pipeline(config)
+    assert pipeline.plates._model.performance_hint == hint
+    assert pipeline.vehicles._backend._model.performance_hint == hint
