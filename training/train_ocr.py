@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import signal
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +56,7 @@ class Pool:
     labels: np.ndarray
     real: bool
     online_styles: tuple[str, ...] = ()  # when set: fresh synthetic plates every batch
+    p: np.ndarray | None = None  # sampling probability of each image (None: uniform)
 
 
 @dataclass
@@ -72,8 +75,21 @@ def load_synth(paths: list[Path]) -> Pool:
     return make_pool(np.concatenate([p["images"] for p in parts]), np.concatenate([p["labels"] for p in parts]), False)
 
 
-def real_pool(crops: list[data.Crop]) -> Pool:
-    return make_pool(np.stack([to_base(c.image) for c in crops]), [c.text for c in crops], True)
+def real_pool(crops: list[data.Crop], balance_prefixes: float = 0.0) -> Pool:
+    pool = make_pool(np.stack([to_base(c.image) for c in crops]), [c.text for c in crops], True)
+    if balance_prefixes > 0:
+        pool.p = prefix_balance([c.text for c in crops], balance_prefixes)
+    return pool
+
+
+def prefix_balance(texts: list[str], power: float) -> np.ndarray:
+    """Sampling probabilities that weigh each text by 1 / (count of its leading letters) **
+    power, so a set photographed in one region (Yogyakarta's AB) does not teach the
+    network that plates start with that region's letters."""
+    prefixes = [re.match(r"[A-Z]*", t).group() for t in texts]  # type: ignore[union-attr]
+    counts = Counter(prefixes)
+    w = np.array([counts[prefix] ** -power for prefix in prefixes])
+    return w / w.sum()
 
 
 def online_pool(styles: tuple[str, ...]) -> Pool:
@@ -96,7 +112,7 @@ def sample_batch(pools: list[Pool], weights: list[float], batch: int, rng: np.ra
             xs.extend(images)
             ys.append(labels)
             continue
-        idx = rng.integers(0, len(pool.images), n)
+        idx = rng.choice(len(pool.images), n, p=pool.p) if pool.p is not None else rng.integers(0, len(pool.images), n)
         for i in idx:
             xs.append(augment(pool.images[i], rng, INPUT_HW) if pool.real else pool.images[i])
         ys.append(pool.labels[idx])
@@ -203,22 +219,39 @@ def real_training_crops() -> list[data.Crop]:
     return [c for crops in real_training_sets() for c in crops]
 
 
-def real_pools() -> tuple[list[Pool], list[float]]:
+def real_pools(balance_prefixes: float = 0.0) -> tuple[list[Pool], list[float]]:
     """A pool per real training set, and each pool's share of the real part of a batch."""
-    return [real_pool(crops) for crops in real_training_sets()], [0.3, 0.3, 0.25, 0.15]
+    return [real_pool(crops, balance_prefixes) for crops in real_training_sets()], [0.3, 0.3, 0.25, 0.15]
 
 
-def validation_sets() -> dict[str, list[data.Crop]]:
-    """Crops no model trains on, by source (see training/data.py)."""
-    return {
-        "eu": data.eu_crops(),
-        "us_holdout": data.us_crops(holdout=True),
-        "id_val": data.id_crops(val=True),
-        "idx_street": data.grouped_crops("indonesia-plates-extra", True, {"exchioz-street"}),
-        "idx_moto": data.grouped_crops("indonesia-plates-extra", True, {"motoplat-manual", "motoplat-camcrop"}),
-        "vn_val": data.grouped_crops("vietnam-eu-plate-crops", True, {"VN-ndata", "VN-CarLongPlate"}),
-        "cz_iwt": data.grouped_crops("vietnam-eu-plate-crops", True, {"EU-iwt"}),
-    }
+HELD_OUT_REPORT = {  # validation line name: (dataset, its held-out groups)
+    "idx_street": ("indonesia-plates-extra", {"exchioz-street"}),
+    "idx_moto": ("indonesia-plates-extra", {"motoplat-manual", "motoplat-camcrop"}),
+    "vn_val": ("vietnam-eu-plate-crops", {"VN-ndata", "VN-CarLongPlate"}),
+    "cz_iwt": ("vietnam-eu-plate-crops", {"EU-iwt"}),
+}
+
+
+def extra_training_crops(specs: list[str]) -> list[data.Crop]:
+    """The held-out groups named ``DATASET:GROUP`` (a by-source fold trains on them)."""
+    crops: list[data.Crop] = []
+    for spec in specs:
+        dataset, _, group = spec.partition(":")
+        if group not in data.HELD_OUT_GROUPS.get(dataset, {}):
+            raise SystemExit(f"--train-groups: {spec!r} is not a held-out group (training/data.py)")
+        crops.extend(data.grouped_crops(dataset, True, {group}))
+    return crops
+
+
+def validation_sets(exclude: set[str] = frozenset()) -> dict[str, list[data.Crop]]:
+    """Crops no model trains on, by source (see training/data.py); ``exclude`` names
+    ``DATASET:GROUP`` sources a fold trains on, whose crops leave the report."""
+    sets = {"eu": data.eu_crops(), "us_holdout": data.us_crops(holdout=True), "id_val": data.id_crops(val=True)}
+    for name, (dataset, groups) in HELD_OUT_REPORT.items():
+        kept = {g for g in groups if f"{dataset}:{g}" not in exclude}
+        if kept:
+            sets[name] = data.grouped_crops(dataset, True, kept)
+    return sets
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,6 +274,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="letters the model misreads though real crops show them (e.g. Q, read as O): the real "
                          "training crops whose text has one form a pool of their own ...")
     ap.add_argument("--boost-fraction", type=float, default=0.0, help="... with this share of each batch")
+    ap.add_argument("--train-groups", nargs="*", default=[], metavar="DATASET:GROUP",
+                    help="held-out sources to train on (a by-source fold): they leave the validation report "
+                         "and form one more real pool")
+    ap.add_argument("--train-groups-share", type=float, default=0.2,
+                    help="that pool's share of the real part of a batch")
+    ap.add_argument("--balance-prefixes", type=float, default=0.0, metavar="POWER",
+                    help="sample each real crop by 1 / (crops with its leading letters) ** POWER (0: uniform)")
     ap.add_argument("--online-styles", default=",".join(V2_WEIGHTS),
                     help="styles rendered fresh (comma-separated; default: the v2 mix's)")
     args = ap.parse_args(argv)
@@ -248,7 +288,11 @@ def main(argv: list[str] | None = None) -> int:
                       seed=args.seed, out=args.out, threads=args.threads, warmup_steps=args.warmup_steps,
                       real_fraction=args.real_fraction)
     synth = load_synth(args.synth)
-    reals, shares = real_pools()
+    reals, shares = real_pools(args.balance_prefixes)
+    extra = extra_training_crops(args.train_groups)
+    if extra:
+        reals.append(real_pool(extra, args.balance_prefixes))
+        shares = [*shares, args.train_groups_share]
     print(f"synthetic {len(synth.images)}, real " + ", ".join(str(len(p.images)) for p in reals), flush=True)
     model = PlateOcrNet()
     if args.init:
@@ -266,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"boost pool: {len(boosted)} real crops with {args.boost_letters}", flush=True)
         pools.append(real_pool(boosted))
         weights.append(b)
-    train(cfg, pools, weights, model, validation_sets())
+    val = validation_sets(exclude=set(args.train_groups))
+    train(cfg, pools, weights, model, val)
     return 0
 
 

@@ -56,3 +56,29 @@ def test_a_few_steps_lower_the_loss_and_export(tmp_path, datasets_dir):
     reader = PlateOcr(tmp_path / "m.xml", ov.Core(), "CPU")
     results = reader.read_batch([np.zeros((40, 160, 3), np.uint8)])
     assert len(results) == 1 and results[0].engine == "plate"
+
+
+def test_prefix_balance_weighs_each_leading_letters_group_down_by_its_size():
+    from training.train_ocr import prefix_balance
+
+    texts = ["AB1234CD"] * 8 + ["DR5580EM", "1ABC234"]
+    p = prefix_balance(texts, 1.0)
+    assert p.sum() == pytest.approx(1.0)
+    # power 1: the eight AB plates together weigh as much as the one DR plate
+    assert p[:8].sum() == pytest.approx(p[8]) and p[8] == pytest.approx(p[9])
+    assert np.allclose(prefix_balance(texts, 0.0), 1 / len(texts))
+
+
+def test_a_fold_trains_on_a_held_out_source_and_leaves_it_out_of_the_report(datasets_dir):
+    from training.train_ocr import extra_training_crops, validation_sets
+
+    datasets_dir / "indonesia-plates-extra"
+    fold = "indonesia-plates-extra:motoplat-camcrop"
+    crops = extra_training_crops([fold])
+    assert crops and {c.name for c in crops} == {
+        f for f, _, g, _ in data.grouped_rows("indonesia-plates-extra") if g == "motoplat-camcrop"}
+    report = validation_sets(exclude={fold})
+    assert not {c.name for c in report["idx_moto"]} & {c.name for c in crops}  # motoplat-manual stays
+    assert {"idx_street", "vn_val", "cz_iwt"} <= set(report)
+    with pytest.raises(SystemExit, match="not a held-out group"):
+        extra_training_crops(["indonesia-plates-extra:motoplat-named"])  # a training source already
