@@ -82,3 +82,25 @@ def test_a_fold_trains_on_a_held_out_source_and_leaves_it_out_of_the_report(data
     assert {"idx_street", "vn_val", "cz_iwt"} <= set(report)
     with pytest.raises(SystemExit, match="not a held-out group"):
         extra_training_crops(["indonesia-plates-extra:motoplat-named"])  # a training source already
+
+
+def test_average_weights_interpolates_floats_and_keeps_counters(tmp_path):
+    from training.average_weights import average, main
+
+    a, b = PlateOcrNet(), PlateOcrNet()
+    with torch.no_grad():
+        for p in b.parameters():
+            p.add_(1.0)
+    mid = average(a.state_dict(), b.state_dict(), 0.25)
+    key = "features.0.weight"
+    assert torch.allclose(mid[key], 0.75 * a.state_dict()[key] + 0.25 * b.state_dict()[key])
+    counter = next(k for k, v in mid.items() if not v.is_floating_point())
+    assert torch.equal(mid[counter], b.state_dict()[counter])
+    with pytest.raises(ValueError, match="different networks"):
+        average(a.state_dict(), PlateOcrNet(rows=1).state_dict(), 0.5)
+    for name, net in (("a", a), ("b", b)):
+        torch.save({"model": net.state_dict(), "step": 3}, tmp_path / f"{name}.pt")
+    argv = [str(tmp_path / "a.pt"), str(tmp_path / "b.pt"), "--weight", "0.25", "--out", str(tmp_path / "m.pt")]
+    assert main(argv) == 0
+    saved = torch.load(tmp_path / "m.pt", weights_only=True)
+    assert torch.allclose(saved["model"][key], mid[key]) and saved["meta"]["weight"] == 0.25
