@@ -8,7 +8,8 @@
 - indonesia-plates-extra and vietnam-eu-plate-crops: split by SOURCE (camera /
   photographer group, ``meta.csv``'s ``group``), never by file: the groups in
   ``HELD_OUT_GROUPS`` are validation only, so their numbers say how a model reads plates
-  from cameras it never saw.
+  from cameras it never saw; a by-source fold (``train_ocr --train-groups``) trains on
+  some of them and is scored on the rest, and OCR v3 trains on the Indonesian ones.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ SOURCES: tuple[ModelSource, ...] = (
     ),
     ModelSource(
         name="plate-ocr",
-        what="alprd's plate OCR v2 (two-row CTC, IR FP16) + second-opinion calibration: the 'plate' engine",
+        what="alprd's plate OCR v3 (two-row CTC, IR FP16) + second-opinion calibration: the 'plate' engine",
         licence="own work (Apache-2.0); its training sets and their licences: models/plate-ocr/README.md",
         files=(
             Committed(
@@ -90,11 +90,11 @@ SOURCES: tuple[ModelSource, ...] = (
             ),
             Committed(
                 Path("plate-ocr/plate_ocr.bin"),
-                "9befec34b226e5bee247b21a414f67fa84eb99e4b9cbdb704f3e78501e48293c",
+                "a0f3968ae2c7073aed75fa21bd97592d2a818f674cb2e60c6d24a5c42d935e29",
             ),
             Committed(
                 Path("plate-ocr/calibration.json"),
-                "82a63ae8b9fb2ad55b59bd3b9cd8e95e748c3f7352e01248567a3fcd62d1193a",
+                "f025ffd62e899e36ef318f502e0daf41ee1f0a8d023e7d83da76be6eb84b1200",
             ),
         ),
         default=True,
