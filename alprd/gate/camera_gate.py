@@ -46,13 +46,14 @@ class RegionReader(Protocol):
 
 
 @runtime_checkable
-class LateColorReader(Protocol):
-    """A reader whose per-frame reads can leave the plate colours out, to be named once
-    per event from its stored view (the pipeline: the colours cost more than the OCR)."""
+class LateDetailReader(Protocol):
+    """A reader whose per-frame reads can leave the plate colours and the vehicle out, to be
+    named once per event from its stored view (the pipeline: together they cost more than
+    the OCR); it still reports the vehicles of a frame whose plates it did not read."""
 
-    def read_without_colors(self, image: np.ndarray, regions: Sequence[Box] | None) -> ImageResult: ...
+    def read_without_details(self, image: np.ndarray, regions: Sequence[Box] | None) -> ImageResult: ...
 
-    def with_colors(self, read: PlateRead, image: np.ndarray) -> PlateRead: ...
+    def with_details(self, read: PlateRead, image: np.ndarray) -> PlateRead: ...
 
 
 # (vote, first_seen_s, last_seen_s) of a final dropped for lack of support
@@ -110,7 +111,7 @@ class CameraGate:
         self._motion = MotionDetector(settings) if camera.motion.enabled else None
         self._gate = MotionGate(settings)
         self._regions = reader if camera.motion.regions and isinstance(reader, RegionReader) else None
-        self._late_colors = reader if isinstance(reader, LateColorReader) else None
+        self._late_details = reader if isinstance(reader, LateDetailReader) else None
         self._plates: list[tuple[float, Box]] = []  # (seen at s, box) of the last run's plates
         self._read_vehicles: list[Box] = []  # vehicles (or where they would be) whose plate the last run read
         self._frames = 0
@@ -127,7 +128,7 @@ class CameraGate:
             share = self._motion.changed_share(frame.image)
             reason = self._gate.reason(frame.timestamp_s, share, self.builder.tracking, self._occupied)
             if not reason:
-                return self._colored(self.builder.on_frame(frame, ()))  # time moves on: passes may end
+                return self._detailed(self.builder.on_frame(frame, ()))  # time moves on: passes may end
             regions = self._regions_of(frame, reason)
         self._detected += 1
         started = time.perf_counter()
@@ -140,22 +141,22 @@ class CameraGate:
             (t, box) for t, box in self._plates if frame.timestamp_s - t <= self.camera.track_timeout_s
         ]
         self._read_vehicles = [r.vehicle.box if r.vehicle else vehicle_around(r.plate.box) for r in result.reads]
-        return self._colored(
+        return self._detailed(
             self.builder.on_frame(frame, counting(result.reads, result.width, result.height, self._rules))
         )
 
     def _read(self, image: np.ndarray, regions: Sequence[Box] | None) -> ImageResult:
-        if self._late_colors is not None:
-            return self._late_colors.read_without_colors(image, regions)
+        if self._late_details is not None:
+            return self._late_details.read_without_details(image, regions)
         if regions is not None and self._regions is not None:
             return self._regions.read_regions(image, regions)
         return self._reader.read_image(image)
 
-    def _colored(self, events: list[PlateEvent]) -> list[PlateEvent]:
-        """Each event's read with the colours of its plate in the event's own view."""
-        if self._late_colors is None:
+    def _detailed(self, events: list[PlateEvent]) -> list[PlateEvent]:
+        """Each event's read with its plate's colours and its vehicle in the event's own view."""
+        if self._late_details is None:
             return events
-        return [replace(e, read=self._late_colors.with_colors(e.read, e.frame.image)) for e in events]
+        return [replace(e, read=self._late_details.with_details(e.read, e.frame.image)) for e in events]
 
     def _regions_of(self, frame: Frame, reason: Reason) -> list[Box] | None:
         """Where the plate detector looks: None without a region reader (the whole frame, in
@@ -173,7 +174,7 @@ class CameraGate:
         return [whole(frame)] if found is None else found
 
     def flush(self, t_s: float) -> list[PlateEvent]:
-        return self._colored(self.builder.flush(t_s))
+        return self._detailed(self.builder.flush(t_s))
 
     def stats(self) -> GateStats:
         return GateStats(

@@ -186,23 +186,31 @@ class ImagePipeline:
         something moves); the whole frame when the plate detector cannot look at regions."""
         return self.run(image, regions).result
 
-    def read_without_colors(self, image: np.ndarray, regions: Sequence[Box] | None) -> ImageResult:
+    def read_without_details(self, image: np.ndarray, regions: Sequence[Box] | None) -> ImageResult:
         """``read_regions`` (``read_image`` for regions None) with the plate colours left
-        empty: a camera's gate names them once per event (``with_colors``), not on every frame
-        (they cost more than the OCR)."""
-        return self.run(image, regions, colors=False).result
+        empty and the vehicles looked for only when no plate was read (a vehicle whose plate
+        is not read yet still shows): a camera's gate names both once per event
+        (``with_details``), not on every frame (together they cost more than the OCR)."""
+        return self.run(image, regions, colors=False, vehicles=False).result
 
-    def with_colors(self, read: PlateRead, image: np.ndarray) -> PlateRead:
-        """``read`` with its plate's colours (and the plate type they give) from ``image``."""
+    def with_details(self, read: PlateRead, image: np.ndarray) -> PlateRead:
+        """``read`` with its plate's colours (and the plate type they give) from ``image``,
+        and its vehicle there when the read has none yet."""
         crop = crop_box(image, read.plate.box)
-        return plate_read(read.plate, read.ocr, read.vehicle, self.packs, plate_colors(crop))
+        vehicle = read.vehicle
+        if vehicle is None and self.vehicles is not None:
+            vehicle = vehicle_for(read.plate.box, self.vehicles.detect(image))
+        return plate_read(read.plate, read.ocr, vehicle, self.packs, plate_colors(crop))
 
-    def run(self, image: np.ndarray, regions: Sequence[Box] | None = None, colors: bool = True) -> PipelineOutput:
-        """``read_image`` plus what evaluation needs: every plate found, read or not."""
+    def run(
+        self, image: np.ndarray, regions: Sequence[Box] | None = None, colors: bool = True, vehicles: bool = True
+    ) -> PipelineOutput:
+        """``read_image`` plus what evaluation needs: every plate found, read or not. With
+        ``vehicles`` False the vehicle detector runs only when no plate was read."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an HxWx3 uint8 BGR image, got {image.shape} {image.dtype}")
         timer = _Timer()
-        vehicles = tuple(self.vehicles.detect(image)) if self.vehicles else ()
+        found_vehicles = tuple(self.vehicles.detect(image)) if self.vehicles and vehicles else ()
         timer.lap("vehicles")
         found = self._detect_plates(image, regions)
         plates = [p for p in found[:MAX_PLATES_PER_IMAGE] if p.box.area >= 4]
@@ -217,14 +225,17 @@ class ImagePipeline:
             results = [self.verifier(c, r) if r.confidence < self.verify_below else r for c, r in zip(crops, results)]
             timer.lap("verify")
         reads = tuple(
-            plate_read(p, r, vehicle_for(p.box, vehicles), self.packs, plate_colors(c) if colors else NO_COLORS)
+            plate_read(p, r, vehicle_for(p.box, found_vehicles), self.packs, plate_colors(c) if colors else NO_COLORS)
             for p, r, c, engine_read in zip(plates, results, crops, engine_reads)
             # the certainty of the engine whose read is kept decides (before the pack's corrections)
             if r.text and keep_read(engine_read if r.engine == engine_read.engine else r, self.min_confidence)
         )
         timer.lap("regions")
+        if self.vehicles and not vehicles and not reads:  # a vehicle whose plate is not read yet
+            found_vehicles = tuple(self.vehicles.detect(image))
+            timer.lap("vehicles_unread")
         height, width = image.shape[:2]
-        return PipelineOutput(ImageResult(width, height, vehicles, reads, tuple(timer.stages)), tuple(plates))
+        return PipelineOutput(ImageResult(width, height, found_vehicles, reads, tuple(timer.stages)), tuple(plates))
 
     def _detect_plates(self, image: np.ndarray, regions: Sequence[Box] | None) -> list[Detection]:
         """The plates in the regions (none for no region), or in the whole frame (regions None,

@@ -221,20 +221,20 @@ def test_a_car_whose_plate_is_read_is_looked_at_around_its_plate_only():
     assert all(regions[0].width <= 400 for _, regions in small)  # the plate's region, not the car's
 
 
-class LateColorReader(ScriptedReader):
+class LateDetailReader(ScriptedReader):
     """Reads frames without plate colours and names them when asked, as the pipeline does."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.named: list[tuple[str, np.ndarray]] = []  # (text, image) of each with_colors call
+        self.named: list[tuple[str, np.ndarray]] = []  # (text, image) of each with_details call
 
     def read_image(self, image: np.ndarray) -> ImageResult:
         raise AssertionError("the gate reads frames without colours")
 
-    def read_without_colors(self, image: np.ndarray, regions: Sequence[Box] | None) -> ImageResult:
+    def read_without_details(self, image: np.ndarray, regions: Sequence[Box] | None) -> ImageResult:
         return super().read_image(image)
 
-    def with_colors(self, read: PlateRead, image: np.ndarray) -> PlateRead:
+    def with_details(self, read: PlateRead, image: np.ndarray) -> PlateRead:
         self.named.append((read.ocr.text, image))
         return replace(read, background_color="Yellow", text_color="Black", plate_type="Public")
 
@@ -244,7 +244,7 @@ def test_plate_colours_are_named_once_per_event_from_its_stored_view():
     per-frame reads and names them once per event, from the frame stored with it."""
     camera = CameraConfig(source="usb:0", motion={"enabled": False})
     plate = lambda t: [read(Box(300 + 40 * t, 400, 420 + 40 * t, 440), "B1234ABC")] if 1 <= t < 3 else []  # noqa: E731
-    reader = LateColorReader(plate)
+    reader = LateDetailReader(plate)
     gate = CameraGate("cam", camera, reader, FITS)
     events = []
     for i in range(round(6 / 0.2)):

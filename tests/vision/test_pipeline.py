@@ -329,20 +329,38 @@ def test_read_regions_with_a_detector_that_cannot_looks_at_the_whole_frame() -> 
 
 
 @pytest.mark.parametrize("codes", [(), ("id",)])
-def test_colors_named_later_equal_those_named_at_once(
+def test_colors_and_vehicles_named_later_equal_those_named_at_once(
     real_pipeline: ImagePipeline, datasets_dir: Path, codes: tuple[str, ...]
 ) -> None:
-    """A camera's gate reads frames without the plate colours and names them once per event
-    (``with_colors``): the read it gets then is the one ``read_image`` gives, colours and the
-    plate type they decide included."""
+    """A camera's gate reads frames without the plate colours and without the vehicle
+    detector, and names both once per event (``with_details``): the read it gets then is the
+    one ``read_image`` gives, colours, the plate type they decide and the vehicle included."""
+    assert real_pipeline.vehicles is not None
     pipeline = replace(real_pipeline, packs=load_packs(codes))
-    checked = 0
+    checked = vehicles = 0
     for name in ("eu1", "eu2", "eu7", "test_002"):
         image, _, _ = _truth(datasets_dir, name)
         at_once = pipeline.read_image(image)
-        plain = pipeline.read_without_colors(image, None)
+        plain = pipeline.read_without_details(image, None)
         assert [(r.plate, r.ocr) for r in plain.reads] == [(r.plate, r.ocr) for r in at_once.reads]
-        assert all(r.background_color == r.text_color == "" for r in plain.reads)
-        assert [pipeline.with_colors(r, image) for r in plain.reads] == list(at_once.reads)
+        assert all(r.background_color == r.text_color == "" and r.vehicle is None for r in plain.reads)
+        assert plain.reads and plain.vehicles == ()  # the vehicle detector did not run
+        assert [pipeline.with_details(r, image) for r in plain.reads] == list(at_once.reads)
         checked += sum(bool(r.background_color and r.text_color) for r in at_once.reads)
-    assert checked >= 4
+        vehicles += sum(r.vehicle is not None for r in at_once.reads)
+    assert checked >= 4 and vehicles >= 3
+
+
+def test_without_details_the_vehicles_show_when_no_plate_is_read(real_pipeline: ImagePipeline, datasets_dir: Path):
+    """A vehicle whose plate is not read yet (here: its plate painted over) still shows in a
+    frame read without details: the gate's motion gate keeps looking while it stands."""
+    image, _, _ = _truth(datasets_dir, "eu1")
+    at_once = real_pipeline.read_image(image)
+    assert at_once.vehicles and at_once.reads
+    hidden = image.copy()
+    for r in at_once.reads:
+        b = r.plate.box
+        hidden[int(b.y1) : int(b.y2) + 1, int(b.x1) : int(b.x2) + 1] = 0
+    plain = real_pipeline.read_without_details(hidden, None)
+    assert not plain.reads
+    assert plain.vehicles == real_pipeline.read_image(hidden).vehicles != ()
