@@ -335,8 +335,12 @@ async def start_lists(
     repository: Repository, set_lists: Callable[[dict[str, ListName]], None], held: HeldFile | None
 ) -> None:
     """The gate's first lists: the database's; a gate on PostgreSQL whose server cannot be
-    reached starts with the lists it last read (``held``), or none."""
-    if held is None:
+    reached starts with the lists it last read (``held``), or none, as a central does (its
+    lists come with the first refresh that reaches the server)."""
+    if held is None and repository.schema_pending:
+        log.warning("lists.none_yet", reason="the database server cannot be reached")
+        set_lists({})
+    elif held is None:
         set_lists(await asyncio.to_thread(repository.list_statuses))
     elif not await refresh_lists(repository, set_lists, held):
         last = await asyncio.to_thread(held.last_lists)

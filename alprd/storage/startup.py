@@ -27,10 +27,11 @@ def open_held_file(config: Config) -> HeldFile | None:
 
 def open_storage(config: Config, held: HeldFile | None = None) -> tuple[Repository, ImageStore]:
     """Blocking; call before anything writes (the writer, cameras and API start after it).
-    The image files ``held`` names are kept: their rows are still to be stored. With ``held``
-    (a gate on PostgreSQL) a server that cannot be reached is no error: the gate starts, and
-    the files of interrupted saves wait for a start that can ask the server about them."""
-    repository = open_repository(config, wait_for_server=held is not None)
+    The image files ``held`` names are kept: their rows are still to be stored. On
+    PostgreSQL (a gate, with ``held``, or a central) a server that cannot be reached is no
+    error: the daemon starts, and the files of interrupted saves wait for a start that can
+    ask the server about them."""
+    repository = open_repository(config, wait_for_server=config.database_file is None)
     if config.database_file is None and not config.storage.gate:
         log.warning("storage.unnamed_gate", reason="a shared database: give each gate its own storage.gate")
     store = ImageStore.from_config(config)

@@ -94,6 +94,30 @@ def request(port: int, path: str, body: dict | None = None) -> tuple[int, dict]:
             return exc.code, json.loads(exc.read() or b"{}")
 
 
+def upload(port: int, image: bytes) -> int:
+    """The status of a ``POST /detect/image`` of ``image`` (multipart ``file``)."""
+    boundary = "alprdtestboundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + image
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/detect/image",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code
+
+
 def wait_status(port: int, path: str, status: int, what: str, alive) -> dict:
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
@@ -340,3 +364,33 @@ def check_rows(database: str, central: Running, gates: list[Running], accounts: 
         assert sorted(d["detection_details"]["plate_text"] for d in page["detections"]) == sorted(t for t, _ in mine)
     status, page = request(central.port, "/detections?limit=1")
     assert status == 200 and page["count"] == len(rows)
+
+
+def test_a_central_starts_while_its_server_is_down_and_answers_once_it_is_up(tmp_path, pg):
+    """A central (no cameras, no held-events file) started before its database server:
+    it starts (READY), answers 503 for stored data and the lists, then 200 once the server
+    is up, with the migrations run then; it stops cleanly."""
+    database = pg.new_database()
+    pg.stop()
+    port = free_port()
+    central = start("central", write_config(tmp_path / "central", port, database, "", None, {}), port)
+    try:
+        alive = lambda: central.proc.poll() is None  # noqa: E731
+        central.notes.wait(lambda m: "READY=1" in m.split("\n"), START_TIMEOUT_S, "central READY=1")
+        assert central.events("storage.server_unreachable") and central.events("lists.none_yet")
+        assert request(port, "/detections")[0] == 503
+        assert request(port, "/api/plate-status")[0] == 503
+        photo = (REPO.parent / "shared" / "datasets" / "openalpr-eu" / "eu1.jpg").read_bytes()
+        assert upload(port, photo) == 503  # read, but with nowhere to store it: the caller knows
+        assert not list(tmp_path.rglob("*.jpg"))  # and no image is left behind
+        pg.start()
+        wait_status(port, "/detections", 200, "the central's answers", alive)
+        assert upload(port, photo) == 200
+        assert list(tmp_path.rglob("*.jpg"))  # (where the images go: the check above can fail)
+        assert request(port, "/api/plate-status", {"plate_text": SHARED, "status_type": "whitelist"})[0] == 200
+        status, body = request(port, "/api/plate-status")
+        assert status == 200 and SHARED in json.dumps(body), body
+        assert central.stop()["event"] == "daemon.stopped"
+    finally:
+        central.close()
+        print("--- central\n" + "\n".join(json.dumps(e) for e in central.logs.items[-40:]))  # shown on failure
