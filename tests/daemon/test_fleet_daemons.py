@@ -38,6 +38,7 @@ from conftest import free_port, start_daemon
 from test_daemon import Collector, is_event, log_reader, metric_samples, notify_reader
 
 from alprd.ops.sample_clip import VehiclePass, render_clip
+from tests.reliability.reliability_helpers import upload_status
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = "B1234XYZ"  # seen at both gates
@@ -92,30 +93,6 @@ def request(port: int, path: str, body: dict | None = None) -> tuple[int, dict]:
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, json.loads(exc.read() or b"{}")
-
-
-def upload(port: int, image: bytes) -> int:
-    """The status of a ``POST /detect/image`` of ``image`` (multipart ``file``)."""
-    boundary = "alprdtestboundary"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
-        ).encode()
-        + image
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{port}/detect/image",
-        data=body,
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code
 
 
 def wait_status(port: int, path: str, status: int, what: str, alive) -> dict:
@@ -381,11 +358,11 @@ def test_a_central_starts_while_its_server_is_down_and_answers_once_it_is_up(tmp
         assert request(port, "/detections")[0] == 503
         assert request(port, "/api/plate-status")[0] == 503
         photo = (REPO.parent / "shared" / "datasets" / "openalpr-eu" / "eu1.jpg").read_bytes()
-        assert upload(port, photo) == 503  # read, but with nowhere to store it: the caller knows
+        assert upload_status(port, photo, 60)[0] == 503  # read, but with nowhere to store it: the caller knows
         assert not list(tmp_path.rglob("*.jpg"))  # and no image is left behind
         pg.start()
         wait_status(port, "/detections", 200, "the central's answers", alive)
-        assert upload(port, photo) == 200
+        assert upload_status(port, photo, 60)[0] == 200
         assert list(tmp_path.rglob("*.jpg"))  # (where the images go: the check above can fail)
         assert request(port, "/api/plate-status", {"plate_text": SHARED, "status_type": "whitelist"})[0] == 200
         status, body = request(port, "/api/plate-status")

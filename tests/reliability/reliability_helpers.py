@@ -56,6 +56,13 @@ def jpeg(width: int = 64, height: int = 48) -> bytes:
 
 def upload(port: int, body: bytes) -> dict | None:
     """One multipart upload; the answer's JSON when acknowledged (200), else None."""
+    status, payload = upload_status(port, body)
+    return json.loads(payload) if status == 200 else None
+
+
+def upload_status(port: int, body: bytes, timeout_s: float = 30) -> tuple[int | None, bytes]:
+    """One multipart ``POST /detect/image`` of ``body``: (status, answer); (None, b"") when
+    the connection failed."""
     boundary = uuid.uuid4().hex
     data = (
         (
@@ -65,13 +72,12 @@ def upload(port: int, body: bytes) -> dict | None:
         + body
         + f"\r\n--{boundary}--\r\n".encode()
     )
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
     try:
         conn.request("POST", "/detect/image", data, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
         resp = conn.getresponse()
-        payload = resp.read()
-        return json.loads(payload) if resp.status == 200 else None
+        return resp.status, resp.read()
     except (OSError, http.client.HTTPException):
-        return None
+        return None, b""
     finally:
         conn.close()
