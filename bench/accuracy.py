@@ -64,6 +64,12 @@ ROWS: list[tuple[str, str, str, list[str]]] = [
         ["--groups", "VN-ndata,VN-CarLongPlate", "--pack", "vn"],
     ),
     (
+        "openlpr-plates val, photos end to end, no pack (many countries, text read by the project)",
+        "OCR: v3 never trained on; v4: same source, other photos",
+        "openlpr-plates",
+        ["--texts", str(REPO / "training" / "labels" / "openlpr-plates-text.csv"), "--groups", "val", "--pack", "none"],
+    ),
+    (
         "Czech plates (EU-iwt)",
         "source never trained on",
         "vietnam-eu-plate-crops",

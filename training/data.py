@@ -10,6 +10,11 @@
   ``HELD_OUT_GROUPS`` are validation only, so their numbers say how a model reads plates
   from cameras it never saw; a by-source fold (``train_ocr --train-groups``) trains on
   some of them and is scored on the rest, and OCR v3 trains on the Indonesian ones.
+- openlpr-plates (the plate detector's photos, many countries): the set has boxes and no
+  text; the project read the text of every box by eye (``labels/openlpr-plates-text.csv``,
+  empty where a box is unreadable or not in Latin letters). Its ``train`` split can be
+  trained on (``train_ocr --openlpr-share``); its ``val`` split (other photos, sometimes
+  of the same car) stays out of training.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATASETS = REPO_ROOT.parent / "shared" / "datasets"
 SPLITS = Path(__file__).resolve().parent / "splits"
+OPENLPR_TEXTS = Path(__file__).resolve().parent / "labels" / "openlpr-plates-text.csv"
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,25 @@ def eu_crops(root: Path = DATASETS / "openalpr-eu") -> list[Crop]:
                 continue
             crops.append(Crop(txt.stem, image[max(y, 0): y + h, max(x, 0): x + w], parts[5].upper()))
             break  # the first line names the main plate
+    return crops
+
+
+def openlpr_rows(split: str, texts: Path = OPENLPR_TEXTS) -> list[dict[str, str]]:
+    """The boxes of one split of openlpr-plates that have a text (``image,box,x,y,w,h,plate``)."""
+    with open(texts, newline="") as f:
+        return [r for r in csv.DictReader(f) if r["plate"] and r["image"].split("/")[1] == split]
+
+
+def openlpr_crops(split: str, root: Path = DATASETS / "openlpr-plates") -> list[Crop]:
+    """The labelled plate boxes of openlpr-plates' ``train`` or ``val`` photos, cut out."""
+    crops, images = [], {}
+    for r in openlpr_rows(split):
+        if r["image"] not in images:
+            images[r["image"]] = cv2.imread(str(root / r["image"]), cv2.IMREAD_COLOR)
+        image = images[r["image"]]
+        x, y, w, h = (int(r[k]) for k in ("x", "y", "w", "h"))
+        if image is not None and w > 0 and h > 0:
+            crops.append(Crop(f"{r['image']}#{r['box']}", image[y: y + h, x: x + w], r["plate"]))
     return crops
 
 

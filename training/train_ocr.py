@@ -246,7 +246,8 @@ def extra_training_crops(specs: list[str]) -> list[data.Crop]:
 def validation_sets(exclude: set[str] = frozenset()) -> dict[str, list[data.Crop]]:
     """Crops no model trains on, by source (see training/data.py); ``exclude`` names
     ``DATASET:GROUP`` sources a fold trains on, whose crops leave the report."""
-    sets = {"eu": data.eu_crops(), "us_holdout": data.us_crops(holdout=True), "id_val": data.id_crops(val=True)}
+    sets = {"eu": data.eu_crops(), "us_holdout": data.us_crops(holdout=True), "id_val": data.id_crops(val=True),
+            "openlpr_val": data.openlpr_crops("val")}
     for name, (dataset, groups) in HELD_OUT_REPORT.items():
         kept = {g for g in groups if f"{dataset}:{g}" not in exclude}
         if kept:
@@ -279,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
                          "and form one more real pool")
     ap.add_argument("--train-groups-share", type=float, default=0.2,
                     help="that pool's share of the real part of a batch")
+    ap.add_argument("--openlpr-share", type=float, default=0.0,
+                    help="train on openlpr-plates' train photos' plates (many countries, text read by the project): "
+                         "one more real pool with this share of the real part of a batch (0: off)")
     ap.add_argument("--balance-prefixes", type=float, default=0.0, metavar="POWER",
                     help="sample each real crop by 1 / (crops with its leading letters) ** POWER (0: uniform)")
     ap.add_argument("--online-styles", default=",".join(V2_WEIGHTS),
@@ -293,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     if extra:
         reals.append(real_pool(extra, args.balance_prefixes))
         shares = [*shares, args.train_groups_share]
+    if args.openlpr_share > 0:
+        reals.append(real_pool(data.openlpr_crops("train"), args.balance_prefixes))
+        shares = [*shares, args.openlpr_share]
     print(f"synthetic {len(synth.images)}, real " + ", ".join(str(len(p.images)) for p in reals), flush=True)
     model = PlateOcrNet()
     if args.init:

@@ -6,6 +6,9 @@ Two folder layouts:
 * crops with a CSV (``openalpr-us-crops/groundtruth.csv``: ``file,state,TEXT``;
   ``indonesia-plate-crops/labels.csv``: ``file,plate`` with a header): the first
   column names the crop, the last holds the text. OCR-only.
+* photos with a separate text CSV (``--texts``: ``image,box,x,y,w,h,plate``, the image
+  path relative to the folder, e.g. ``images/val/1065.jpg`` of openlpr-plates, whose own
+  labels are boxes only): end to end; the group of a photo is its split folder.
 
 Third-party labels hold mistakes; an errata CSV (``file,label,corrected,reason``)
 replaces a label only where file and label both match, so a fixed or re-labelled
@@ -79,6 +82,34 @@ def load_crops_csv(csv_path: Path) -> list[Sample]:
     return [
         Sample(folder / r[0], (LabelledPlate(None, normalise_text(r[column])),), groups.get(r[0], "")) for r in rows
     ]
+
+
+def load_box_texts(folder: Path, texts_csv: Path) -> list[Sample]:
+    """Photos of ``folder`` whose every box in ``texts_csv`` has a text (a photo with an
+    unreadable or non-Latin plate is left out whole: its plate would count as a false
+    detection). Group: the folder the image lies in (``images/val/x.jpg`` -> ``val``)."""
+    with texts_csv.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    try:
+        by_image: dict[str, list[dict[str, str]]] = {}
+        for r in rows:
+            by_image.setdefault(r["image"], []).append(r)
+        samples = []
+        for image, boxes in sorted(by_image.items()):
+            if not all(b["plate"].strip() for b in boxes):
+                continue
+            plates = tuple(
+                LabelledPlate(Box(x, y, x + w, y + h), normalise_text(b["plate"]))
+                for b in boxes
+                for x, y, w, h in [tuple(float(b[k]) for k in ("x", "y", "w", "h"))]
+            )
+            samples.append(Sample(folder / image, plates, Path(image).parent.name))
+    except (KeyError, ValueError) as e:
+        raise BadInputError(f"{texts_csv}: expected the columns image,box,x,y,w,h,plate ({e})") from e
+    missing = [s.path for s in samples if not s.path.is_file()]
+    if missing:
+        raise BadInputError(f"{texts_csv}: {len(missing)} images not found under {folder}, e.g. {missing[0]}")
+    return samples
 
 
 def load_groups(meta_csv: Path) -> dict[str, str]:

@@ -31,6 +31,7 @@ from alprd.ops.eval_metrics import (
     Sample,
     Tally,
     apply_errata,
+    load_box_texts,
     load_errata,
     load_folder,
     select,
@@ -83,6 +84,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="only the crops of these source groups (the set's meta.csv), e.g. a held-out source",
     )
     p.add_argument("--files", type=Path, help="only the files listed in this file (one name a line)")
+    p.add_argument(
+        "--texts",
+        type=Path,
+        help="CSV image,box,x,y,w,h,plate giving the plates of a folder of photos whose own labels hold "
+        "no text, e.g. training/labels/openlpr-plates-text.csv for ../shared/datasets/openlpr-plates "
+        "(group: the split, --groups val)",
+    )
     p.add_argument("--device", choices=("AUTO", "CPU", "GPU"), help="override inference.device")
     p.add_argument("--threads", type=int, default=None, help="CPU inference threads (default: all)")
     p.add_argument(
@@ -306,7 +314,7 @@ def format_text(rep: dict[str, Any]) -> str:
 def load_samples(args: argparse.Namespace) -> tuple[list[Sample], int | None]:
     """The labelled samples ``args`` name (folder, ``--groups``/``--files``, ``--limit``),
     with ``--errata`` applied; and how many labels the errata changed (None without)."""
-    samples = load_folder(args.dir)
+    samples = load_box_texts(args.dir, args.texts) if args.texts is not None else load_folder(args.dir)
     if args.groups or args.files is not None:
         samples = select(samples, args.groups, args.files)
     if args.limit is not None:

@@ -17,6 +17,7 @@ from alprd.ops.eval_metrics import (
     apply_errata,
     char_accuracy,
     edit_distance,
+    load_box_texts,
     load_errata,
     load_folder,
     match_boxes,
@@ -94,6 +95,59 @@ def test_load_folder_layouts(tmp_path: Path, datasets_dir: Path) -> None:
     assert extra[0].path.name == "exstreet_0001.jpg" and extra[0].plates[0].text == "AA2217CT"
     with pytest.raises(BadInputError):
         load_folder(tmp_path)
+
+
+OPENLPR_TEXTS = REPO / "training" / "labels" / "openlpr-plates-text.csv"
+
+
+def test_box_texts_leave_out_photos_with_an_unread_plate(tmp_path: Path) -> None:
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        (tmp_path / "images" / "val").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "images" / "val" / name).write_bytes(b"")
+    texts = tmp_path / "texts.csv"
+    texts.write_text(
+        "image,box,x,y,w,h,plate\n"
+        "images/val/a.jpg,0,10,20,100,30,ab-123\n"
+        "images/val/b.jpg,0,0,0,50,20,XY1\n"
+        "images/val/b.jpg,1,60,0,50,20,\n"  # unreadable: photo b is left out whole
+        "images/val/c.jpg,0,5,5,40,10,Q9\n"
+        "images/val/c.jpg,1,50,5,40,10,Q8\n"
+    )
+    samples = load_box_texts(tmp_path, texts)
+    assert [s.path.name for s in samples] == ["a.jpg", "c.jpg"]
+    assert samples[0].plates == (LabelledPlate(Box(10, 20, 110, 50), "AB123"),)
+    assert samples[0].group == "val" and [p.text for p in samples[1].plates] == ["Q9", "Q8"]
+    (tmp_path / "images" / "val" / "c.jpg").unlink()
+    with pytest.raises(BadInputError, match="not found"):
+        load_box_texts(tmp_path, texts)
+    texts.write_text("image,plate\nimages/val/a.jpg,AB1\n")
+    with pytest.raises(BadInputError, match="columns"):
+        load_box_texts(tmp_path, texts)
+
+
+def test_committed_openlpr_texts_name_every_box_of_the_set(datasets_dir: Path) -> None:
+    """The project's text labels cover each box of openlpr-plates' YOLO labels once, in
+    the set's own pixel frame, and stay plate-like (A-Z 0-9, at most 10)."""
+    import csv
+
+    root = datasets_dir / "openlpr-plates"
+    with OPENLPR_TEXTS.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    boxes = {(r["image"], int(r["box"])) for r in rows}
+    expected = {
+        (f"images/{lab.parent.name}/{img.name}", k)
+        for lab in sorted((root / "labels").glob("*/*.txt"))
+        for img in (root / "images" / lab.parent.name).glob(lab.stem + ".*")
+        for k, line in enumerate(lab.read_text().splitlines())
+        if line.strip()
+    }
+    assert len(rows) == len(boxes) == len(expected) == 1477 and boxes == expected
+    texts = [r["plate"] for r in rows if r["plate"]]
+    assert len(texts) == 1271 and all(t.isalnum() and t.isupper() or t.isdigit() for t in texts)
+    assert all(len(t) <= 10 for t in texts)
+    samples = load_box_texts(root, OPENLPR_TEXTS)
+    assert {s.group for s in samples} == {"train", "val"}
+    assert sum(len(s.plates) for s in samples if s.group == "val") == 131
 
 
 @pytest.fixture()

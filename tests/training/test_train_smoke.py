@@ -84,6 +84,18 @@ def test_a_fold_trains_on_a_held_out_source_and_leaves_it_out_of_the_report(data
         extra_training_crops(["indonesia-plates-extra:motoplat-named"])  # a training source already
 
 
+def test_openlpr_plates_train_and_val_crops_are_other_photos_with_their_text(datasets_dir):
+    from training.train_ocr import validation_sets
+
+    datasets_dir / "openlpr-plates"
+    train, val = data.openlpr_crops("train"), data.openlpr_crops("val")
+    assert (len(train), len(val)) == (1140, 131)
+    photos = {c.name.split("#")[0] for c in train}
+    assert photos and not photos & {c.name.split("#")[0] for c in val}
+    assert all(c.text and c.image.shape[0] >= 4 and c.image.shape[1] >= 8 for c in train + val)
+    assert [c.name for c in validation_sets()["openlpr_val"]] == [c.name for c in val]
+
+
 def test_average_weights_interpolates_floats_and_keeps_counters(tmp_path):
     from training.average_weights import average, main
 
