@@ -65,7 +65,7 @@ ROWS: list[tuple[str, str, str, list[str]]] = [
     ),
     (
         "openlpr-plates val, photos end to end, no pack (many countries, text read by the project)",
-        "OCR: v3 never trained on; v4: same source, other photos",
+        "same source, other photos (OCR v4; v3 never trained on it)",
         "openlpr-plates",
         ["--texts", str(REPO / "training" / "labels" / "openlpr-plates-text.csv"), "--groups", "val", "--pack", "none"],
     ),

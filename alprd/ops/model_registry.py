@@ -81,7 +81,7 @@ SOURCES: tuple[ModelSource, ...] = (
     ),
     ModelSource(
         name="plate-ocr",
-        what="alprd's plate OCR v3 (two-row CTC, IR FP16) + second-opinion calibration: the 'plate' engine",
+        what="alprd's plate OCR v4 (two-row CTC, IR FP16) + second-opinion calibration: the 'plate' engine",
         licence="own work (Apache-2.0); its training sets and their licences: models/plate-ocr/README.md",
         files=(
             Committed(
@@ -90,11 +90,11 @@ SOURCES: tuple[ModelSource, ...] = (
             ),
             Committed(
                 Path("plate-ocr/plate_ocr.bin"),
-                "a0f3968ae2c7073aed75fa21bd97592d2a818f674cb2e60c6d24a5c42d935e29",
+                "a46140f6c68e86c4979a96949110f74e91dc215642db55225449a8445538d623",
             ),
             Committed(
                 Path("plate-ocr/calibration.json"),
-                "f025ffd62e899e36ef318f502e0daf41ee1f0a8d023e7d83da76be6eb84b1200",
+                "70e40f90a7c26fe6bf51be36dead56570d4615e392c3570afbf8d509697579cd",
             ),
         ),
         default=True,
