@@ -314,6 +314,10 @@ def format_text(rep: dict[str, Any]) -> str:
 def load_samples(args: argparse.Namespace) -> tuple[list[Sample], int | None]:
     """The labelled samples ``args`` name (folder, ``--groups``/``--files``, ``--limit``),
     with ``--errata`` applied; and how many labels the errata changed (None without)."""
+    for option in ("texts", "files", "errata"):
+        path = getattr(args, option)
+        if path is not None and not path.is_file():
+            raise BadInputError(f"--{option} {path}: no such file")
     samples = load_box_texts(args.dir, args.texts) if args.texts is not None else load_folder(args.dir)
     if args.groups or args.files is not None:
         samples = select(samples, args.groups, args.files)

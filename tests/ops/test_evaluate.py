@@ -125,6 +125,13 @@ def test_box_texts_leave_out_photos_with_an_unread_plate(tmp_path: Path) -> None
         load_box_texts(tmp_path, texts)
 
 
+@pytest.mark.parametrize("option", ["--texts", "--files", "--errata"])
+def test_eval_names_a_missing_list_file(tmp_path: Path, capsys: pytest.CaptureFixture, option: str) -> None:
+    missing = tmp_path / "nowhere.csv"
+    assert cli_main(["eval", str(tmp_path), option, str(missing)]) == 1
+    assert f"{option} {missing}: no such file" in capsys.readouterr().err
+
+
 def test_committed_openlpr_texts_name_every_box_of_the_set(datasets_dir: Path) -> None:
     """The project's text labels cover each box of openlpr-plates' YOLO labels once, in
     the set's own pixel frame, and stay plate-like (A-Z 0-9, at most 10)."""
