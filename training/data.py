@@ -27,6 +27,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from alprd.ops.eval_metrics import read_box_texts
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATASETS = REPO_ROOT.parent / "shared" / "datasets"
 SPLITS = Path(__file__).resolve().parent / "splits"
@@ -147,22 +149,18 @@ def eu_crops(root: Path = DATASETS / "openalpr-eu") -> list[Crop]:
     return crops
 
 
-def openlpr_rows(split: str, texts: Path = OPENLPR_TEXTS) -> list[dict[str, str]]:
-    """The boxes of one split of openlpr-plates that have a text (``image,box,x,y,w,h,plate``)."""
-    with open(texts, newline="") as f:
-        return [r for r in csv.DictReader(f) if r["plate"] and r["image"].split("/")[1] == split]
-
-
-def openlpr_crops(split: str, root: Path = DATASETS / "openlpr-plates") -> list[Crop]:
-    """The labelled plate boxes of openlpr-plates' ``train`` or ``val`` photos, cut out."""
-    crops, images = [], {}
-    for r in openlpr_rows(split):
-        if r["image"] not in images:
-            images[r["image"]] = cv2.imread(str(root / r["image"]), cv2.IMREAD_COLOR)
-        image = images[r["image"]]
-        x, y, w, h = (int(r[k]) for k in ("x", "y", "w", "h"))
-        if image is not None and w > 0 and h > 0:
-            crops.append(Crop(f"{r['image']}#{r['box']}", image[y: y + h, x: x + w], r["plate"]))
+def openlpr_crops(split: str, root: Path = DATASETS / "openlpr-plates", texts: Path = OPENLPR_TEXTS) -> list[Crop]:
+    """The plates with a text of openlpr-plates' ``train`` or ``val`` photos, cut out
+    (named ``image#box``)."""
+    crops = []
+    for image_path, plates in read_box_texts(texts).items():
+        if Path(image_path).parent.name != split or not any(p.text for p in plates):
+            continue
+        image = cv2.imread(str(root / image_path), cv2.IMREAD_COLOR)
+        for k, plate in enumerate(plates):
+            x1, y1, x2, y2 = (int(v) for v in (plate.box.x1, plate.box.y1, plate.box.x2, plate.box.y2))
+            if image is not None and plate.text and x2 > x1 and y2 > y1:
+                crops.append(Crop(f"{image_path}#{k}", image[y1:y2, x1:x2], plate.text))
     return crops
 
 

@@ -84,28 +84,31 @@ def load_crops_csv(csv_path: Path) -> list[Sample]:
     ]
 
 
+def read_box_texts(texts_csv: Path) -> dict[str, list[LabelledPlate]]:
+    """``image,box,x,y,w,h,plate`` rows -> each image's plates in box order (text "" where
+    the plate was not read)."""
+    with texts_csv.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    by_image: dict[str, list[LabelledPlate]] = {}
+    try:
+        for r in rows:
+            x, y, w, h = (float(r[k]) for k in ("x", "y", "w", "h"))
+            plate = LabelledPlate(Box(x, y, x + w, y + h), normalise_text(r["plate"]))
+            by_image.setdefault(r["image"], []).append(plate)
+    except (KeyError, ValueError) as e:
+        raise BadInputError(f"{texts_csv}: expected the columns image,box,x,y,w,h,plate ({e})") from e
+    return by_image
+
+
 def load_box_texts(folder: Path, texts_csv: Path) -> list[Sample]:
     """Photos of ``folder`` whose every box in ``texts_csv`` has a text (a photo with an
     unreadable or non-Latin plate is left out whole: its plate would count as a false
     detection). Group: the folder the image lies in (``images/val/x.jpg`` -> ``val``)."""
-    with texts_csv.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    try:
-        by_image: dict[str, list[dict[str, str]]] = {}
-        for r in rows:
-            by_image.setdefault(r["image"], []).append(r)
-        samples = []
-        for image, boxes in sorted(by_image.items()):
-            if not all(b["plate"].strip() for b in boxes):
-                continue
-            plates = tuple(
-                LabelledPlate(Box(x, y, x + w, y + h), normalise_text(b["plate"]))
-                for b in boxes
-                for x, y, w, h in [tuple(float(b[k]) for k in ("x", "y", "w", "h"))]
-            )
-            samples.append(Sample(folder / image, plates, Path(image).parent.name))
-    except (KeyError, ValueError) as e:
-        raise BadInputError(f"{texts_csv}: expected the columns image,box,x,y,w,h,plate ({e})") from e
+    samples = [
+        Sample(folder / image, tuple(plates), Path(image).parent.name)
+        for image, plates in sorted(read_box_texts(texts_csv).items())
+        if all(p.text for p in plates)
+    ]
     missing = [s.path for s in samples if not s.path.is_file()]
     if missing:
         raise BadInputError(f"{texts_csv}: {len(missing)} images not found under {folder}, e.g. {missing[0]}")
