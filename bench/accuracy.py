@@ -70,6 +70,12 @@ ROWS: list[tuple[str, str, str, list[str]]] = [
         ["--texts", str(REPO / "training" / "labels" / "openlpr-plates-text.csv"), "--groups", "val", "--pack", "none"],
     ),
     (
+        "vehicle-types non-Indonesian cars, small plates, the detector's boxes, no pack (text read by the project)",
+        "never trained on (OCR, detector)",
+        "vehicle-types",
+        ["--texts", str(REPO / "training" / "labels" / "vehicle-types-plate-texts.csv"), "--pack", "none"],
+    ),
+    (
         "Czech plates (EU-iwt)",
         "source never trained on",
         "vietnam-eu-plate-crops",

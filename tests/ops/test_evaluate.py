@@ -157,6 +157,18 @@ def test_committed_openlpr_texts_name_every_box_of_the_set(datasets_dir: Path) -
     assert sum(len(s.plates) for s in samples if s.group == "val") == 131
 
 
+def test_committed_vehicle_types_texts_sit_on_their_photos(datasets_dir: Path) -> None:
+    import cv2
+
+    root = datasets_dir / "vehicle-types"
+    samples = load_box_texts(root, REPO / "training" / "labels" / "vehicle-types-plate-texts.csv")
+    assert len(samples) == 52 and all(len(s.plates) == 1 and s.plates[0].text for s in samples)
+    for s in samples:
+        h, w = cv2.imread(str(s.path)).shape[:2]
+        box = s.plates[0].box
+        assert box is not None and 0 <= box.x1 < box.x2 <= w and 0 <= box.y1 < box.y2 <= h
+
+
 @pytest.fixture()
 def five_eu(tmp_path: Path, datasets_dir: Path) -> Path:
     folder = tmp_path / "eu5"
