@@ -5,6 +5,11 @@ Layout (the paths the REST API returns, relative to the outputs folder's parent 
 
     outputs/uploaded/<stamp>_uploaded-image.jpg   original (<stamp>_2_... for a second
                                                   image in the same second, and so on)
+
+``<stamp>`` is the time (``2025-06-07_12-34-56``), followed on a fleet gate by the gate's
+name (``storage.gate``: ``2025-06-07_12-34-56_north``): gates that share one database
+write to disks of their own, and a name two gates took in the same second would let the
+central send a client to the wrong gate's file.
     outputs/plates/<stamp>_plate.jpg              annotated image
     outputs/vehicles/<stamp>_vehicle.jpg          annotated image (hard link, no extra space)
     outputs/vehicles/crops/<token>_v<n>.jpg       one per vehicle
@@ -28,6 +33,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -105,15 +111,20 @@ def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:
 class ImageStore:
     """Writes and deletes the image files of detections under one outputs folder."""
 
-    def __init__(self, outputs_dir: Path, *, jpeg_quality: int = 90, max_pixels: int = _DEFAULT_MAX_PIXELS) -> None:
+    def __init__(
+        self, outputs_dir: Path, *, jpeg_quality: int = 90, max_pixels: int = _DEFAULT_MAX_PIXELS, gate: str = ""
+    ) -> None:
         self.outputs_dir = Path(outputs_dir)
         self.jpeg_quality = jpeg_quality
         self.max_pixels = max_pixels
+        self.gate_tag = re.sub(r"[^A-Za-z0-9_-]", "-", gate)  # in every file stem: unique across a fleet
 
     @classmethod
     def from_config(cls, config: Config) -> ImageStore:
         storage = config.storage
-        return cls(config.resolve(storage.outputs_dir), max_pixels=_megapixels(storage.max_stored_image_mp))
+        return cls(
+            config.resolve(storage.outputs_dir), max_pixels=_megapixels(storage.max_stored_image_mp), gate=storage.gate
+        )
 
     def _encode(self, image: np.ndarray) -> bytes:
         return encode_jpeg(fit_pixels(image, self.max_pixels), self.jpeg_quality)
@@ -150,7 +161,8 @@ class ImageStore:
         written: list[str] = []
         journal = _Journal(self.outputs_dir / PENDING_DIR / f"{token}.paths")
         try:
-            original_path, stem = self._write_original(file_stamp(when), token, original, written, journal)
+            stamp = f"{file_stamp(when)}_{self.gate_tag}" if self.gate_tag else file_stamp(when)
+            original_path, stem = self._write_original(stamp, token, original, written, journal)
             annotated_path = self._write(f"plates/{stem}_plate.jpg", annotated, written, journal)
             vehicle_annotated = self._link(annotated_path, f"vehicles/{stem}_vehicle.jpg", written, journal)
             vehicles = tuple(

@@ -234,6 +234,19 @@ def test_full_disk_raises_storage_full_and_leaves_nothing(tmp_path):
     assert [p for p in (tmp_path / "outputs").rglob("*") if p.is_file()] == []
 
 
+def test_fleet_gates_name_their_files_apart_in_the_same_second(tmp_path):
+    """Gates that share one database keep their images on their own disks: a name both
+    took in the same second would send the central's clients to the wrong gate's file."""
+    image = np.full((20, 30, 3), 90, np.uint8)
+    when = datetime(2025, 6, 7, 12, 34, 56)
+    north = ImageStore(tmp_path / "north", gate="north").save(when=when, original=image, annotated=image)
+    south = ImageStore(tmp_path / "south", gate="South gate 2").save(when=when, original=image, annotated=image)
+    assert north.original == "outputs/uploaded/2025-06-07_12-34-56_north_uploaded-image.jpg"
+    assert north.annotated == "outputs/plates/2025-06-07_12-34-56_north_plate.jpg"
+    assert south.original == "outputs/uploaded/2025-06-07_12-34-56_South-gate-2_uploaded-image.jpg"
+    assert (tmp_path / "south" / "uploaded" / "2025-06-07_12-34-56_South-gate-2_uploaded-image.jpg").is_file()
+
+
 def test_file_names_follow_the_spec_and_never_collide(tmp_path):
     store = ImageStore(tmp_path / "outputs")
     image = np.full((20, 30, 3), 90, np.uint8)
