@@ -5,15 +5,15 @@ Layout (the paths the REST API returns, relative to the outputs folder's parent 
 
     outputs/uploaded/<stamp>_uploaded-image.jpg   original (<stamp>_2_... for a second
                                                   image in the same second, and so on)
+    outputs/plates/<stamp>_plate.jpg              annotated image
+    outputs/vehicles/<stamp>_vehicle.jpg          annotated image (hard link, no extra space)
+    outputs/vehicles/crops/<token>_v<n>.jpg       one per vehicle
+    outputs/plates/crops/<token>_p<n>.jpg         one per plate
 
 ``<stamp>`` is the time (``2025-06-07_12-34-56``), followed on a fleet gate by the gate's
 name (``storage.gate``: ``2025-06-07_12-34-56_north``): gates that share one database
 write to disks of their own, and a name two gates took in the same second would let the
 central send a client to the wrong gate's file.
-    outputs/plates/<stamp>_plate.jpg              annotated image
-    outputs/vehicles/<stamp>_vehicle.jpg          annotated image (hard link, no extra space)
-    outputs/vehicles/crops/<token>_v<n>.jpg       one per vehicle
-    outputs/plates/crops/<token>_p<n>.jpg         one per plate
 
 Every file is encoded in memory, written to a temporary file in ``outputs/.pending`` and
 linked or renamed into place, so a reader never sees half a JPEG. A full disk raises
