@@ -27,6 +27,7 @@ from alprd.capture.sources import quiet_native_logs
 from alprd.config import Config, load_config
 from alprd.domain.lists import ListName, match_list_status
 from alprd.domain.messages import PlateEvent
+from alprd.domain.packs import load_packs
 from alprd.errors import AlprdError
 from alprd.gate.lines import GateLines
 from alprd.log import configure_logging, get_logger
@@ -137,7 +138,7 @@ class Daemon:
         repository, store = await asyncio.to_thread(open_storage, config, held)
         stack.callback(repository.db.close)
         self.notifier.status("compiling models")
-        pipeline = await asyncio.to_thread(_build_pipeline, config)
+        pipeline = await asyncio.to_thread(_pipeline_for, config)
         bus = EventBus()  # live events: the SSE hub, the webhooks, MQTT and the actions subscribe
         mqtt = _start_mqtt(config, bus, stack)  # stops after the writer has drained (LIFO)
         actions = _start_actions(config, bus, stack)  # likewise: the writer's last events still fire
@@ -145,7 +146,8 @@ class Daemon:
         stack.push_async_callback(asyncio.to_thread, writer.close)
         router = EventRouter(writer, config.lists.max_confusions, bus)
         await start_lists(repository, router.set_lists, held)
-        fits = pipeline.packs.matches_format if pipeline.packs.packs else None  # no pack: every vote fits
+        packs = load_packs(config.regions.codes)  # as the pipeline's, without building a lazy one
+        fits = packs.matches_format if packs.packs else None  # no pack: every vote fits
         capture = partial(CameraReader, opener=default_opener(str(config.base_dir)))
         lines = GateLines(pipeline, router, capture, fits)
         lines.start(config.cameras)
@@ -346,6 +348,18 @@ async def start_lists(
         last = await asyncio.to_thread(held.last_lists)
         log.warning("lists.last_known", plates=len(last or {}), saved=last is not None)
         set_lists(last or {})
+
+
+def _pipeline_for(config: Config):
+    """The pipeline, compiled now for a gate; for a daemon without cameras (a central) one
+    compiled on the first photo posted to it (``LazyPipeline``)."""
+    if config.cameras:
+        return _build_pipeline(config)
+    from alprd.vision.lazy_pipeline import LazyPipeline, detector_algorithm
+
+    model = config.model_path(config.inference.plate_detector.model)
+    log.info("inference.deferred", reason="no cameras: models are compiled for the first POST /detect/image")
+    return LazyPipeline(partial(_build_pipeline, config), partial(detector_algorithm, model))
 
 
 def _build_pipeline(config: Config):

@@ -57,6 +57,11 @@ def detector_name(description: str, path: Path) -> str:
     return found.group(0) if found else path.stem
 
 
+def algorithm_name(description: str, path: Path) -> str:
+    """What runs, as the API names it: "YOLOv8n (OpenVINO)"."""
+    return f"{detector_name(description, path)} (OpenVINO)"
+
+
 def head_layout(output_shapes: Sequence[tuple[int, ...]], size_px: int, path: Path) -> tuple[int, int]:
     """(index of the head output, number of classes) of a YOLO model; ModelError if not YOLO."""
     anchors = anchors_for(size_px)
@@ -238,7 +243,7 @@ class PlateDetector:
     @property
     def algorithm(self) -> str:
         """What runs, as the API names it: "YOLOv8n (OpenVINO)", read from the loaded model."""
-        return f"{detector_name(self._model.description, self._model.path)} (OpenVINO)"
+        return algorithm_name(self._model.description, self._model.path)
 
     @property
     def execution_precision(self) -> str:

@@ -345,8 +345,9 @@ def check_rows(database: str, central: Running, gates: list[Running], accounts: 
 
 def test_a_central_starts_while_its_server_is_down_and_answers_once_it_is_up(tmp_path, pg):
     """A central (no cameras, no held-events file) started before its database server:
-    it starts (READY), answers 503 for stored data and the lists, then 200 once the server
-    is up, with the migrations run then; it stops cleanly."""
+    it starts (READY) without compiling a model, answers 503 for stored data and the
+    lists, then 200 once the server is up, with the migrations run then; the first photo
+    posted compiles the models; it stops cleanly."""
     database = pg.new_database()
     pg.stop()
     port = free_port()
@@ -355,10 +356,12 @@ def test_a_central_starts_while_its_server_is_down_and_answers_once_it_is_up(tmp
         alive = lambda: central.proc.poll() is None  # noqa: E731
         central.notes.wait(lambda m: "READY=1" in m.split("\n"), START_TIMEOUT_S, "central READY=1")
         assert central.events("storage.server_unreachable") and central.events("lists.none_yet")
+        assert central.events("inference.deferred") and not central.events("inference.model_loaded")  # none compiled
         assert request(port, "/detections")[0] == 503
         assert request(port, "/api/plate-status")[0] == 503
         photo = (REPO.parent / "shared" / "datasets" / "openalpr-eu" / "eu1.jpg").read_bytes()
         assert upload_status(port, photo, 60)[0] == 503  # read, but with nowhere to store it: the caller knows
+        assert central.events("inference.model_loaded")  # compiled for that first photo
         assert not list(tmp_path.rglob("*.jpg"))  # and no image is left behind
         pg.start()
         wait_status(port, "/detections", 200, "the central's answers", alive)

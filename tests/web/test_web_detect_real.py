@@ -12,6 +12,8 @@ from aiohttp import FormData
 
 from alprd.config import Config, InferenceConfig, PpOcrConfig
 from alprd.domain.messages import Box
+from alprd.errors import ModelError
+from alprd.vision.lazy_pipeline import LazyPipeline, detector_algorithm
 from alprd.vision.pipeline import ImagePipeline
 from alprd.web.app import create_app
 
@@ -56,3 +58,47 @@ async def test_real_photo_is_read_stored_and_listed(aiohttp_client, config, repo
     latest = await (await client.get("/api/detection/latest")).json()
     assert any(e["plateNumber"] == plate["plate_text"] for e in latest)
     assert {e["algorithm"] for e in latest} == {"YOLOv8n (OpenVINO)"}  # the committed detector, read from it
+
+
+def _upload(data: bytes, name: str = "eu1.jpg") -> FormData:
+    form = FormData()
+    form.add_field("file", data, filename=name, content_type="image/jpeg")
+    return form
+
+
+async def test_a_central_compiles_its_models_for_the_first_photo(aiohttp_client, config, repository, datasets_dir):
+    """A daemon without cameras gets a LazyPipeline: nothing compiled until a photo comes."""
+    built = []
+
+    def build() -> ImagePipeline:
+        built.append(1)
+        cfg = Config(inference=InferenceConfig(device="CPU", models_dir=MODELS_DIR, ocr=PpOcrConfig(engine="ppocr")))
+        return ImagePipeline.from_config(cfg, ov.Core())
+
+    detector = MODELS_DIR / "plate-detector" / "plate-yolov8n.xml"
+    lazy = LazyPipeline(build, lambda: detector_algorithm(detector))
+    client = await aiohttp_client(create_app(config, repository=repository, pipeline=lazy))
+    assert (await client.get("/api/detection/latest")).status == 200 and not built
+    data, plate_box, _truth = _labelled(datasets_dir, "eu1")
+    resp = await client.post("/detect/image", data=_upload(data))
+    assert resp.status == 200, await resp.text()
+    reads = [x["plate"] for x in (await resp.json())["list_vehicle_and_plate_information"] if x["plate"]]
+    assert any(Box(*p["plate_bounding_box"]).contains_point(*plate_box.center) for p in reads), reads
+    assert (await client.post("/detect/image", data=_upload(data))).status == 200
+    assert built == [1] and lazy.loaded
+    latest = await (await client.get("/api/detection/latest")).json()
+    assert {e["algorithm"] for e in latest} == {"YOLOv8n (OpenVINO)"}
+
+
+async def test_a_central_without_models_answers_503_naming_the_missing_file(
+    aiohttp_client, config, repository, datasets_dir
+):
+    def build() -> ImagePipeline:
+        raise ModelError("models/plate-ocr/plate_ocr.xml: not found")
+
+    client = await aiohttp_client(create_app(config, repository=repository, pipeline=LazyPipeline(build, lambda: "")))
+    data, _box, _truth = _labelled(datasets_dir, "eu1")
+    resp = await client.post("/detect/image", data=_upload(data))
+    assert resp.status == 503
+    assert "plate_ocr.xml: not found" in await resp.text()
+    assert (await (await client.get("/detections")).json())["count"] == 0  # nothing stored
