@@ -52,6 +52,8 @@ def main() -> int:
         boxed, wrong = 0, 0
         for name in motos:
             image = cv2.imread(str(DATASET / name))
+            if image is None:
+                raise SystemExit(f"{DATASET / name}: not a readable image")
             found = det.detect(image)
             if name in listed:
                 boxed += bool(found)
