@@ -81,7 +81,7 @@ SOURCES: tuple[ModelSource, ...] = (
     ),
     ModelSource(
         name="plate-ocr",
-        what="alprd's plate OCR v4 (two-row CTC, IR FP16) + second-opinion calibration: the 'plate' engine",
+        what="alprd's plate OCR v5 (two-row CTC, IR FP16) + second-opinion calibration: the 'plate' engine",
         licence="own work (Apache-2.0); its training sets and their licences: models/plate-ocr/README.md",
         files=(
             Committed(
@@ -90,11 +90,11 @@ SOURCES: tuple[ModelSource, ...] = (
             ),
             Committed(
                 Path("plate-ocr/plate_ocr.bin"),
-                "a46140f6c68e86c4979a96949110f74e91dc215642db55225449a8445538d623",
+                "c26513793d20cdece8c2415076d963bb6ed53e9a4301f116fd2794e5b3980dc3",
             ),
             Committed(
                 Path("plate-ocr/calibration.json"),
-                "70e40f90a7c26fe6bf51be36dead56570d4615e392c3570afbf8d509697579cd",
+                "3b8cfcea2b7f6d244b5bab8ad3dc38de0f4b51f8823e78449f0f202a6f2480eb",
             ),
         ),
         default=True,
