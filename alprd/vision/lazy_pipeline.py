@@ -35,6 +35,7 @@ class LazyPipeline:
         self._build = build
         self._algorithm = algorithm
         self._pipeline: Any = None
+        self._name: str | None = None  # the detector's name read from its file, until built
         self._lock = threading.Lock()
 
     @property
@@ -60,10 +61,12 @@ class LazyPipeline:
         ("" when the file cannot be read: no detector to name)."""
         if self._pipeline is not None:
             return str(self._pipeline.algorithm)
-        try:
-            return self._algorithm()
-        except (ModelError, OSError, RuntimeError):
-            return ""
+        if self._name is None:  # read the file once, not on every GET of the latest events
+            try:
+                self._name = self._algorithm()
+            except (ModelError, OSError, RuntimeError):
+                return ""
+        return self._name
 
     def read_image(self, image: np.ndarray) -> ImageResult:
         return self.get().read_image(image)

@@ -40,9 +40,11 @@ def _reset() -> None:
 
 
 def test_nothing_is_built_until_a_photo_is_read_then_once() -> None:
-    lazy = LazyPipeline(Counted, lambda: "YOLOv8n (OpenVINO)")
+    reads = []
+    lazy = LazyPipeline(Counted, lambda: reads.append(1) or "YOLOv8n (OpenVINO)")
     image = np.zeros((20, 30, 3), np.uint8)
     assert lazy.algorithm == "YOLOv8n (OpenVINO)" and not lazy.loaded  # named from the file
+    assert lazy.algorithm == "YOLOv8n (OpenVINO)" and reads == [1]  # ... read once
     result = ImageResult(30, 20, (), ())
     assert lazy.annotate(image, result).shape == image.shape and not lazy.loaded  # drawing needs no model
     assert lazy.read_image(image).reads[0].ocr.text == "B1234XY"
