@@ -15,26 +15,21 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+from daemon import free_port, upload_request  # noqa: E402
+
 PHOTO = REPO.parent / "shared" / "datasets" / "openalpr-eu" / "eu1.jpg"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:
@@ -53,21 +48,7 @@ def get_status(url: str) -> int:
 
 
 def post_photo(port: int) -> int:
-    boundary = uuid.uuid4().hex
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="eu1.jpg"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
-        ).encode()
-        + PHOTO.read_bytes()
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{port}/detect/image",
-        data=body,
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    with urllib.request.urlopen(req, timeout=300) as resp:
+    with urllib.request.urlopen(upload_request(port, PHOTO.read_bytes(), PHOTO.name), timeout=300) as resp:
         return int(resp.status)
 
 

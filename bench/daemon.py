@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import psutil
@@ -149,6 +150,20 @@ def write_config(
 def get_json(port: int, path: str):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as resp:
         return json.loads(resp.read())
+
+
+def upload_request(port: int, jpeg: bytes, filename: str = "f.jpg") -> urllib.request.Request:
+    """A ``POST /detect/image`` of one JPEG (multipart form, field ``file``)."""
+    boundary = uuid.uuid4().hex
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    )
+    return urllib.request.Request(
+        f"http://127.0.0.1:{port}/detect/image",
+        data=head.encode() + jpeg + f"\r\n--{boundary}--\r\n".encode(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
 
 
 def try_get_json(port: int, path: str, stats: dict):

@@ -23,14 +23,22 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from pathlib import Path
 
 import cv2
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from daemon import REPO, RtspServer, _wait_ready, free_port, render_clip, start_daemon, write_config  # noqa: E402
+from daemon import (  # noqa: E402
+    REPO,
+    RtspServer,
+    _wait_ready,
+    free_port,
+    render_clip,
+    start_daemon,
+    upload_request,
+    write_config,
+)
 
 READS = ("/detections?limit=50", "/api/detect/lines", "/api/statistics/dashboard", "/api/plate-status")
 
@@ -52,20 +60,7 @@ def api_reader(port: int, stop: threading.Event, stats: dict) -> None:
 
 def uploader(port: int, jpeg: bytes, stop: threading.Event, stats: dict, every_s: float) -> None:
     while not stop.wait(every_s):
-        boundary = uuid.uuid4().hex
-        body = (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.jpg"\r\n'
-                "Content-Type: image/jpeg\r\n\r\n"
-            ).encode()
-            + jpeg
-            + f"\r\n--{boundary}--\r\n".encode()
-        )
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{port}/detect/image",
-            data=body,
-            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-        )
+        req = upload_request(port, jpeg)
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
                 stats["upload_ids"].append(json.loads(resp.read())["session_id"])
