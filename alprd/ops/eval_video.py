@@ -63,6 +63,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object (events are not printed)")
     p.add_argument("--realtime", action="store_true", help="pace frames at the clip's speed, skip while busy")
+    p.add_argument(
+        "--text-plates", choices=("on", "off"), help="override inference.text_plates.enabled (plates found as text)"
+    )
     p.set_defaults(func=main)
 
 
@@ -236,11 +239,16 @@ def _camera(args: argparse.Namespace) -> CameraConfig:
         raise BadInputError(f"--set: {exc}") from exc
 
 
-def _config(path: Path) -> Config:
+def _config(path: Path, text_plates: str | None = None) -> Config:
     config = load_config(path) if path.is_file() else Config(base_dir=Path("config").resolve())
     ocr = config.inference.ocr
     gemini = ocr.gemini.model_copy(update={"enabled": False})  # measure the local reader
-    inference = config.inference.model_copy(update={"ocr": ocr.model_copy(update={"gemini": gemini})})
+    inference = config.inference.model_copy(
+        update={
+            "ocr": ocr.model_copy(update={"gemini": gemini}),
+            "text_plates": config.inference.text_plates.switched(text_plates),
+        }
+    )
     return config.model_copy(update={"inference": inference})
 
 
@@ -251,7 +259,7 @@ def main(args: argparse.Namespace) -> int:
 
     clips = clip_paths(args.paths)
     camera = _camera(args)
-    config = _config(args.config)
+    config = _config(args.config, args.text_plates)
     pipeline = ImagePipeline.from_config(config, make_core())
     fits = pipeline.packs.matches_format if pipeline.packs.packs else None  # as the daemon: no pack, all fit
     runs = []

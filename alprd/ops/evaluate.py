@@ -23,7 +23,14 @@ from typing import Any
 import cv2
 from tqdm import tqdm
 
-from alprd.config import DEFAULT_CONFIG_PATH, Config, PlateOcrConfig, RegionsConfig, load_config, ocr_config_as
+from alprd.config import (
+    DEFAULT_CONFIG_PATH,
+    Config,
+    PlateOcrConfig,
+    RegionsConfig,
+    load_config,
+    ocr_config_as,
+)
 from alprd.domain.packs import parse_pack_list
 from alprd.errors import BadInputError, ConfigError
 from alprd.log import configure_logging
@@ -91,6 +98,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "no text, e.g. training/labels/openlpr-plates-text.csv for ../shared/datasets/openlpr-plates "
         "(group: the split, --groups val)",
     )
+    p.add_argument(
+        "--text-plates", choices=("on", "off"), help="override inference.text_plates.enabled (plates found as text)"
+    )
     p.add_argument("--device", choices=("AUTO", "CPU", "GPU"), help="override inference.device")
     p.add_argument("--threads", type=int, default=None, help="CPU inference threads (default: all)")
     p.add_argument(
@@ -139,6 +149,7 @@ def _config(args: argparse.Namespace) -> Config:
             "plate_detector": plate,
             "vehicle_detector": vehicle,
             "device": args.device or inference.device,
+            "text_plates": inference.text_plates.switched(args.text_plates),
         }
     )
     update: dict[str, Any] = {"inference": inference}

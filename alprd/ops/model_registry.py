@@ -127,6 +127,24 @@ SOURCES: tuple[ModelSource, ...] = (
         default=True,
     ),
     ModelSource(
+        name="ppocr-det",
+        what="PaddleOCR PP-OCRv4 text detection (DBNet, ONNX): plates found as text where the plate "
+        "detector finds none (inference.text_plates)",
+        licence="Apache-2.0 (PaddleOCR, shipped in rapidocr-openvino)",
+        files=(
+            WheelFile(
+                "rapidocr-openvino",
+                "1.4.4",
+                "rapidocr_openvino-1.4.4-py3-none-any.whl",
+                "66cee0f4be5a26b5ae93681073ca88f571ef58c7c20328e8540c052ffc5df07a",
+                "rapidocr_openvino/models/ch_PP-OCRv4_det_infer.onnx",
+                Path("ppocr/ch_PP-OCRv4_det_infer.onnx"),
+                "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
+            ),
+        ),
+        default=True,
+    ),
+    ModelSource(
         name="vehicle-detection-0200",
         what="Intel OMZ vehicle detector (SSD, one class), 256x256",
         licence="Apache-2.0 (Intel Open Model Zoo)",

@@ -27,6 +27,7 @@ from alprd.vision import annotate as annotate_mod
 from alprd.vision.colors import PlateColors, plate_colors
 from alprd.vision.rerank import rerank
 from alprd.vision.second_opinion import CALIBRATION_FILE, SecondOpinion, load_calibrations
+from alprd.vision.text_plates import TextLineDetector, box_variants, text_plate_read_ok
 from alprd.vision.views import crop_views, vote
 
 if TYPE_CHECKING:
@@ -60,6 +61,12 @@ def crop_box(
     x1, y1 = max(0, int(box.x1 - dx)), max(0, int(box.y1 - dy))
     x2, y2 = min(w, int(round(box.x2 + dx))), min(h, int(round(box.y2 + dy)))
     return image[y1:y2, x1:x2]
+
+
+def clip_box(box: Box, image: np.ndarray) -> Box:
+    """``box`` cut to the image's edges."""
+    h, w = image.shape[:2]
+    return Box(max(0.0, box.x1), max(0.0, box.y1), min(float(w), box.x2), min(float(h), box.y2))
 
 
 def vehicle_for(plate: Box, vehicles: Sequence[Detection]) -> Detection | None:
@@ -125,6 +132,7 @@ class ImagePipeline:
     min_confidence: float = 0.3
     second_opinion: SecondOpinion | None = None
     views: bool = False  # read a tighter and a looser copy of each crop too, keep the voted text
+    text_plates: TextLineDetector | None = None  # plates found as text where the detector finds none
 
     @classmethod
     def from_config(cls, config: Config, core: ov.Core) -> ImagePipeline:
@@ -145,6 +153,7 @@ class ImagePipeline:
             min_confidence=ocr_cfg.min_confidence,
             second_opinion=_load_second_opinion(config, core),
             views=getattr(ocr_cfg, "views", 1) > 1,
+            text_plates=TextLineDetector.from_config(config, core),
         )
         log.info(
             "inference.pipeline_ready",
@@ -154,6 +163,7 @@ class ImagePipeline:
             verifier=pipeline.verifier is not None,
             second_opinion=pipeline.second_opinion.engine.name if pipeline.second_opinion else "none",
             views=3 if pipeline.views else 1,
+            text_plates=pipeline.text_plates is not None,
         )
         return pipeline
 
@@ -176,6 +186,8 @@ class ImagePipeline:
         self.ocr.read_batch([image[:48, :160]])
         if self.second_opinion is not None:
             self.second_opinion.engine.read_batch([image[:48, :160]])
+        if self.text_plates is not None:
+            self.text_plates.lines(image)
 
     def read_image(self, image: np.ndarray) -> ImageResult:
         """Every vehicle and read plate of one BGR image, with per-stage timings."""
@@ -221,14 +233,20 @@ class ImagePipeline:
         if self.second_opinion:
             results = self.second_opinion.apply(crops, results, self.packs.matches_format, self._rerank_one)
             timer.lap("second_opinion")
+        if self.text_plates is not None and (regions is None or regions):
+            for plate, crop, engine_read, read in self._text_plate_reads(image, plates):
+                plates.append(plate)
+                crops.append(crop)
+                engine_reads.append(engine_read)
+                results.append(read)
+            timer.lap("text_plates")
         if self.verifier:
             results = [self.verifier(c, r) if r.confidence < self.verify_below else r for c, r in zip(crops, results)]
             timer.lap("verify")
         reads = tuple(
             plate_read(p, r, vehicle_for(p.box, found_vehicles), self.packs, plate_colors(c) if colors else NO_COLORS)
             for p, r, c, engine_read in zip(plates, results, crops, engine_reads)
-            # the certainty of the engine whose read is kept decides (before the pack's corrections)
-            if r.text and keep_read(engine_read if r.engine == engine_read.engine else r, self.min_confidence)
+            if self._kept(r, engine_read)
         )
         timer.lap("regions")
         if self.vehicles and not vehicles and not reads:  # a vehicle whose plate is not read yet
@@ -236,6 +254,43 @@ class ImagePipeline:
             timer.lap("vehicles_unread")
         height, width = image.shape[:2]
         return PipelineOutput(ImageResult(width, height, found_vehicles, reads, tuple(timer.stages)), tuple(plates))
+
+    def _kept(self, read: OcrResult, engine_read: OcrResult) -> bool:
+        """The certainty of the engine whose read is kept decides (before the pack's corrections)."""
+        judged = engine_read if read.engine == engine_read.engine else read
+        return bool(read.text) and keep_read(judged, self.min_confidence)
+
+    def _text_plate_reads(
+        self, image: np.ndarray, found: Sequence[Detection]
+    ) -> list[tuple[Detection, np.ndarray, OcrResult, OcrResult]]:
+        """The plates found as text where the detector found none, each as (plate, crop,
+        engine read, read) of its box variant whose read passes ``text_plate_read_ok``
+        (the longest, then the surest). Read by the main engine alone, each variant once:
+        most text is no plate, and the variants are views already."""
+        assert self.text_plates is not None
+        candidates = self.text_plates.new_plates(image, found)[: max(0, MAX_PLATES_PER_IMAGE - len(found))]
+        boxes = [b for c in candidates for b in box_variants(c.box)]
+        crops = [crop_box(image, b) for b in boxes]
+        engine_reads = self.ocr.read_batch(crops) if crops else []
+        results = self.reranked(engine_reads)
+        chosen, per = [], len(boxes) // max(1, len(candidates))
+        for n, candidate in enumerate(candidates):
+            passing = [
+                i
+                for i in range(n * per, (n + 1) * per)
+                if self._kept(results[i], engine_reads[i])
+                and text_plate_read_ok(results[i], self._fits_home(results[i].text), self.text_plates.min_confidence)
+            ]
+            if passing:
+                i = max(passing, key=lambda k: (len(results[k].text), results[k].confidence))
+                plate = Detection(clip_box(boxes[i], image), candidate.confidence, candidate.label)
+                chosen.append((plate, crops[i], engine_reads[i], results[i]))
+        return chosen
+
+    def _fits_home(self, text: str) -> bool:
+        """Fits a home format of a pack; without packs nothing does: a text-found box read
+        as letters and digits is as often a badge or a sign (``text_plates.py``)."""
+        return self.packs.matches_home_format(text)
 
     def _detect_plates(self, image: np.ndarray, regions: Sequence[Box] | None) -> list[Detection]:
         """The plates in the regions (none for no region), or in the whole frame (regions None,

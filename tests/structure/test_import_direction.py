@@ -21,6 +21,7 @@ SHARED = {
     "config",
     "config_actions",
     "config_camera",
+    "config_ocr",
     "config_storage",
     "config_yaml",
     "errors",
