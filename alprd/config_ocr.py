@@ -81,8 +81,9 @@ class TextPlatesConfig(_Strict):
     enabled: bool = Field(
         False,
         description="Also look for plates as text (PP-OCR's text detector) where the plate detector finds "
-        "none: motorcycle and dark plates it is blind to. Costs about a plate detection per image "
-        "(docs/benchmarks.md); a plate found this way is kept only when its read fits a pack's format.",
+        "none: motorcycle and dark plates it is blind to. A plate found this way is kept only when its read "
+        "fits a home format of a configured pack (never with regions.pack: none). Costs about 3x the "
+        "pipeline's time per image (docs/benchmarks.md).",
     )
     model: Path = Field(Path("ppocr/ch_PP-OCRv4_det_infer.onnx"), description="Model file (in models_dir).")
     input_side: int = Field(
@@ -93,7 +94,10 @@ class TextPlatesConfig(_Strict):
         description="The image is scaled (up or down) so that its longer side is this many pixels.",
     )
     min_confidence: float = Field(
-        0.8, ge=0, le=1, description="A text-found plate's read must be at least this sure (and fit a pack)."
+        0.8,
+        ge=0,
+        le=1,
+        description="A text-found plate's read must be at least this sure (and fit a home format of a pack).",
     )
 
     def switched(self, switch: str | None) -> TextPlatesConfig:
