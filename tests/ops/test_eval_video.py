@@ -50,3 +50,18 @@ def test_bad_input_is_a_clear_error(tmp_path, capsys):
     assert "no video files found" in capsys.readouterr().err
     assert main(["eval-video", str(UK), "--set", "detect_fps=-1"]) == 1
     assert "detect_fps" in capsys.readouterr().err
+
+
+CILACAP = VIDEOS / "id_etle_motorcycles_cilacap.mp4"
+
+
+def test_plates_found_as_text_add_the_motorcycle_plate_the_detector_misses(capsys):
+    """The dark two-row plate R 2333 RK is never boxed by the plate detector; with
+    ``--text-plates on`` it is found once, and nothing wrong or extra is stored."""
+    scores = {}
+    for switch in ("off", "on"):
+        assert main(["eval-video", str(CILACAP), "--config", str(CONFIG), "--json", "--text-plates", switch]) == 0
+        scores[switch] = json.loads(capsys.readouterr().out)["per_clip"]["id_etle_motorcycles_cilacap"]["score"]
+    assert scores["off"]["outcome"]["R2333RK"] == "missed"
+    assert scores["on"]["outcome"]["R2333RK"] == "found_once"
+    assert (scores["on"]["wrong"], scores["on"]["extra"], scores["on"]["duplicates"]) == (0, 0, 0)

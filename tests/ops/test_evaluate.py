@@ -357,3 +357,14 @@ def test_eval_one_held_out_source_with_and_without_second_opinion(
     listed = tmp_path / "files.txt"
     listed.write_text(sorted(names)[0] + "\n")
     assert run("--files", str(listed))["images"] == 1
+
+
+@pytest.mark.parametrize("switch", ["on", "off"])
+def test_eval_text_plates_switch_reaches_the_pipeline(
+    five_eu: Path, tmp_path: Path, capsys: pytest.CaptureFixture, switch: str
+) -> None:
+    args = ["eval", str(five_eu), "--json", "--pack", "sk", "--config", str(_config(tmp_path)), "--threads", "1"]
+    assert cli_main([*args, "--text-plates", switch]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert ("text_plates" in report["stage_ms"]) is (switch == "on")
+    assert report["detection_recall"] == 1.0  # the detector's plates are kept as they are
