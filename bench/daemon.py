@@ -336,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--regions", choices=("on", "off"), nargs="+", default=["on"], help="motion.regions; both: side by side"
     )
+    parser.add_argument(
+        "--text-plates", choices=("on", "off"), default="off", help="inference.text_plates.enabled of the daemon"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     plate = {
@@ -346,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     inference: dict = {"plate_detector": plate} if plate else {}
     if args.vehicle_head is not None:
         inference["vehicle_detector"] = {"classifier": str(args.vehicle_head.resolve())}
+    if args.text_plates == "on":
+        inference["text_plates"] = {"enabled": True}
     work = REPO / "bench" / "_work"
     work.mkdir(parents=True, exist_ok=True)
     clip = render_clip(work, args.width, args.height, args.warmup + args.seconds + 20, args.scene)

@@ -234,7 +234,7 @@ class ImagePipeline:
             results = self.second_opinion.apply(crops, results, self.packs.matches_format, self._rerank_one)
             timer.lap("second_opinion")
         if self.text_plates is not None and (regions is None or regions):
-            for plate, crop, engine_read, read in self._text_plate_reads(image, plates):
+            for plate, crop, engine_read, read in self._text_plate_reads(image, plates, regions):
                 plates.append(plate)
                 crops.append(crop)
                 engine_reads.append(engine_read)
@@ -261,14 +261,14 @@ class ImagePipeline:
         return bool(read.text) and keep_read(judged, self.min_confidence)
 
     def _text_plate_reads(
-        self, image: np.ndarray, found: Sequence[Detection]
+        self, image: np.ndarray, found: Sequence[Detection], regions: Sequence[Box] | None = None
     ) -> list[tuple[Detection, np.ndarray, OcrResult, OcrResult]]:
         """The plates found as text where the detector found none, each as (plate, crop,
         engine read, read) of its box variant whose read passes ``text_plate_read_ok``
         (the longest, then the surest). Read by the main engine alone, each variant once:
         most text is no plate, and the variants are views already."""
         assert self.text_plates is not None
-        candidates = self.text_plates.new_plates(image, found)[: max(0, MAX_PLATES_PER_IMAGE - len(found))]
+        candidates = self.text_plates.new_plates(image, found, regions)[: max(0, MAX_PLATES_PER_IMAGE - len(found))]
         boxes = [b for c in candidates for b in box_variants(c.box)]
         crops = [crop_box(image, b) for b in boxes]
         engine_reads = self.ocr.read_batch(crops) if crops else []

@@ -39,6 +39,7 @@ PROB_THRESHOLD = 0.3  # PP-OCR's own defaults (rapidocr's config.yaml)
 BOX_THRESHOLD = 0.5
 UNCLIP_RATIO = 1.6
 STRIDE_PX = 32
+MIN_REGION_PX = 16  # a moving region smaller than this holds no readable plate
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,19 +236,20 @@ class TextLineDetector:
             min_confidence=section.min_confidence,
         )
 
-    def lines(self, image: np.ndarray) -> list[tuple[Box, float]]:
-        """Every text line of a BGR image: (box in image pixels, DB score)."""
+    def lines(self, image: np.ndarray, side: int | None = None) -> list[tuple[Box, float]]:
+        """Every text line of a BGR image: (box in image pixels, DB score); the image is
+        scaled so that its longer side is ``side`` (``input_side`` when None)."""
         height, width = image.shape[:2]
-        nh, nw = network_size(height, width, self.input_side)
+        nh, nw = network_size(height, width, side or self.input_side)
         shrink = nw * nh < width * height
         resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
         prob = self.model.infer(np.ascontiguousarray(resized[None]))[0][0, 0]
         found = line_boxes(prob, width / nw, height / nh)
         return [(Box(max(0.0, b.x1), max(0.0, b.y1), min(width, b.x2), min(height, b.y2)), s) for b, s in found]
 
-    def plates(self, image: np.ndarray, shape: PlateShape = PlateShape()) -> list[Detection]:
+    def plates(self, image: np.ndarray, shape: PlateShape = PlateShape(), side: int | None = None) -> list[Detection]:
         """Plate-shaped boxes of text (``plate_boxes``), scored by their best line."""
-        lines = self.lines(image)
+        lines = self.lines(image, side)
         height, width = image.shape[:2]
         out = []
         for box in plate_boxes([b for b, _ in lines], shape):
@@ -256,6 +258,25 @@ class TextLineDetector:
             out.append(Detection(box, round(score, 3), TEXT_LABEL))
         return out
 
-    def new_plates(self, image: np.ndarray, found: Sequence[Detection]) -> list[Detection]:
-        """The text-found plates where the plate detector found none (``new_plates``)."""
-        return new_plates(self.plates(image), found)
+    def new_plates(
+        self, image: np.ndarray, found: Sequence[Detection], regions: Sequence[Box] | None = None
+    ) -> list[Detection]:
+        """The text-found plates where the plate detector found none (``new_plates``), in
+        the whole image or only in ``regions`` (where something moves), each region at the
+        scale the whole image would have: the cost follows the moving area."""
+        if regions is None:
+            return new_plates(self.plates(image), found)
+        height, width = image.shape[:2]
+        scale = self.input_side / max(height, width)
+        candidates: list[Detection] = []
+        for region in regions:
+            x1, y1 = max(0, int(region.x1)), max(0, int(region.y1))
+            x2, y2 = min(width, int(round(region.x2))), min(height, int(round(region.y2)))
+            if x2 - x1 < MIN_REGION_PX or y2 - y1 < MIN_REGION_PX:
+                continue
+            side = max(STRIDE_PX, int(round(max(x2 - x1, y2 - y1) * scale)))
+            for d in self.plates(image[y1:y2, x1:x2], side=side):
+                box = Box(d.box.x1 + x1, d.box.y1 + y1, d.box.x2 + x1, d.box.y2 + y1)
+                if not any(c.box.contains_point(*box.center) for c in candidates):  # regions may overlap
+                    candidates.append(Detection(box, d.confidence, d.label))
+        return new_plates(candidates, found)

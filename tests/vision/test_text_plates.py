@@ -174,3 +174,15 @@ def test_the_pipeline_reads_the_motorcycle_plate_only_with_text_plates(ov_core: 
     assert len(with_text) == 1 and with_text[0].startswith("R2333R")
     # without a pack no text-found box is a plate: badges and signs read as plates too often
     assert reads_at_plate(pipeline(ov_core, text=True, packs=()), cilacap_frame) == []
+
+
+@needs_model
+@needs_clip
+def test_in_moving_regions_only_the_regions_are_searched(ov_core: ov.Core, cilacap_frame) -> None:
+    detector = TextLineDetector(MODEL, ov_core, "CPU", input_side=1280)
+    around = detector.new_plates(cilacap_frame, [], [Box(240, 290, 420, 360)])
+    assert any(d.box.contains_point(*PLATE_CENTRE) for d in around)
+    assert all(d.box.x1 >= 240 and d.box.x2 <= 420 for d in around)
+    elsewhere = detector.new_plates(cilacap_frame, [], [Box(0, 0, 200, 150), Box(5, 5, 12, 12)])  # one too small
+    assert not any(d.box.contains_point(*PLATE_CENTRE) for d in elsewhere)
+    assert detector.new_plates(cilacap_frame, [], []) == []
