@@ -146,6 +146,11 @@ def model_description(model: ov.Model) -> str:
     return str(model.get_rt_info(key).astype(str)) if model.has_rt_info(key) else ""
 
 
+def runs_on_cpu(core: ov.Core, device: str) -> bool:
+    """Whether ``device`` compiles for the CPU plugin (CPU, or AUTO without a GPU)."""
+    return device == "CPU" or (device == "AUTO" and not any(d.startswith("GPU") for d in core.available_devices))
+
+
 class OvModel:
     """A compiled model with a pool of infer requests; ``infer`` is thread-safe."""
 
@@ -161,6 +166,7 @@ class OvModel:
         num_threads: int | None = None,
         precision_hint: str | None = None,
         transform: Callable[[ov.Model], ov.Model] | None = None,
+        shape_cache: int | None = None,
     ) -> None:
         if device not in DEVICES:
             raise ModelError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
@@ -182,6 +188,12 @@ class OvModel:
             config["INFERENCE_NUM_THREADS"] = num_threads
         if precision_hint is not None:  # "f32" forces FP32 maths (CPUs with AMX default to bf16)
             config["INFERENCE_PRECISION_HINT"] = precision_hint
+        if shape_cache is not None and runs_on_cpu(core, device):
+            # a model fed images of many sizes: the CPU plugin keeps kernels per input shape
+            # (5,000 by default: about 1 GB for PP-OCR's text detector); keep only the recent
+            # ones. AUTO does not pass this on, so such a model is compiled for the CPU itself.
+            config["CPU_RUNTIME_CACHE_CAPACITY"] = shape_cache
+            device = "CPU"
         try:
             self._compiled = core.compile_model(model, device, config)
         except RuntimeError as exc:

@@ -39,6 +39,7 @@ PROB_THRESHOLD = 0.3  # PP-OCR's own defaults (rapidocr's config.yaml)
 BOX_THRESHOLD = 0.5
 UNCLIP_RATIO = 1.6
 STRIDE_PX = 32
+SHAPE_CACHE = 20  # compiled input shapes kept (one per image or region size; bench/daemon.py)
 MIN_REGION_PX = 16  # a moving region smaller than this holds no readable plate
 
 
@@ -219,7 +220,15 @@ class TextLineDetector:
     ) -> None:
         self.input_side = input_side
         self.min_confidence = min_confidence
-        self.model = OvModel(model_path, core, device, input_chw=(3, None, None), image=None, transform=_normalise)
+        self.model = OvModel(
+            model_path,
+            core,
+            device,
+            input_chw=(3, None, None),
+            image=None,
+            transform=_normalise,
+            shape_cache=SHAPE_CACHE,
+        )
 
     @classmethod
     def from_config(cls, config: Config, core: ov.Core) -> TextLineDetector | None:
