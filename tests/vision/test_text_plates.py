@@ -186,3 +186,16 @@ def test_in_moving_regions_only_the_regions_are_searched(ov_core: ov.Core, cilac
     elsewhere = detector.new_plates(cilacap_frame, [], [Box(0, 0, 200, 150), Box(5, 5, 12, 12)])  # one too small
     assert not any(d.box.contains_point(*PLATE_CENTRE) for d in elsewhere)
     assert detector.new_plates(cilacap_frame, [], []) == []
+
+
+@needs_model
+def test_the_text_detector_is_compiled_for_the_cpu_under_auto(ov_core: ov.Core) -> None:
+    """AUTO would drop the shape-cache bound, so on a machine without a GPU the model is
+    compiled for the CPU plugin itself."""
+    from alprd.vision.ov_model import runs_on_cpu
+
+    assert runs_on_cpu(ov_core, "CPU") and not runs_on_cpu(ov_core, "GPU")
+    if not runs_on_cpu(ov_core, "AUTO"):
+        pytest.skip("a GPU is present: AUTO may pick it")
+    detector = TextLineDetector(MODEL, ov_core, "AUTO")
+    assert list(detector.model._compiled.get_property("EXECUTION_DEVICES")) == ["CPU"]
