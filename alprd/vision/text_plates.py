@@ -271,8 +271,9 @@ class TextLineDetector:
         self, image: np.ndarray, found: Sequence[Detection], regions: Sequence[Box] | None = None
     ) -> list[Detection]:
         """The text-found plates where the plate detector found none (``new_plates``), in
-        the whole image or only in ``regions`` (where something moves), each region at the
-        scale the whole image would have: the cost follows the moving area."""
+        the whole image or only in ``regions`` (where something moves) that hold no plate
+        the detector found, each region at the scale the whole image would have: the cost
+        follows the moving area, and a lane of cars whose plates are found pays none."""
         if regions is None:
             return new_plates(self.plates(image), found)
         height, width = image.shape[:2]
@@ -282,6 +283,8 @@ class TextLineDetector:
             x1, y1 = max(0, int(region.x1)), max(0, int(region.y1))
             x2, y2 = min(width, int(round(region.x2))), min(height, int(round(region.y2)))
             if x2 - x1 < MIN_REGION_PX or y2 - y1 < MIN_REGION_PX:
+                continue
+            if any(region.contains_point(*d.box.center) for d in found):
                 continue
             side = max(STRIDE_PX, int(round(max(x2 - x1, y2 - y1) * scale)))
             for d in self.plates(image[y1:y2, x1:x2], side=side):

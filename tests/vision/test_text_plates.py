@@ -186,6 +186,10 @@ def test_in_moving_regions_only_the_regions_are_searched(ov_core: ov.Core, cilac
     elsewhere = detector.new_plates(cilacap_frame, [], [Box(0, 0, 200, 150), Box(5, 5, 12, 12)])  # one too small
     assert not any(d.box.contains_point(*PLATE_CENTRE) for d in elsewhere)
     assert detector.new_plates(cilacap_frame, [], []) == []
+    # a region holding a plate the detector found is not searched again
+    elsewhere_found = [Detection(Box(380, 270, 420, 290), 0.9, "plate")]
+    assert detector.new_plates(cilacap_frame, elsewhere_found, [Box(240, 290, 420, 360)]) == around
+    assert detector.new_plates(cilacap_frame, elsewhere_found, [Box(240, 260, 420, 360)]) == []
 
 
 @needs_model
