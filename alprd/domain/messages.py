@@ -56,6 +56,10 @@ class Box:
     def contains_point(self, x: float, y: float) -> bool:
         return self.x1 <= x <= self.x2 and self.y1 <= y <= self.y2
 
+    def clipped(self, width: float, height: float) -> Box:
+        """This box cut to an image of ``width`` x ``height`` pixels."""
+        return Box(max(0.0, self.x1), max(0.0, self.y1), min(float(width), self.x2), min(float(height), self.y2))
+
 
 @dataclass(frozen=True, slots=True)
 class Frame:

@@ -23,14 +23,7 @@ from typing import Any
 import cv2
 from tqdm import tqdm
 
-from alprd.config import (
-    DEFAULT_CONFIG_PATH,
-    Config,
-    PlateOcrConfig,
-    RegionsConfig,
-    load_config,
-    ocr_config_as,
-)
+from alprd.config import DEFAULT_CONFIG_PATH, Config, PlateOcrConfig, RegionsConfig, load_config, ocr_config_as
 from alprd.domain.packs import parse_pack_list
 from alprd.errors import BadInputError, ConfigError
 from alprd.log import configure_logging

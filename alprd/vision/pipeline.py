@@ -28,7 +28,7 @@ from alprd.vision import annotate as annotate_mod
 from alprd.vision.colors import PlateColors, plate_colors
 from alprd.vision.rerank import rerank
 from alprd.vision.second_opinion import CALIBRATION_FILE, SecondOpinion, load_calibrations
-from alprd.vision.text_plates import TextLineDetector, box_variants, text_plate_read_ok
+from alprd.vision.text_plates import BOX_VARIANTS, TextLineDetector, box_variants, text_plate_read_ok
 from alprd.vision.views import crop_views, vote
 
 if TYPE_CHECKING:
@@ -62,12 +62,6 @@ def crop_box(
     x1, y1 = max(0, int(box.x1 - dx)), max(0, int(box.y1 - dy))
     x2, y2 = min(w, int(round(box.x2 + dx))), min(h, int(round(box.y2 + dy)))
     return image[y1:y2, x1:x2]
-
-
-def clip_box(box: Box, image: np.ndarray) -> Box:
-    """``box`` cut to the image's edges."""
-    h, w = image.shape[:2]
-    return Box(max(0.0, box.x1), max(0.0, box.y1), min(float(w), box.x2), min(float(h), box.y2))
 
 
 def vehicle_for(plate: Box, vehicles: Sequence[Detection]) -> Detection | None:
@@ -274,7 +268,8 @@ class ImagePipeline:
         crops = [crop_box(image, b) for b in boxes]
         engine_reads = self.ocr.read_batch(crops) if crops else []
         results = self.reranked(engine_reads)
-        chosen, per = [], len(boxes) // max(1, len(candidates))
+        chosen, per = [], len(BOX_VARIANTS)
+        height, width = image.shape[:2]
         for n, candidate in enumerate(candidates):
             passing = [
                 i
@@ -284,7 +279,7 @@ class ImagePipeline:
             ]
             if passing:
                 i = max(passing, key=lambda k: (len(results[k].text), results[k].confidence))
-                plate = Detection(clip_box(boxes[i], image), candidate.confidence, candidate.label)
+                plate = Detection(boxes[i].clipped(width, height), candidate.confidence, candidate.label)
                 chosen.append((plate, crops[i], engine_reads[i], results[i]))
         return chosen
 

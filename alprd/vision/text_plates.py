@@ -254,7 +254,7 @@ class TextLineDetector:
         resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
         prob = self.model.infer(np.ascontiguousarray(resized[None]))[0][0, 0]
         found = line_boxes(prob, width / nw, height / nh)
-        return [(Box(max(0.0, b.x1), max(0.0, b.y1), min(width, b.x2), min(height, b.y2)), s) for b, s in found]
+        return [(b.clipped(width, height), s) for b, s in found]
 
     def plates(self, image: np.ndarray, shape: PlateShape = PlateShape(), side: int | None = None) -> list[Detection]:
         """Plate-shaped boxes of text (``plate_boxes``), scored by their best line."""
@@ -262,7 +262,7 @@ class TextLineDetector:
         height, width = image.shape[:2]
         out = []
         for box in plate_boxes([b for b, _ in lines], shape):
-            box = Box(max(0.0, box.x1), max(0.0, box.y1), min(width, box.x2), min(height, box.y2))
+            box = box.clipped(width, height)
             score = max((s for b, s in lines if box.contains_point(*b.center)), default=0.0)
             out.append(Detection(box, round(score, 3), TEXT_LABEL))
         return out

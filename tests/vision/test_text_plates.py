@@ -66,6 +66,11 @@ def test_a_plate_found_by_the_detector_is_not_found_again() -> None:
     assert new_plates([inside, around, elsewhere], found) == [elsewhere]
 
 
+def test_box_clipped_to_the_image() -> None:
+    assert Box(-5, -2, 700, 300).clipped(640, 360) == Box(0, 0, 640, 300)
+    assert Box(10, 20, 30, 40).clipped(640, 360) == Box(10, 20, 30, 40)
+
+
 def test_box_variants_grow_left_and_around() -> None:
     variants = box_variants(Box(100, 100, 160, 120))
     assert variants[0] == Box(100, 100, 160, 120)
