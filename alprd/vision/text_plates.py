@@ -114,8 +114,8 @@ def _stacked(upper: Box, lower: Box, shape: PlateShape) -> bool:
 
 
 def plate_boxes(lines: Sequence[Box], shape: PlateShape = PlateShape()) -> list[Box]:
-    """Plate-shaped boxes made of text lines: rows joined, a second row stacked on the
-    first (the narrower of two candidates), padded to the plate's edge. Pure."""
+    """Plate-shaped boxes made of text lines: rows joined, a second row under a row
+    stacked on it (of several, the one nearest its centre), padded to the plate's edge. Pure."""
     rows = sorted(text_rows(lines, shape), key=lambda b: b.y1)
     plates: list[Box] = []
     second_rows: set[int] = set()  # rows already part of the plate above them
@@ -146,7 +146,8 @@ def new_plates(candidates: Sequence[Detection], found: Sequence[Detection]) -> l
 
 # Each text-found box is read as it is and grown (in box heights: left, top, right,
 # bottom): the text detector often misses a plate's lone first letter (``R 2333 RK``),
-# its date row, or cuts a tilted plate's corners. The surest read that passes wins.
+# its date row, or cuts a tilted plate's corners. The longest read that passes wins,
+# then the surest.
 BOX_VARIANTS: tuple[tuple[float, float, float, float], ...] = (
     (0.0, 0.0, 0.0, 0.0),
     (0.9, 0.0, 0.0, 0.0),
@@ -166,8 +167,9 @@ MIN_TEXT_LENGTH = 5  # shorter reads of text-found boxes are mostly badges and s
 
 def text_plate_read_ok(ocr: OcrResult, fits_packs: bool, min_confidence: float) -> bool:
     """Whether the read of a text-found box is a plate: letters and digits, a plate's
-    length, at least ``min_confidence`` sure, and in a home pack's format (``fits_packs``:
-    ``Packs.matches_home_format``, true for every text when no pack is set)."""
+    length, at least ``min_confidence`` sure, and ``fits_packs``: in a home format of a
+    configured pack (the pipeline gives False without packs: nothing to tell a plate from
+    a badge then)."""
     text = ocr.text
     mixed = any(c.isalpha() for c in text) and any(c.isdigit() for c in text)
     return MIN_TEXT_LENGTH <= len(text) <= 10 and mixed and fits_packs and ocr.confidence >= min_confidence
