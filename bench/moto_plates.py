@@ -36,6 +36,12 @@ def listed_crops(path: Path = LISTED) -> set[str]:
     return {line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")}
 
 
+def motorcycle_crops() -> list[str]:
+    """Every motorcycle crop of vehicle-types (paths under DATASET), in the CSV's order."""
+    with open(DATASET / "labels.csv", newline="") as f:
+        return [row["file"] for row in csv.DictReader(f) if row["class"] == "motorcycle"]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, nargs="+", default=[REPO / "models" / "plate-detector" / "plate-yolov8n.xml"])
@@ -44,8 +50,7 @@ def main() -> int:
     p.add_argument("--save", type=Path, help="write each boxed crop here, boxes drawn")
     args = p.parse_args()
     listed = listed_crops()
-    with open(DATASET / "labels.csv", newline="") as f:
-        motos = [row["file"] for row in csv.DictReader(f) if row["class"] == "motorcycle"]
+    motos = motorcycle_crops()
     core = make_core()
     for model in args.model:
         det = PlateDetector(model, core, "CPU", input_size=args.size, confidence=args.conf, num_threads=2)

@@ -17,7 +17,6 @@ One run, the pipeline with text plates off and on side by side (same models, pac
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
 import sys
 import time
@@ -28,14 +27,16 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from moto_plates import DATASET as MOTOS  # noqa: E402
+from moto_plates import listed_crops, motorcycle_crops  # noqa: E402
 
 from alprd.config import Config, RegionsConfig, TextPlatesConfig  # noqa: E402
 from alprd.vision.ov_model import make_core  # noqa: E402
 from alprd.vision.pipeline import ImagePipeline, crop_box  # noqa: E402
 
 SHARED = REPO.parent / "shared"
-MOTOS = SHARED / "datasets" / "vehicle-types"
-LISTED = REPO / "training" / "labels" / "vehicle-types-moto-plates.txt"
 EU = SHARED / "datasets" / "openalpr-eu"
 CLIP = SHARED / "videos" / "id_etle_motorcycles_cilacap.mp4"
 
@@ -82,9 +83,8 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--save", type=Path, help="write the crops read on the motorcycle crops here")
     args = p.parse_args()
-    listed = {line.strip() for line in LISTED.read_text().splitlines() if line.strip() and not line.startswith("#")}
-    with open(MOTOS / "labels.csv", newline="") as f:
-        motos = [row["file"] for row in csv.DictReader(f) if row["class"] == "motorcycle"]
+    listed = listed_crops()
+    motos = motorcycle_crops()
     id_pipes = pipelines(args.threads, "id")
     ms: dict[str, dict[str, list[float]]] = {k: {"motos": [], "frame": [], "eu": []} for k in id_pipes}
     hits = {k: [0, 0] for k in id_pipes}  # listed crops read, unlisted crops read
